@@ -1,0 +1,6 @@
+package dev.conveyor.common;
+
+/** Placeholder. */
+public final class Placeholder {
+  private Placeholder() {}
+}
