@@ -1,6 +1,0 @@
-package dev.conveyor.common;
-
-/** Placeholder. */
-public final class Placeholder {
-  private Placeholder() {}
-}

@@ -1,0 +1,101 @@
+package dev.conveyor.common.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The configuration every daemon shares: the environment table of DESIGN.md. Built from an {@link
+ * Env}; each daemon wraps it in a record of its own for its extra settings.
+ *
+ * @param namespace Redis key prefix; two namespaces never see each other
+ * @param pipelines directory of pipeline YAML files
+ * @param nodeId this daemon's name in heartbeats, consumer groups and Quartz
+ * @param httpPort health/status/metrics port, 0 = off
+ * @param maxMessageBytes larger inbound payloads are rejected
+ * @param adminToken when set, control actions need it
+ */
+public record ConveyorConfig(
+    RedisConfig redis,
+    PgConfig pg,
+    String namespace,
+    Path pipelines,
+    String nodeId,
+    int httpPort,
+    LogFormat logFormat,
+    int maxMessageBytes,
+    Optional<Secret> adminToken) {
+
+  private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+
+  public ConveyorConfig {
+    if (!NAMESPACE.matcher(namespace).matches()) {
+      throw new ConfigException(
+          "CONVEYOR_NAMESPACE must be 1-64 characters of A-Z a-z 0-9 _ . -, was '"
+              + namespace
+              + "'");
+    }
+    if (!NODE_ID.matcher(nodeId).matches()) {
+      throw new ConfigException(
+          "CONVEYOR_NODE_ID must be 1-128 characters of A-Z a-z 0-9 _ . -, was '" + nodeId + "'");
+    }
+  }
+
+  public static ConveyorConfig from(Env env) {
+    return new ConveyorConfig(
+        RedisConfig.from(env),
+        PgConfig.from(env),
+        env.string("CONVEYOR_NAMESPACE", "conveyor"),
+        Path.of(env.string("CONVEYOR_PIPELINES", "/etc/conveyor/pipelines")),
+        env.optional("CONVEYOR_NODE_ID").orElseGet(() -> defaultNodeId(env)),
+        env.integer("CONVEYOR_HTTP_PORT", 8080, 0, 65535),
+        env.choice("CONVEYOR_LOG_FORMAT", LogFormat.class, LogFormat.TEXT),
+        env.integer("CONVEYOR_MAX_MESSAGE_BYTES", 1 << 20, 1, Integer.MAX_VALUE),
+        env.secret("CONVEYOR_ADMIN_TOKEN"));
+  }
+
+  /** hostname-pid, with characters outside the node id alphabet replaced. */
+  static String defaultNodeId(Env env) {
+    String host = env.optional("HOSTNAME").orElseGet(ConveyorConfig::localHostName);
+    String id = host.replaceAll("[^A-Za-z0-9_.-]", "-") + "-" + ProcessHandle.current().pid();
+    return id.length() > 128 ? id.substring(id.length() - 128) : id;
+  }
+
+  private static String localHostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "node";
+    }
+  }
+
+  /** The effective configuration for the start-up log line, secrets masked. */
+  public Map<String, Object> describe() {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("redis_url", Masks.url(redis.url().toString()));
+    if (redis.cluster()) {
+      d.put(
+          "redis_cluster",
+          String.join(",", redis.clusterNodes().stream().map(Object::toString).toList()));
+    }
+    redis.inboxUrl().ifPresent(u -> d.put("inbox_url", Masks.url(u.toString())));
+    d.put("redis_password", redis.password().isPresent() ? "****" : "unset");
+    d.put("pg_url", Masks.url(pg.url()));
+    d.put("pg_user", pg.user());
+    d.put("pg_password", pg.password().isPresent() ? "****" : "unset");
+    d.put("pg_pool_size", pg.poolSize());
+    d.put("namespace", namespace);
+    d.put("pipelines", pipelines.toString());
+    d.put("node_id", nodeId);
+    d.put("http_port", httpPort);
+    d.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
+    d.put("max_message_bytes", maxMessageBytes);
+    d.put("admin_token", adminToken.isPresent() ? "****" : "unset");
+    return d;
+  }
+}

@@ -1,0 +1,74 @@
+package dev.conveyor.common.db;
+
+import dev.conveyor.common.config.PgConfig;
+import dev.conveyor.common.config.Secret;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates and upgrades schema {@value #SCHEMA} with Flyway at start-up. Several daemons may start
+ * at once: they queue on a PostgreSQL advisory lock, so one migrates and the others find the work
+ * done.
+ */
+public final class Migrations {
+  public static final String SCHEMA = "conveyor";
+  private static final Logger log = LoggerFactory.getLogger(Migrations.class);
+  // why: an arbitrary constant shared by every daemon; it names "conveyor schema migration"
+  private static final long LOCK_KEY = 0x636f6e7665796fL;
+  private static final String LOCK = "SELECT pg_advisory_lock(?)";
+  private static final String UNLOCK = "SELECT pg_advisory_unlock(?)";
+
+  private Migrations() {}
+
+  /**
+   * Applies pending migrations; returns how many ran. Uses connections of its own, not a daemon's
+   * pool, so a small pool cannot starve it.
+   */
+  public static int migrate(PgConfig pg) {
+    String password = pg.password().map(Secret::reveal).orElse(null);
+    Flyway flyway =
+        Flyway.configure(Migrations.class.getClassLoader())
+            .dataSource(pg.url(), pg.user(), password)
+            .connectRetries(10)
+            .schemas(SCHEMA)
+            .createSchemas(true)
+            .locations("classpath:db/migration")
+            .table("flyway_schema_history")
+            .cleanDisabled(true)
+            .load();
+    try (Connection lockConnection = DriverManager.getConnection(pg.url(), pg.user(), password)) {
+      advisory(lockConnection, LOCK);
+      try {
+        MigrateResult result = flyway.migrate();
+        log.atInfo()
+            .addKeyValue("event", "schema_ready")
+            .addKeyValue("schema", SCHEMA)
+            .addKeyValue(
+                "version",
+                result.targetSchemaVersion == null
+                    ? result.initialSchemaVersion
+                    : result.targetSchemaVersion)
+            .addKeyValue("migrations_applied", result.migrationsExecuted)
+            .log();
+        return result.migrationsExecuted;
+      } finally {
+        advisory(lockConnection, UNLOCK);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("schema migration could not take its lock: " + e.getMessage(), e);
+    }
+  }
+
+  private static void advisory(Connection c, String sql) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, LOCK_KEY);
+      ps.execute();
+    }
+  }
+}

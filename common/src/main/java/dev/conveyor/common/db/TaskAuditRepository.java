@@ -1,0 +1,123 @@
+package dev.conveyor.common.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/** Every statement on {@code conveyor.task_audit}. */
+public final class TaskAuditRepository {
+  private static final String INSERT =
+      """
+      INSERT INTO conveyor.task_audit
+        (task_id, pipeline, pipeline_version, outcome, parts, failed_parts, rows_delivered,
+         stream_id, received_at, finished_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (task_id) DO NOTHING
+      """;
+  private static final String FIND =
+      """
+      SELECT task_id, pipeline, pipeline_version, outcome, parts, failed_parts, rows_delivered,
+             stream_id, received_at, finished_at, cleaned_at
+      FROM conveyor.task_audit WHERE task_id = ?
+      """;
+  private static final String EXISTING =
+      "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?)";
+  private static final String COUNT_BY_OUTCOME =
+      "SELECT count(*) FROM conveyor.task_audit WHERE outcome = ?";
+
+  private final DataSource dataSource;
+
+  public TaskAuditRepository(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Writes the row unless the task already has one; true when this call wrote it. */
+  public boolean insert(TaskAudit a) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(INSERT)) {
+      ps.setString(1, a.taskId());
+      ps.setString(2, a.pipeline());
+      ps.setInt(3, a.pipelineVersion());
+      ps.setString(4, a.outcome().sql());
+      ps.setInt(5, a.parts());
+      ps.setInt(6, a.failedParts());
+      ps.setLong(7, a.rowsDelivered());
+      ps.setString(8, a.streamId());
+      ps.setTimestamp(9, Timestamp.from(a.receivedAt()));
+      ps.setTimestamp(10, Timestamp.from(a.finishedAt()));
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new DatabaseException(
+          "task_audit insert of " + a.taskId() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  public Optional<TaskAudit> find(String taskId) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(FIND)) {
+      ps.setString(1, taskId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit read of " + taskId + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Which of these task ids already have an audit row (they finished before). */
+  public Set<String> existing(Collection<String> taskIds) {
+    Set<String> found = new HashSet<>();
+    if (taskIds.isEmpty()) {
+      return found;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(EXISTING)) {
+      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+      return found;
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit lookup failed: " + e.getMessage(), e);
+    }
+  }
+
+  public long countByOutcome(TaskAudit.Outcome outcome) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_BY_OUTCOME)) {
+      ps.setString(1, outcome.sql());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit count failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static TaskAudit read(ResultSet rs) throws SQLException {
+    Timestamp cleaned = rs.getTimestamp("cleaned_at");
+    return new TaskAudit(
+        rs.getString("task_id"),
+        rs.getString("pipeline"),
+        rs.getInt("pipeline_version"),
+        TaskAudit.Outcome.valueOf(rs.getString("outcome").toUpperCase(Locale.ROOT)),
+        rs.getInt("parts"),
+        rs.getInt("failed_parts"),
+        rs.getLong("rows_delivered"),
+        rs.getString("stream_id"),
+        rs.getTimestamp("received_at").toInstant(),
+        rs.getTimestamp("finished_at").toInstant(),
+        Optional.ofNullable(cleaned).map(Timestamp::toInstant));
+  }
+}

@@ -1,0 +1,79 @@
+package dev.conveyor.common.redis;
+
+import java.util.regex.Pattern;
+
+/**
+ * Every Redis key shape Conveyor uses, in one place: keys are a contract between the three daemons.
+ * All keys start with the namespace. The keys of one task share the hash tag {@code {taskId}}, so
+ * multi-key operations on a task stay in one Redis Cluster slot; queue and index keys carry no hash
+ * tag, so they spread over the cluster.
+ */
+public final class Keys {
+  /** Consumer group of the dispatchers on the inbox. */
+  public static final String DISPATCHER_GROUP = "dispatchers";
+
+  /** Consumer group of the processors on every step queue. */
+  public static final String PROCESSOR_GROUP = "processors";
+
+  /** The inbound message contract's task ids: 1-128 of [A-Za-z0-9._:-]. */
+  public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private final String ns;
+
+  public Keys(String namespace) {
+    this.ns = namespace;
+  }
+
+  public String namespace() {
+    return ns;
+  }
+
+  /** Stream producers append to: {@code ns:inbox}. */
+  public String inbox() {
+    return ns + ":inbox";
+  }
+
+  /** Hash: the task's pipeline, version, part count, stream id, times and state. */
+  public String taskMeta(String taskId) {
+    return task(taskId) + ":meta";
+  }
+
+  /** Hash: part number → the part's input (its slice of the payload). */
+  public String taskParts(String taskId) {
+    return task(taskId) + ":parts";
+  }
+
+  /** Hash: part number (or {@code task} for a task-scope step) → the step's output. */
+  public String taskOutput(String taskId, String step) {
+    return task(taskId) + ":out:" + step;
+  }
+
+  /** Hash: part number → {@code step} and error of a part that is dead. */
+  public String taskDead(String taskId) {
+    return task(taskId) + ":dead";
+  }
+
+  /** Stream of items (task, part) waiting for one shard of a step. */
+  public String stepQueue(String pipeline, String step, int shard) {
+    return ns + ":q:" + pipeline + ":" + step + ":" + shard;
+  }
+
+  /** Sorted set: task id → received time (ms) of every task of the pipeline still in flight. */
+  public String inflight(String pipeline) {
+    return ns + ":inflight:" + pipeline;
+  }
+
+  /** Hash with a TTL: one daemon's heartbeat (role, state, version, start time). */
+  public String node(String nodeId) {
+    return ns + ":node:" + nodeId;
+  }
+
+  /** Sorted set: node id → last heartbeat (ms); lists nodes that died too. */
+  public String nodes() {
+    return ns + ":nodes";
+  }
+
+  private String task(String taskId) {
+    return ns + ":t:{" + taskId + "}";
+  }
+}

@@ -1,0 +1,68 @@
+package dev.conveyor.common.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.common.db.TaskAudit.Outcome;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+@WithServices
+class RepositoriesIT {
+
+  @Test
+  void anAuditRowIsWrittenOnceAndReadBack(TestServices services) {
+    TaskAuditRepository repo = new TaskAuditRepository(services.dataSource());
+    Instant received = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    TaskAudit audit =
+        new TaskAudit(
+            "doc-1",
+            "ner",
+            3,
+            Outcome.DELIVERED,
+            4,
+            0,
+            17,
+            "1-0",
+            received,
+            received.plusSeconds(2),
+            Optional.empty());
+
+    assertThat(repo.insert(audit)).isTrue();
+    assertThat(repo.insert(audit)).as("a second finish of the same task writes nothing").isFalse();
+
+    assertThat(repo.find("doc-1")).contains(audit);
+    assertThat(repo.find("doc-2")).isEmpty();
+    assertThat(repo.existing(List.of("doc-1", "doc-2"))).containsExactly("doc-1");
+    assertThat(repo.countByOutcome(Outcome.DELIVERED)).isEqualTo(1);
+  }
+
+  @Test
+  void outcomesFollowFailedParts() {
+    assertThat(Outcome.of(4, 0)).isEqualTo(Outcome.DELIVERED);
+    assertThat(Outcome.of(4, 1)).isEqualTo(Outcome.PARTIAL);
+    assertThat(Outcome.of(4, 4)).isEqualTo(Outcome.FAILED);
+  }
+
+  @Test
+  void aRejectedEntryIsStoredOncePerStreamEntry(TestServices services) {
+    RejectedMessageRepository repo = new RejectedMessageRepository(services.dataSource());
+
+    assertThat(
+            repo.insert("5-0", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
+        .isTrue();
+    assertThat(
+            repo.insert("5-0", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
+        .isFalse();
+
+    assertThat(repo.countByReason("payload_not_json")).isEqualTo(1);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE fields->>'payload' = '{x'"))
+        .isEqualTo(1);
+  }
+}

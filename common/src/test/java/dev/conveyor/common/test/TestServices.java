@@ -1,0 +1,188 @@
+package dev.conveyor.common.test;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.common.config.ConveyorConfig;
+import dev.conveyor.common.config.Env;
+import dev.conveyor.common.db.Database;
+import dev.conveyor.common.db.Migrations;
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.RedisConnector;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * What one test class gets: a Redis namespace of its own and a PostgreSQL database of its own with
+ * the production migrations applied, so test classes never see each other's data. Made by {@link
+ * ConveyorServicesExtension}; dropped after the class.
+ */
+public final class TestServices implements AutoCloseable {
+  private static final Pattern JDBC = Pattern.compile("(jdbc:postgresql://[^/?]+)/([^?]*)(\\?.*)?");
+
+  private final ServiceEndpoints endpoints;
+  private final String namespace;
+  private final String database;
+  private final String pgUrl;
+  private final ConveyorConfig config;
+  private final HikariDataSource dataSource;
+  private final UnifiedJedis jedis;
+
+  private TestServices(ServiceEndpoints endpoints, String suffix) {
+    this.endpoints = endpoints;
+    this.namespace = "test-" + suffix;
+    this.database = "conveyor_test_" + suffix;
+    createDatabase(endpoints.pgAdminUrl(), database);
+    this.pgUrl = withDatabase(endpoints.pgAdminUrl(), database);
+    this.config = ConveyorConfig.from(Env.of(env()));
+    this.dataSource = Database.pool(config.pg(), "test-" + suffix, 4);
+    Migrations.migrate(config.pg());
+    this.jedis = RedisConnector.connect(config.redis(), RedisConnector.Endpoint.RUNTIME, "test", 8);
+  }
+
+  static TestServices create(ServiceEndpoints endpoints) {
+    byte[] random = new byte[4];
+    ThreadLocalRandom.current().nextBytes(random);
+    return new TestServices(endpoints, HexFormat.of().formatHex(random));
+  }
+
+  /** The namespace all of this class's Redis keys live under. */
+  public String namespace() {
+    return namespace;
+  }
+
+  public Keys keys() {
+    return new Keys(namespace);
+  }
+
+  public String redisUrl() {
+    return endpoints.redisUrl();
+  }
+
+  /** JDBC URL of this class's own database (credentials as URL parameters). */
+  public String pgUrl() {
+    return pgUrl;
+  }
+
+  /** A pool on this class's database, schema {@code conveyor} migrated. */
+  public HikariDataSource dataSource() {
+    return dataSource;
+  }
+
+  /** A client on the test Redis. */
+  public UnifiedJedis jedis() {
+    return jedis;
+  }
+
+  /** Configuration as a daemon started with {@link #env()} would read it. */
+  public ConveyorConfig config() {
+    return config;
+  }
+
+  /**
+   * The CONVEYOR_* environment a daemon needs to use this class's Redis namespace and database
+   * (HTTP off; add CONVEYOR_HTTP_PORT to turn it on).
+   */
+  public Map<String, String> env() {
+    Map<String, String> env = new HashMap<>();
+    env.put("CONVEYOR_REDIS_URL", endpoints.redisUrl());
+    env.put("CONVEYOR_PG_URL", pgUrl);
+    env.put("CONVEYOR_PG_USER", userOf(pgUrl));
+    env.put("CONVEYOR_NAMESPACE", namespace);
+    env.put("CONVEYOR_HTTP_PORT", "0");
+    return env;
+  }
+
+  /** Runs a statement on this class's database; for test setup. */
+  public void sql(String statement) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    } catch (SQLException e) {
+      throw new IllegalStateException(statement + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A single number from a query, e.g. {@code select count(*) from ...}. */
+  public long queryLong(String query) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(query)) {
+      if (!rs.next()) {
+        throw new IllegalStateException("no row: " + query);
+      }
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(query + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Every key of this namespace (SCAN; tests only — the daemons never scan the keyspace). */
+  public List<String> redisKeys() {
+    List<String> keys = new java.util.ArrayList<>();
+    String cursor = ScanParams.SCAN_POINTER_START;
+    ScanParams params = new ScanParams().match(namespace + ":*").count(1000);
+    do {
+      ScanResult<String> page = jedis.scan(cursor, params);
+      keys.addAll(page.getResult());
+      cursor = page.getCursor();
+    } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+    return keys;
+  }
+
+  @Override
+  public void close() {
+    try {
+      for (String key : redisKeys()) {
+        jedis.del(key);
+      }
+    } finally {
+      jedis.close();
+      dataSource.close();
+      dropDatabase(endpoints.pgAdminUrl(), database);
+    }
+  }
+
+  static String withDatabase(String jdbcUrl, String db) {
+    Matcher m = JDBC.matcher(jdbcUrl);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a jdbc:postgresql URL: " + jdbcUrl);
+    }
+    return m.group(1) + "/" + db + (m.group(3) == null ? "" : m.group(3));
+  }
+
+  static String userOf(String jdbcUrl) {
+    Matcher m = Pattern.compile("[?&]user=([^&]*)").matcher(jdbcUrl);
+    return m.find() ? m.group(1) : System.getProperty("user.name");
+  }
+
+  private static void createDatabase(String adminUrl, String db) {
+    try (Connection c = DriverManager.getConnection(adminUrl);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + db);
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "cannot create test database " + db + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void dropDatabase(String adminUrl, String db) {
+    try (Connection c = DriverManager.getConnection(adminUrl);
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot drop test database " + db + ": " + e.getMessage(), e);
+    }
+  }
+}
