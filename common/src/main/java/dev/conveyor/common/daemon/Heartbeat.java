@@ -1,0 +1,77 @@
+package dev.conveyor.common.daemon;
+
+import dev.conveyor.common.redis.Keys;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * One daemon's heartbeat: a hash {@code ns:node:<id>} (role, lifecycle state, version, start time,
+ * last beat) that expires after three missed beats, and the node's score in the {@code ns:nodes}
+ * index, so patrol can list live nodes and notice dead ones.
+ */
+public final class Heartbeat {
+  private final Supplier<UnifiedJedis> jedis;
+  private final Keys keys;
+  private final String nodeId;
+  private final String role;
+  private final Supplier<String> state;
+  private final Duration interval;
+  private final Clock clock;
+  private final Instant startedAt;
+
+  public Heartbeat(
+      Supplier<UnifiedJedis> jedis,
+      Keys keys,
+      String nodeId,
+      String role,
+      Supplier<String> state,
+      Duration interval,
+      Clock clock) {
+    this.jedis = jedis;
+    this.keys = keys;
+    this.nodeId = nodeId;
+    this.role = role;
+    this.state = state;
+    this.interval = interval;
+    this.clock = clock;
+    this.startedAt = clock.instant();
+  }
+
+  public Duration interval() {
+    return interval;
+  }
+
+  /** Writes the heartbeat now. */
+  public void beat() {
+    write(state.get(), interval.multipliedBy(3));
+  }
+
+  /** A last beat on a clean stop: the final state stays visible for a while, then expires. */
+  public void leave() {
+    write(state.get(), Duration.ofMinutes(1));
+  }
+
+  private void write(String currentState, Duration ttl) {
+    Instant now = clock.instant();
+    Map<String, String> fields = new LinkedHashMap<>();
+    fields.put("role", role);
+    fields.put("state", currentState);
+    fields.put("version", Version.current());
+    fields.put("pid", Long.toString(ProcessHandle.current().pid()));
+    fields.put("started_at", startedAt.toString());
+    fields.put("beat_at", now.toString());
+    String key = keys.node(nodeId);
+    try (AbstractPipeline p = jedis.get().pipelined()) {
+      p.hset(key, fields);
+      p.pexpire(key, ttl.toMillis());
+      p.zadd(keys.nodes(), now.toEpochMilli(), nodeId);
+      p.sync();
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.conveyor.common.daemon;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.common.config.PgConfig;
+import dev.conveyor.common.db.Database;
+import dev.conveyor.common.db.Migrations;
+import dev.conveyor.common.lifecycle.Lifecycle;
+import java.util.Objects;
+import javax.sql.DataSource;
+
+/**
+ * A daemon's PostgreSQL: activation brings schema {@code conveyor} up to date (safe when several
+ * daemons start at once) and opens the daemon's pool.
+ */
+public final class PostgresSubsystem extends Lifecycle {
+  private final PgConfig config;
+  private final String poolName;
+  private final int poolSize;
+  private volatile HikariDataSource pool;
+
+  public PostgresSubsystem(PgConfig config, String poolName, int poolSize) {
+    super("postgres");
+    this.config = config;
+    this.poolName = poolName;
+    this.poolSize = poolSize;
+  }
+
+  /** The pool; available once READY. */
+  public DataSource dataSource() {
+    return Objects.requireNonNull(pool, "postgres not activated");
+  }
+
+  public PgConfig config() {
+    return config;
+  }
+
+  @Override
+  protected void onActivate() {
+    Migrations.migrate(config);
+    pool = Database.pool(config, poolName, poolSize);
+  }
+
+  @Override
+  protected void onComplete() {
+    close();
+  }
+
+  @Override
+  protected void onTerminate() {
+    close();
+  }
+
+  private void close() {
+    HikariDataSource p = pool;
+    if (p != null) {
+      p.close();
+    }
+  }
+}
