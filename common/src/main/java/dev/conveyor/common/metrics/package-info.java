@@ -1,0 +1,2 @@
+/** The Prometheus registry each daemon exposes on {@code GET /metrics}. */
+package dev.conveyor.common.metrics;
