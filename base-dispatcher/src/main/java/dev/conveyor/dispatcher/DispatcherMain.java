@@ -1,9 +1,12 @@
 package dev.conveyor.dispatcher;
 
-/** Placeholder entry point. */
+import dev.conveyor.common.daemon.Launcher;
+
+/** Starts the dispatcher with the environment described in DESIGN.md. */
 public final class DispatcherMain {
   private DispatcherMain() {}
 
-  /** Starts the daemon. */
-  public static void main(String[] args) {}
+  public static void main(String[] args) {
+    Launcher.launch("dispatcher", env -> new Dispatcher(DispatcherConfig.from(env)));
+  }
 }

@@ -47,7 +47,10 @@ final class InboxConsumer extends Lifecycle {
 
   /** What handling an entry needs; built once the subsystems it uses are ready. */
   record Intake(
-      MessageValidator validator, Rejections rejections, TaskFanOut fanOut, TaskAuditRepository audit) {}
+      MessageValidator validator,
+      Rejections rejections,
+      TaskFanOut fanOut,
+      TaskAuditRepository audit) {}
 
   InboxConsumer(
       Supplier<StreamGroup> inbox,
@@ -116,7 +119,9 @@ final class InboxConsumer extends Lifecycle {
       }
       try {
         List<StreamMessage> entries =
-            pendingFirst ? group.readPending(consumer, batch) : group.readNew(consumer, batch, block);
+            pendingFirst
+                ? group.readPending(consumer, batch)
+                : group.readNew(consumer, batch, block);
         if (pendingFirst && entries.isEmpty()) {
           pendingFirst = false;
           continue;
@@ -268,7 +273,9 @@ final class InboxConsumer extends Lifecycle {
 
     void dispatched(String pipeline, int parts) {
       registry.counter("conveyor_dispatcher_tasks_dispatched", "pipeline", pipeline).increment();
-      registry.counter("conveyor_dispatcher_parts_dispatched", "pipeline", pipeline).increment(parts);
+      registry
+          .counter("conveyor_dispatcher_parts_dispatched", "pipeline", pipeline)
+          .increment(parts);
     }
   }
 }

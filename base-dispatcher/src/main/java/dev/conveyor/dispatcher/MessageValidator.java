@@ -1,11 +1,11 @@
 package dev.conveyor.dispatcher;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.redis.Keys;
@@ -18,8 +18,8 @@ import java.util.Optional;
 
 /**
  * Checks an inbox entry against the inbound message contract: fields {@code pipeline} (a loaded
- * pipeline), {@code payload} (a JSON object within the size and nesting limits) and optional
- * {@code id}. Never throws on input, whatever its bytes.
+ * pipeline), {@code payload} (a JSON object within the size and nesting limits) and optional {@code
+ * id}. Never throws on input, whatever its bytes.
  */
 public final class MessageValidator {
   /** Deeper JSON is rejected: nothing legitimate nests this far, and parsers must stay safe. */
@@ -33,10 +33,11 @@ public final class MessageValidator {
     this.pipelines = pipelines;
     this.maxPayloadBytes = maxPayloadBytes;
     this.json =
-        JsonMapper.builder()
-            .streamReadConstraints(
-                StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
-            .build();
+        new ObjectMapper(
+            JsonFactory.builder()
+                .streamReadConstraints(
+                    StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+                .build());
   }
 
   public Verdict check(StreamMessage entry) {
@@ -57,7 +58,8 @@ public final class MessageValidator {
     if (entry.fields().containsKey("id")) {
       Optional<String> id = utf8(entry, "id");
       if (id.isEmpty() || !Keys.TASK_ID.matcher(id.get()).matches()) {
-        return rejected(RejectReason.BAD_ID, "field 'id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        return rejected(
+            RejectReason.BAD_ID, "field 'id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
       }
       taskId = id.get();
     }
@@ -87,7 +89,8 @@ public final class MessageValidator {
     if (!(tree instanceof ObjectNode object)) {
       return rejected(
           RejectReason.PAYLOAD_NOT_OBJECT,
-          "payload must be a JSON object, was " + tree.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+          "payload must be a JSON object, was "
+              + tree.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
     }
     return new Verdict.Accepted(
         new InboundMessage(

@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Stores a rejected inbox entry whole: every field as received, binary-safe. A value that is valid
- * UTF-8 is stored as a JSON string; any other value as {@code {"base64": "..."}}, so no byte is lost
- * and nothing throws.
+ * UTF-8 is stored as a JSON string; any other value as {@code {"base64": "..."}}, so no byte is
+ * lost and nothing throws.
  */
 public final class Rejections {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,7 +38,9 @@ public final class Rejections {
         fields.put(f.getKey(), text);
       } else {
         // why: PostgreSQL's jsonb cannot hold U+0000, and other bytes may not be text at all
-        fields.putObject(f.getKey()).put("base64", Base64.getEncoder().encodeToString(f.getValue()));
+        fields
+            .putObject(f.getKey())
+            .put("base64", Base64.getEncoder().encodeToString(f.getValue()));
       }
     }
     return fields.toString();

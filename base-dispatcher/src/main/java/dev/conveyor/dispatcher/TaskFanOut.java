@@ -27,7 +27,8 @@ public final class TaskFanOut {
     Pipeline pipeline = message.pipeline();
     List<String> inputs = parts.stream().map(ObjectNode::toString).toList();
     RegisterOutcome outcome =
-        tasks.register(message.taskId(), pipeline, message.streamId(), message.receivedAt(), inputs);
+        tasks.register(
+            message.taskId(), pipeline, message.streamId(), message.receivedAt(), inputs);
     if (outcome == RegisterOutcome.NEW || outcome == RegisterOutcome.RESUME) {
       tasks.addInflight(pipeline.name(), message.taskId(), message.receivedAt());
       List<Map.Entry<String, Integer>> items = new ArrayList<>(parts.size());

@@ -1,9 +1,12 @@
 package dev.conveyor.patrol;
 
-/** Placeholder entry point. */
+import dev.conveyor.common.daemon.Launcher;
+
+/** Starts the patrol with the environment described in DESIGN.md. */
 public final class PatrolMain {
   private PatrolMain() {}
 
-  /** Starts the daemon. */
-  public static void main(String[] args) {}
+  public static void main(String[] args) {
+    Launcher.launch("patrol", env -> new Patrol(PatrolConfig.from(env)));
+  }
 }

@@ -1,9 +1,12 @@
 package dev.conveyor.processor;
 
-/** Placeholder entry point. */
+import dev.conveyor.common.daemon.Launcher;
+
+/** Starts the processor with the environment described in DESIGN.md. */
 public final class ProcessorMain {
   private ProcessorMain() {}
 
-  /** Starts the daemon. */
-  public static void main(String[] args) {}
+  public static void main(String[] args) {
+    Launcher.launch("processor", env -> new Processor(ProcessorConfig.from(env)));
+  }
 }

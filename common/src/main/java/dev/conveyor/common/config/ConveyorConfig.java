@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * @param pipelines directory of pipeline YAML files
  * @param nodeId this daemon's name in heartbeats, consumer groups and Quartz
  * @param httpPort health/status/metrics port, 0 = off
+ * @param logLevel level of Conveyor's own loggers ({@code CONVEYOR_LOG_LEVEL})
  * @param maxMessageBytes larger inbound payloads are rejected
  * @param adminToken when set, control actions need it
  */
@@ -27,6 +28,7 @@ public record ConveyorConfig(
     String nodeId,
     int httpPort,
     LogFormat logFormat,
+    LogLevel logLevel,
     int maxMessageBytes,
     Optional<Secret> adminToken) {
 
@@ -55,6 +57,7 @@ public record ConveyorConfig(
         env.optional("CONVEYOR_NODE_ID").orElseGet(() -> defaultNodeId(env)),
         env.integer("CONVEYOR_HTTP_PORT", 8080, 0, 65535),
         env.choice("CONVEYOR_LOG_FORMAT", LogFormat.class, LogFormat.TEXT),
+        env.choice("CONVEYOR_LOG_LEVEL", LogLevel.class, LogLevel.INFO),
         env.integer("CONVEYOR_MAX_MESSAGE_BYTES", 1 << 20, 1, Integer.MAX_VALUE),
         env.secret("CONVEYOR_ADMIN_TOKEN"));
   }
@@ -94,6 +97,7 @@ public record ConveyorConfig(
     d.put("node_id", nodeId);
     d.put("http_port", httpPort);
     d.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
+    d.put("log_level", logLevel.name().toLowerCase(java.util.Locale.ROOT));
     d.put("max_message_bytes", maxMessageBytes);
     d.put("admin_token", adminToken.isPresent() ? "****" : "unset");
     return d;

@@ -103,7 +103,7 @@ public final class Env {
     }
     Duration value;
     try {
-      value = parseDuration(raw.get());
+      value = Durations.parse(raw.get());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(
           name + " must be a duration like 500ms, 5s, 2m, 1h or PT30S, was '" + raw.get() + "'");
@@ -147,39 +147,5 @@ public final class Env {
   private static ConfigException outOfRange(String name, String raw, int min, int max) {
     return new ConfigException(
         name + " must be an integer from " + min + " to " + max + ", was '" + raw + "'");
-  }
-
-  static Duration parseDuration(String text) {
-    String s = text.strip().toLowerCase(Locale.ROOT);
-    if (s.startsWith("pt") || s.startsWith("p")) {
-      try {
-        return Duration.parse(s.toUpperCase(Locale.ROOT));
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException(text, e);
-      }
-    }
-    int split = 0;
-    while (split < s.length() && (Character.isDigit(s.charAt(split)) || s.charAt(split) == '.')) {
-      split++;
-    }
-    if (split == 0 || split == s.length()) {
-      throw new IllegalArgumentException(text);
-    }
-    double amount;
-    try {
-      amount = Double.parseDouble(s.substring(0, split));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(text, e);
-    }
-    long millisPerUnit =
-        switch (s.substring(split).strip()) {
-          case "ms" -> 1;
-          case "s" -> 1_000;
-          case "m" -> 60_000;
-          case "h" -> 3_600_000;
-          case "d" -> 86_400_000;
-          default -> throw new IllegalArgumentException(text);
-        };
-    return Duration.ofMillis(Math.round(amount * millisPerUnit));
   }
 }

@@ -1,9 +1,7 @@
 package dev.conveyor.common.daemon;
 
 import dev.conveyor.common.config.ConfigException;
-import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
-import dev.conveyor.common.lifecycle.CompositeLifecycle;
 import dev.conveyor.common.lifecycle.LifecycleException;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.pipeline.PipelineException;
@@ -53,13 +51,13 @@ public final class Launcher {
     }
     logConfig(role, daemon.config().describe());
     CountDownLatch closed = new CountDownLatch(1);
-    daemon.addListener(
-        (system, from, to, reason) -> {
-          if (system.equals(daemon.name()) && to.isFinal()) {
-            closed.countDown();
-          }
-        });
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("shutdown").unstarted(daemon::shutdown));
+    daemon.addListener((system, from, to, reason) -> {
+      if (system.equals(daemon.name()) && to.isFinal()) {
+        closed.countDown();
+      }
+    });
+    Runtime.getRuntime()
+        .addShutdownHook(Thread.ofPlatform().name("shutdown").unstarted(daemon::shutdown));
     daemon.activate();
     if (daemon.state() != State.READY) {
       log.atError()
@@ -90,22 +88,9 @@ public final class Launcher {
   }
 
   private static void logConfig(String role, Map<String, Object> described) {
-    LoggingEventBuilder line = log.atInfo().addKeyValue("event", "config").addKeyValue("role", role);
+    LoggingEventBuilder line =
+        log.atInfo().addKeyValue("event", "config").addKeyValue("role", role);
     described.forEach(line::addKeyValue);
     line.log();
-  }
-
-  /** The base of each daemon: a system of subsystems with the shared configuration. */
-  public abstract static class Daemon extends CompositeLifecycle {
-    private final ConveyorConfig config;
-
-    protected Daemon(String name, ConveyorConfig config) {
-      super(name);
-      this.config = config;
-    }
-
-    public ConveyorConfig config() {
-      return config;
-    }
   }
 }

@@ -40,7 +40,8 @@ public final class PeriodicTask extends Lifecycle {
   @Override
   protected void onStart() {
     executor =
-        Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name(name()).unstarted(r));
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name(name()).unstarted(r));
     executor.scheduleWithFixedDelay(this::round, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 

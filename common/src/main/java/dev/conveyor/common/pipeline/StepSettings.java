@@ -1,5 +1,6 @@
 package dev.conveyor.common.pipeline;
 
+import dev.conveyor.common.config.Durations;
 import java.time.Duration;
 import java.util.List;
 

@@ -1,6 +1,7 @@
 package dev.conveyor.common.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.common.config.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

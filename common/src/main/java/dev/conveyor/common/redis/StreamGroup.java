@@ -70,7 +70,13 @@ public final class StreamGroup {
    * to {@code count}, oldest first. Never blocks.
    */
   public List<StreamMessage> readPending(String consumer, int count) {
-    return read(consumer, XReadGroupParams.xReadGroupParams().count(count), FROM_START);
+    return readPending(consumer, count, FROM_START.toString());
+  }
+
+  /** The next page of the pending list: entries with an id after {@code afterId}. */
+  public List<StreamMessage> readPending(String consumer, int count, String afterId) {
+    return read(
+        consumer, XReadGroupParams.xReadGroupParams().count(count), new StreamEntryID(afterId));
   }
 
   /**

@@ -11,10 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What recording one step's output must check, computed once per step at start-up: which
- * successors may have become ready (and the outputs that decide it) and which terminal steps
- * decide that the task is complete. It feeds {@code record_output.lua}: the KEYS it needs, in
- * order, and its JSON spec.
+ * What recording one step's output must check, computed once per step at start-up: which successors
+ * may have become ready (and the outputs that decide it) and which terminal steps decide that the
+ * task is complete. It feeds {@code record_output.lua}: the KEYS it needs, in order, and its JSON
+ * spec.
  *
  * @param outputSteps steps whose output hashes the script reads; index 0 is this step
  */

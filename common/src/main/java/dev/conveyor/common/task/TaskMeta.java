@@ -26,6 +26,7 @@ public record TaskMeta(
             Integer.parseInt(h.getOrDefault("parts", "0")),
             h.get("stream_id"),
             Instant.ofEpochMilli(Long.parseLong(h.getOrDefault("received_at", "0"))),
-            Optional.ofNullable(h.get("finished_at")).map(v -> Instant.ofEpochMilli(Long.parseLong(v)))));
+            Optional.ofNullable(h.get("finished_at"))
+                .map(v -> Instant.ofEpochMilli(Long.parseLong(v)))));
   }
 }

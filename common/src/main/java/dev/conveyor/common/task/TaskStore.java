@@ -58,10 +58,7 @@ public final class TaskStore {
   /** Puts the task in its pipeline's in-flight index (kept if already there). */
   public void addInflight(String pipeline, String taskId, Instant receivedAt) {
     jedis.zadd(
-        keys.inflight(pipeline),
-        receivedAt.toEpochMilli(),
-        taskId,
-        ZAddParams.zAddParams().nx());
+        keys.inflight(pipeline), receivedAt.toEpochMilli(), taskId, ZAddParams.zAddParams().nx());
   }
 
   /** Notes that every part of the task was enqueued to its entry steps. */
@@ -82,8 +79,7 @@ public final class TaskStore {
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Map.Entry<String, Integer> item : items) {
         String queue =
-            keys.stepQueue(
-                pipeline.name(), step.name(), Shards.of(item.getKey(), step.shards()));
+            keys.stepQueue(pipeline.name(), step.name(), Shards.of(item.getKey(), step.shards()));
         p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(item.getKey(), item.getValue()));
       }
       p.sync();
@@ -91,8 +87,8 @@ public final class TaskStore {
   }
 
   /**
-   * The input of each item for a part-scope step with at most one predecessor: the part's input
-   * for an entry step, else the predecessor's output for that part. A missing input is null.
+   * The input of each item for a part-scope step with at most one predecessor: the part's input for
+   * an entry step, else the predecessor's output for that part. A missing input is null.
    */
   public List<String> inputs(StepDef step, List<QueueItem> items) {
     List<Response<String>> replies = new ArrayList<>(items.size());

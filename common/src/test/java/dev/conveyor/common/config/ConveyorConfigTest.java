@@ -182,15 +182,6 @@ class ConveyorConfigTest {
         .containsEntry("admin_token", "****");
   }
 
-  @Test
-  void durationsAcceptShortFormsAndIso() {
-    assertThat(Env.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
-    assertThat(Env.parseDuration("1.5s")).isEqualTo(Duration.ofMillis(1500));
-    assertThat(Env.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
-    assertThat(Env.parseDuration("1h")).isEqualTo(Duration.ofHours(1));
-    assertThat(Env.parseDuration("PT30S")).isEqualTo(Duration.ofSeconds(30));
-  }
-
   private static void assertRefused(String variable, String value, String message) {
     assertThatThrownBy(() -> ConveyorConfig.from(Env.of(Map.of(variable, value))))
         .isInstanceOf(ConfigException.class)

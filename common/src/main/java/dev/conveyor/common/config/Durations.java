@@ -1,4 +1,4 @@
-package dev.conveyor.common.pipeline;
+package dev.conveyor.common.config;
 
 import java.math.BigDecimal;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.conveyor.common.pipeline;
+package dev.conveyor.common.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,0 +1,115 @@
+package dev.conveyor.common.daemon;
+
+import dev.conveyor.common.config.ConveyorConfig;
+import dev.conveyor.common.config.Secret;
+import dev.conveyor.common.http.Handler;
+import dev.conveyor.common.http.StatusHttpServer;
+import dev.conveyor.common.lifecycle.CompositeLifecycle;
+import dev.conveyor.common.metrics.Metrics;
+import dev.conveyor.common.redis.Keys;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The base of each daemon: a system of subsystems with what all three share — configuration,
+ * metrics, the status server (when {@code CONVEYOR_HTTP_PORT} is not 0) and the heartbeat.
+ * Subclasses add their subsystems in dependency order between {@link #addHttp} (first) and {@link
+ * #addHeartbeat} (last).
+ */
+public abstract class Daemon extends CompositeLifecycle {
+  private static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
+
+  private final ConveyorConfig config;
+  private final Keys keys;
+  private final PrometheusMeterRegistry metrics;
+  private final Map<String, RouteDef> routes = new LinkedHashMap<>();
+  private HttpSubsystem http;
+
+  private record RouteDef(String method, String path, Handler handler, boolean admin) {}
+
+  // why: the listener only touches the registry, which is assigned before it is registered
+  @SuppressWarnings("this-escape")
+  protected Daemon(String role, ConveyorConfig config) {
+    super(role);
+    this.config = config;
+    this.keys = new Keys(config.namespace());
+    this.metrics = Metrics.create(role, config.nodeId());
+    addListener((system, from, to, reason) -> {
+      if (to.isFinal()) {
+        metrics.close();
+      }
+    });
+  }
+
+  public ConveyorConfig config() {
+    return config;
+  }
+
+  public Keys keys() {
+    return keys;
+  }
+
+  public PrometheusMeterRegistry metrics() {
+    return metrics;
+  }
+
+  /** The bound HTTP port, or 0 when HTTP is off. */
+  public int httpPort() {
+    return http == null ? 0 : http.port();
+  }
+
+  /** What {@code GET /status} shows besides the lifecycle tree. */
+  protected Map<String, Object> statusDetails() {
+    return Map.of();
+  }
+
+  /** Adds an extra HTTP route; call before {@link #addHttp}. */
+  protected final void route(String method, String path, Handler handler, boolean requiresAdmin) {
+    routes.put(method + " " + path, new RouteDef(method, path, handler, requiresAdmin));
+  }
+
+  /** Adds the status server (if enabled) as the first subsystem. */
+  protected final void addHttp() {
+    if (config.httpPort() == 0) {
+      return;
+    }
+    StatusHttpServer.Builder b =
+        StatusHttpServer.builder()
+            .port(config.httpPort())
+            .health(this::isHealthy, () -> state().name())
+            .status(this::status)
+            .metrics(metrics)
+            .adminToken(config.adminToken().map(Secret::reveal));
+    routes.values().forEach(r -> b.route(r.method(), r.path(), r.handler(), r.admin()));
+    http = add(new HttpSubsystem(b.build()));
+  }
+
+  /** Adds the heartbeat as the last subsystem, written with the given Redis client. */
+  protected final void addHeartbeat(RedisSubsystem redis) {
+    Heartbeat beat =
+        new Heartbeat(
+            redis::commands,
+            keys,
+            config.nodeId(),
+            name(),
+            () -> state().name(),
+            HEARTBEAT_INTERVAL,
+            Clock.systemUTC());
+    add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave));
+  }
+
+  /** The {@code /status} document. */
+  public final Map<String, Object> status() {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("daemon", name());
+    s.put("node", config.nodeId());
+    s.put("version", Version.current());
+    s.put("state", state().name());
+    s.put("lifecycle", snapshot());
+    s.putAll(statusDetails());
+    return s;
+  }
+}

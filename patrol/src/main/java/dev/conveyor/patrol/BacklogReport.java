@@ -1,0 +1,118 @@
+package dev.conveyor.patrol;
+
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.Pipelines;
+import dev.conveyor.common.pipeline.StepDef;
+import dev.conveyor.common.redis.Keys;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.resps.StreamGroupInfo;
+
+/**
+ * Measures the backlog of every step shard (XINFO GROUPS: lag and pending of the processors' group)
+ * and the tasks in flight per pipeline; publishes them as gauges and in {@code /status}, and logs
+ * one line per round when the totals changed.
+ */
+final class BacklogReport {
+  private static final Logger log = LoggerFactory.getLogger(BacklogReport.class);
+
+  private final Pipelines pipelines;
+  private final Keys keys;
+  private final Supplier<UnifiedJedis> jedis;
+  private final MeterRegistry registry;
+  private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
+  private volatile List<StepBacklog> last = List.of();
+  private volatile Map<String, Long> lastInflight = Map.of();
+  private long lastTotal = -1;
+  private long lastInflightTotal = -1;
+
+  BacklogReport(
+      Pipelines pipelines, Keys keys, Supplier<UnifiedJedis> jedis, MeterRegistry registry) {
+    this.pipelines = pipelines;
+    this.keys = keys;
+    this.jedis = jedis;
+    this.registry = registry;
+  }
+
+  /** One round: measure, publish, log if changed. */
+  void round() {
+    UnifiedJedis j = jedis.get();
+    List<StepBacklog> backlog = new ArrayList<>();
+    Map<String, Long> inflight = new java.util.LinkedHashMap<>();
+    for (Pipeline p : pipelines.all()) {
+      inflight.put(p.name(), j.zcard(keys.inflight(p.name())));
+      gauge("conveyor_tasks_inflight", p.name(), "").set(inflight.get(p.name()));
+      for (StepDef s : p.steps()) {
+        long stepTotal = 0;
+        for (int shard = 0; shard < s.shards(); shard++) {
+          StepBacklog b = measure(j, p.name(), s.name(), shard);
+          backlog.add(b);
+          stepTotal += b.total();
+        }
+        gauge("conveyor_step_backlog", p.name(), s.name()).set(stepTotal);
+      }
+    }
+    last = List.copyOf(backlog);
+    lastInflight = Map.copyOf(inflight);
+    long total = backlog.stream().mapToLong(StepBacklog::total).sum();
+    long inflightTotal = inflight.values().stream().mapToLong(Long::longValue).sum();
+    if (total != lastTotal || inflightTotal != lastInflightTotal) {
+      log.atInfo()
+          .addKeyValue("event", "backlog")
+          .addKeyValue("queued", total)
+          .addKeyValue("pending", backlog.stream().mapToLong(StepBacklog::pending).sum())
+          .addKeyValue("tasks_in_flight", inflightTotal)
+          .log();
+      lastTotal = total;
+      lastInflightTotal = inflightTotal;
+    }
+  }
+
+  List<StepBacklog> last() {
+    return last;
+  }
+
+  Map<String, Long> inflight() {
+    return lastInflight;
+  }
+
+  private StepBacklog measure(UnifiedJedis j, String pipeline, String step, int shard) {
+    String queue = keys.stepQueue(pipeline, step, shard);
+    try {
+      for (StreamGroupInfo g : j.xinfoGroups(queue)) {
+        if (Keys.PROCESSOR_GROUP.equals(g.getName())) {
+          Object lag = g.getGroupInfo().get("lag");
+          long waiting = lag instanceof Number n ? n.longValue() : j.xlen(queue);
+          return new StepBacklog(pipeline, step, shard, waiting, g.getPending());
+        }
+      }
+      return new StepBacklog(pipeline, step, shard, j.xlen(queue), 0);
+    } catch (JedisDataException e) {
+      // why: the queue does not exist yet (nothing was ever sent to this step)
+      return new StepBacklog(pipeline, step, shard, 0, 0);
+    }
+  }
+
+  private AtomicLong gauge(String name, String pipeline, String step) {
+    return gauges.computeIfAbsent(
+        name + "|" + pipeline + "|" + step,
+        k -> {
+          AtomicLong value = new AtomicLong();
+          Gauge.builder(name, value, AtomicLong::get)
+              .tag("pipeline", pipeline)
+              .tags(step.isEmpty() ? new String[0] : new String[] {"step", step})
+              .register(registry);
+          return value;
+        });
+  }
+}

@@ -1,0 +1,114 @@
+package dev.conveyor.processor;
+
+import dev.conveyor.common.daemon.Daemon;
+import dev.conveyor.common.daemon.PostgresSubsystem;
+import dev.conveyor.common.daemon.RedisSubsystem;
+import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.lifecycle.CompositeLifecycle;
+import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.StepDef;
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.task.TaskStore;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Daemon 2: runs the steps of every loaded pipeline as chained Quartz jobs and delivers rows.
+ * Subsystems: http, redis, postgres, steps (one optional subsystem per step), scheduler, heartbeat.
+ */
+public final class Processor extends Daemon {
+  private final ProcessorConfig config;
+  private final RedisSubsystem redis;
+  private final PostgresSubsystem postgres;
+  private final List<StepSubsystem> steps = new ArrayList<>();
+  private final Clock clock = Clock.systemUTC();
+
+  // why: subsystems are added in the constructor, before activation, as the lifecycle requires
+  @SuppressWarnings("this-escape")
+  public Processor(ProcessorConfig config) {
+    super("processor", config.common());
+    this.config = config;
+    String node = config.common().nodeId();
+    int threads = config.effectiveThreads();
+    addHttp();
+    redis =
+        add(
+            new RedisSubsystem(
+                "redis",
+                config.common().redis(),
+                Endpoint.RUNTIME,
+                "processor-" + node,
+                threads + 4,
+                threads));
+    postgres = add(new PostgresSubsystem(config.common().pg(), "processor-" + node, threads + 2));
+    CompositeLifecycle stepGroup = add(new CompositeLifecycle("steps"));
+    for (Pipeline pipeline : config.pipelines().all()) {
+      for (StepDef step : pipeline.topologicalOrder()) {
+        steps.add(stepGroup.addOptional(new StepSubsystem(pipeline, step, this::runnerFor)));
+      }
+    }
+    add(
+        new StepScheduler(
+            config.common().pg(), node, threads, config.clusterCheckin(), this::chains));
+    addHeartbeat(redis);
+  }
+
+  private StepRunner runnerFor(StepSubsystem s) {
+    StepWork work =
+        switch (s.step().kind()) {
+          case SINK -> {
+            try {
+              yield new SinkWork(
+                  postgres.dataSource(), SinkTable.resolve(postgres.dataSource(), s.step().sink()));
+            } catch (SinkTable.SinkTableException e) {
+              throw new IllegalStateException(e.getMessage(), e);
+            }
+          }
+          case JAVA, COMMAND ->
+              throw new IllegalStateException(
+                  "step kind "
+                      + s.step().kind().name().toLowerCase(java.util.Locale.ROOT)
+                      + " is not supported by this version of the processor");
+        };
+    TaskStore tasks = new TaskStore(redis.commands(), keys());
+    return new StepRunner(
+        s.pipeline(),
+        s.step(),
+        shard ->
+            new StreamGroup(
+                redis.blocking(),
+                keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
+                Keys.PROCESSOR_GROUP),
+        tasks,
+        work,
+        new TaskCompletion(tasks, new TaskAuditRepository(postgres.dataSource()), clock),
+        config.common().redis().block(),
+        clock,
+        metrics());
+  }
+
+  private StepChains chains() {
+    List<StepRunner> runners = new ArrayList<>();
+    for (StepSubsystem s : steps) {
+      if (s.state() == State.READY || s.state() == State.RUNNING) {
+        runners.add(s.runner());
+      }
+    }
+    return new StepChains(runners, clock);
+  }
+
+  @Override
+  protected Map<String, Object> statusDetails() {
+    Map<String, Object> stepStates = new LinkedHashMap<>();
+    for (StepSubsystem s : steps) {
+      stepStates.put(s.pipeline().name() + "." + s.step().name(), s.state().name());
+    }
+    return Map.of("pipelines", config.pipelines().names(), "steps", stepStates);
+  }
+}

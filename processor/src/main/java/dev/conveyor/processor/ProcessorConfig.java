@@ -1,0 +1,38 @@
+package dev.conveyor.processor;
+
+import dev.conveyor.common.config.ConveyorConfig;
+import dev.conveyor.common.config.Env;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.pipeline.Pipelines;
+import java.time.Duration;
+
+/**
+ * The processor's configuration: the shared one, the loaded pipelines, and its Quartz settings.
+ *
+ * @param threads Quartz worker threads: step ticks that may run at once on this node (0 = one per
+ *     step shard, at most 64)
+ * @param clusterCheckin how often this node checks in with the Quartz cluster; a node silent for
+ *     about twice this long is taken for dead and its chains move to the others
+ */
+public record ProcessorConfig(
+    ConveyorConfig common, Pipelines pipelines, int threads, Duration clusterCheckin) {
+
+  public static ProcessorConfig from(Env env) {
+    ConveyorConfig common = ConveyorConfig.from(env);
+    return new ProcessorConfig(
+        common,
+        PipelineLoader.loadDirectory(common.pipelines()),
+        env.integer("CONVEYOR_PROCESSOR_THREADS", 0, 0, 512),
+        env.duration("CONVEYOR_CLUSTER_CHECKIN", Duration.ofSeconds(5), Duration.ofSeconds(1)));
+  }
+
+  /** Worker threads to use: as configured, else one per step shard (2..64). */
+  public int effectiveThreads() {
+    if (threads > 0) {
+      return threads;
+    }
+    int shards =
+        pipelines.all().stream().flatMap(p -> p.steps().stream()).mapToInt(s -> s.shards()).sum();
+    return Math.clamp(shards, 2, 64);
+  }
+}

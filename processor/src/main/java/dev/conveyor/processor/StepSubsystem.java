@@ -1,0 +1,44 @@
+package dev.conveyor.processor;
+
+import dev.conveyor.common.lifecycle.Lifecycle;
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.StepDef;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * One step of one pipeline as a subsystem. Activation checks its prerequisites and builds what runs
+ * it (for a sink: the table is checked against the database); when they are missing the step is
+ * DISABLED with the reason while the other steps run.
+ */
+final class StepSubsystem extends Lifecycle {
+  private final Pipeline pipeline;
+  private final StepDef step;
+  private final Function<StepSubsystem, StepRunner> factory;
+  private volatile StepRunner runner;
+
+  StepSubsystem(Pipeline pipeline, StepDef step, Function<StepSubsystem, StepRunner> factory) {
+    super("step " + pipeline.name() + "." + step.name());
+    this.pipeline = pipeline;
+    this.step = step;
+    this.factory = factory;
+  }
+
+  Pipeline pipeline() {
+    return pipeline;
+  }
+
+  StepDef step() {
+    return step;
+  }
+
+  /** What runs the step's ticks; available once READY. */
+  StepRunner runner() {
+    return Objects.requireNonNull(runner, "step not activated");
+  }
+
+  @Override
+  protected void onActivate() {
+    runner = factory.apply(this);
+  }
+}
