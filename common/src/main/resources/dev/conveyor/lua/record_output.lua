@@ -3,7 +3,7 @@
 -- KEYS[1] task meta, KEYS[2] dead parts hash, KEYS[3] this step's output hash,
 -- KEYS[4 ..] output hashes the spec refers to by index (same hash tag as the task)
 -- ARGV[1] field (part number or 'task'), ARGV[2] output, ARGV[3] spec (JSON):
---   {"successors":[{"name":"merge","scope":"part"|"task","preds":[4,5]}],
+--   {"successors":[{"name":"merge","wait":"same_item"|"all_parts","preds":[4,5]}],
 --    "terminals":[{"key":6,"scope":"part"|"task"}]}
 -- Returns: { complete (0|1), ready successor names ... }
 local field = ARGV[1]
@@ -35,7 +35,7 @@ end
 local result = {0}
 for _, s in ipairs(spec.successors) do
   local ready = true
-  if s.scope == 'task' then
+  if s.wait == 'all_parts' then
     ready = all_parts_in(s.preds)
   else
     for _, k in ipairs(s.preds) do

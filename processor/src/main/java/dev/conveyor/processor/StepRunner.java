@@ -150,10 +150,7 @@ final class StepRunner {
         case ItemResult.Output out -> {
           Progress p = tasks.recordOutput(progress, item, out.value());
           for (String next : p.ready()) {
-            int part =
-                pipeline.step(next).orElseThrow().scope() == dev.conveyor.common.pipeline.Scope.TASK
-                    ? QueueItem.TASK
-                    : item.part();
+            int part = pipeline.runsPerTask(next) ? QueueItem.TASK : item.part();
             successors
                 .computeIfAbsent(next, k -> new ArrayList<>())
                 .add(Map.entry(item.taskId(), part));

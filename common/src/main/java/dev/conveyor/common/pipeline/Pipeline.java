@@ -88,6 +88,19 @@ public record Pipeline(
     return steps.stream().filter(s -> s.after().contains(stepName)).toList();
   }
 
+  /**
+   * Whether the step runs once per task rather than once per part: its scope is {@code task}, or it
+   * comes after a step that runs once per task (e.g. a sink after an assemble step).
+   */
+  public boolean runsPerTask(String stepName) {
+    var byName = new HashMap<String, PipelineValidator.StepLinks>();
+    steps.forEach(s -> byName.put(s.name(), PipelineValidator.StepLinks.of(s)));
+    if (!byName.containsKey(stepName)) {
+      throw new IllegalArgumentException("pipeline '" + name + "' has no step '" + stepName + "'");
+    }
+    return PipelineValidator.runsPerTask(stepName, byName, new HashMap<>());
+  }
+
   /** Steps that no step follows: where a part's journey ends. */
   public List<StepDef> terminalSteps() {
     return steps.stream().filter(s -> successors(s.name()).isEmpty()).toList();

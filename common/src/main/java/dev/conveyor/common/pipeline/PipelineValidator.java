@@ -70,7 +70,55 @@ final class PipelineValidator {
       problems.add("no entry step (every step has a predecessor)");
     }
     new CycleFinder(byName).find(problems);
+    if (problems.isEmpty()) {
+      // why: the levels are only defined on a valid graph (no cycles, no self or unknown links)
+      mixedLevels(steps, byName, problems);
+    }
     return problems;
+  }
+
+  /**
+   * A step after a task-scope step runs once per task too; a step may not join a per-task output
+   * with per-part ones.
+   */
+  private static void mixedLevels(
+      List<StepLinks> steps, Map<String, StepLinks> byName, List<String> problems) {
+    Map<String, Boolean> perTask = new HashMap<>();
+    for (StepLinks step : steps) {
+      List<String> taskLevel = new ArrayList<>();
+      List<String> partLevel = new ArrayList<>();
+      for (String pred : step.after()) {
+        if (byName.containsKey(pred)) {
+          (runsPerTask(pred, byName, perTask) ? taskLevel : partLevel).add(pred);
+        }
+      }
+      if (!taskLevel.isEmpty() && !partLevel.isEmpty()) {
+        problems.add(
+            "step '"
+                + step.name()
+                + "': joins per-task output ("
+                + String.join(", ", taskLevel)
+                + ") with per-part output ("
+                + String.join(", ", partLevel)
+                + ")");
+      }
+    }
+  }
+
+  /** Whether the step runs once per task: its scope is task, or a predecessor's is. */
+  static boolean runsPerTask(
+      String name, Map<String, StepLinks> byName, Map<String, Boolean> memo) {
+    Boolean known = memo.get(name);
+    if (known != null) {
+      return known;
+    }
+    StepLinks step = byName.get(name);
+    boolean result = step.scope() == Scope.TASK;
+    for (String pred : step.after()) {
+      result |= byName.containsKey(pred) && runsPerTask(pred, byName, memo);
+    }
+    memo.put(name, result);
+    return result;
   }
 
   private static String known(Set<String> names) {

@@ -35,7 +35,11 @@ public record StepProgress(String pipeline, String step, List<String> outputStep
     for (StepDef next : pipeline.successors(step.name())) {
       ObjectNode s = successors.addObject();
       s.put("name", next.name());
-      s.put("scope", next.scope() == Scope.TASK ? "task" : "part");
+      // why: a task-scope step after per-part steps waits for every part; any other successor
+      // waits for the same item (the same part, or the task) from each predecessor
+      boolean gathersParts =
+          next.scope() == Scope.TASK && !pipeline.runsPerTask(next.after().getFirst());
+      s.put("wait", gathersParts ? "all_parts" : "same_item");
       ArrayNode preds = s.putArray("preds");
       next.after().forEach(pred -> preds.add(keyIndex(outputs, pred)));
     }
@@ -43,7 +47,7 @@ public record StepProgress(String pipeline, String step, List<String> outputStep
     for (StepDef terminal : pipeline.terminalSteps()) {
       ObjectNode t = terminals.addObject();
       t.put("key", keyIndex(outputs, terminal.name()));
-      t.put("scope", terminal.scope() == Scope.TASK ? "task" : "part");
+      t.put("scope", pipeline.runsPerTask(terminal.name()) ? "task" : "part");
     }
     return new StepProgress(pipeline.name(), step.name(), outputs, spec.toString());
   }

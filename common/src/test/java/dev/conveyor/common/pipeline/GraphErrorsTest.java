@@ -25,6 +25,36 @@ class GraphErrorsTest {
   }
 
   @Test
+  void joiningPerTaskOutputWithPerPartOutputIsRefused() {
+    assertThat(
+            problemsOf(
+                withSteps(
+                    """
+                      - {name: company, kind: java, class: x.C}
+                      - {name: assemble, kind: java, class: x.A, after: company, scope: task}
+                      - {name: mix, kind: java, class: x.M, after: [assemble, company]}
+                    """)))
+        .isEqualTo(
+            "ner.yaml: step 'mix': joins per-task output (assemble) with per-part output (company)");
+  }
+
+  @Test
+  void aStepAfterATaskScopeStepRunsPerTask() {
+    Pipeline p =
+        PipelineLoader.parse(
+            withSteps(
+                """
+                  - {name: company, kind: java, class: x.C}
+                  - {name: assemble, kind: java, class: x.A, after: company, scope: task}
+                  - {name: deliver, kind: sink, after: assemble, sink: {table: t, key: [task_id]}}
+                """),
+            "ner.yaml");
+    assertThat(p.runsPerTask("company")).isFalse();
+    assertThat(p.runsPerTask("assemble")).isTrue();
+    assertThat(p.runsPerTask("deliver")).isTrue();
+  }
+
+  @Test
   void aCycleIsShownAlongItsEdges() {
     assertThat(
             problemsOf(

@@ -1,0 +1,197 @@
+package dev.conveyor.common.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@WithServices
+class TaskStoreIT {
+  private static final Pipeline DAG =
+      PipelineLoader.parse(
+          """
+          pipeline: dag
+          version: 2
+          steps:
+            - {name: company, kind: java, class: x.Company}
+            - {name: person, kind: java, class: x.Person}
+            - {name: merge, kind: java, class: x.Merge, after: [company, person]}
+            - {name: assemble, kind: java, class: x.Assemble, after: merge, scope: task}
+            - {name: deliver, kind: sink, after: assemble, sink: {table: t, key: [task_id]}}
+          """,
+          "dag.yaml");
+
+  @Test
+  void aTaskIsRegisteredOnceAndASecondEntryWithItsIdIsADuplicate(TestServices services) {
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
+
+    assertThat(store.register("t1", DAG, "1-0", at, List.of("{\"a\":1}", "{\"a\":2}")))
+        .isEqualTo(RegisterOutcome.NEW);
+    assertThat(store.register("t1", DAG, "1-0", at, List.of("{}")))
+        .as("the same entry again before its fan-out was confirmed")
+        .isEqualTo(RegisterOutcome.RESUME);
+    store.markDispatched("t1");
+    assertThat(store.register("t1", DAG, "1-0", at, List.of("{}")))
+        .as("the same entry again after its fan-out")
+        .isEqualTo(RegisterOutcome.DONE);
+    assertThat(store.register("t1", DAG, "2-0", at, List.of("{}")))
+        .as("another entry with the same id")
+        .isEqualTo(RegisterOutcome.DUPLICATE);
+
+    TaskMeta meta = store.meta("t1").orElseThrow();
+    assertThat(meta.pipeline()).isEqualTo("dag");
+    assertThat(meta.version()).isEqualTo(2);
+    assertThat(meta.parts()).isEqualTo(2);
+    assertThat(meta.streamId()).isEqualTo("1-0");
+    assertThat(meta.receivedAt()).isEqualTo(at);
+    assertThat(services.jedis().hgetAll(services.keys().taskParts("t1")))
+        .isEqualTo(Map.of("0", "{\"a\":1}", "1", "{\"a\":2}"));
+  }
+
+  @Test
+  void aJoinIsReadyOnlyWhenEveryPredecessorHasThePart(TestServices services) {
+    TaskStore store = registered(services, "j1", 2);
+    QueueItem part0 = new QueueItem("j1", 0, "1-0");
+
+    Progress afterCompany =
+        store.recordOutput(StepProgress.of(DAG, DAG.step("company").orElseThrow()), part0, "[]");
+    assertThat(afterCompany.ready()).isEmpty();
+
+    Progress afterPerson =
+        store.recordOutput(StepProgress.of(DAG, DAG.step("person").orElseThrow()), part0, "[]");
+    assertThat(afterPerson.ready()).containsExactly("merge");
+    assertThat(afterPerson.complete()).isFalse();
+
+    Progress again =
+        store.recordOutput(StepProgress.of(DAG, DAG.step("person").orElseThrow()), part0, "[]");
+    assertThat(again).as("recording the same output again answers the same").isEqualTo(afterPerson);
+  }
+
+  @Test
+  void aTaskScopeStepIsReadyWhenEveryPartPassedItsPredecessor(TestServices services) {
+    TaskStore store = registered(services, "m1", 3);
+    StepProgress merge = StepProgress.of(DAG, DAG.step("merge").orElseThrow());
+
+    assertThat(store.recordOutput(merge, new QueueItem("m1", 0, "1-0"), "{}").ready()).isEmpty();
+    assertThat(store.recordOutput(merge, new QueueItem("m1", 2, "1-1"), "{}").ready()).isEmpty();
+    assertThat(store.recordOutput(merge, new QueueItem("m1", 1, "1-2"), "{}").ready())
+        .containsExactly("assemble");
+  }
+
+  @Test
+  void aDeadPartCountsAsPassedForTheTaskScopeStep(TestServices services) {
+    TaskStore store = registered(services, "d1", 2);
+    services.jedis().hset(services.keys().taskDead("d1"), "1", "merge: boom");
+    StepProgress merge = StepProgress.of(DAG, DAG.step("merge").orElseThrow());
+
+    assertThat(store.recordOutput(merge, new QueueItem("d1", 0, "1-0"), "{}").ready())
+        .containsExactly("assemble");
+  }
+
+  @Test
+  void theTaskIsCompleteWhenItsTerminalStepHasRun(TestServices services) {
+    TaskStore store = registered(services, "c1", 2);
+    StepProgress assemble = StepProgress.of(DAG, DAG.step("assemble").orElseThrow());
+    StepProgress deliver = StepProgress.of(DAG, DAG.step("deliver").orElseThrow());
+
+    Progress assembled =
+        store.recordOutput(assemble, new QueueItem("c1", QueueItem.TASK, "1-0"), "{}");
+    assertThat(assembled.ready()).containsExactly("deliver");
+    assertThat(assembled.complete()).isFalse();
+
+    Progress delivered =
+        store.recordOutput(deliver, new QueueItem("c1", QueueItem.TASK, "1-1"), "7");
+    assertThat(delivered.ready()).isEmpty();
+    assertThat(delivered.complete()).isTrue();
+    assertThat(store.sumOutputs("c1", "deliver")).isEqualTo(7);
+  }
+
+  @Test
+  void aPartScopeTerminalCompletesTheTaskWithItsLastPart(TestServices services) {
+    Pipeline linear =
+        PipelineLoader.parse(
+            """
+            pipeline: lin
+            version: 1
+            steps:
+              - {name: upper, kind: java, class: x.Upper}
+              - {name: deliver, kind: sink, after: upper, sink: {table: t, key: [task_id, part]}}
+            """,
+            "lin.yaml");
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    store.register("l1", linear, "5-0", Instant.now(), List.of("{}", "{}", "{}"));
+    StepProgress upper = StepProgress.of(linear, linear.step("upper").orElseThrow());
+    StepProgress deliver = StepProgress.of(linear, linear.step("deliver").orElseThrow());
+
+    assertThat(store.recordOutput(upper, new QueueItem("l1", 1, "1-0"), "{}").ready())
+        .containsExactly("deliver");
+    assertThat(store.recordOutput(deliver, new QueueItem("l1", 0, "1-0"), "2").complete())
+        .isFalse();
+    assertThat(store.recordOutput(deliver, new QueueItem("l1", 1, "1-0"), "3").complete())
+        .isFalse();
+    services.jedis().hset(services.keys().taskDead("l1"), "2", "upper: boom");
+    assertThat(store.recordOutput(deliver, new QueueItem("l1", 1, "1-0"), "3").complete())
+        .as("the last part is dead: every part is delivered or dead")
+        .isTrue();
+    assertThat(store.deadParts("l1")).isEqualTo(1);
+    assertThat(store.sumOutputs("l1", "deliver")).isEqualTo(5);
+  }
+
+  @Test
+  void itemsGoToTheShardOfTheirTaskAndFinishingTakesTheTaskOutOfFlight(TestServices services) {
+    Pipeline sharded =
+        PipelineLoader.parse(
+            """
+            pipeline: sh
+            version: 1
+            steps:
+              - {name: s, kind: sink, shards: 4, sink: {table: t, key: [task_id, part]}}
+            """,
+            "sh.yaml");
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    Keys keys = services.keys();
+    store.enqueue(
+        sharded,
+        sharded.step("s").orElseThrow(),
+        List.of(Map.entry("task-a", 0), Map.entry("task-a", 1)));
+    int shard = Shards.of("task-a", 4);
+    assertThat(services.jedis().xlen(keys.stepQueue("sh", "s", shard))).isEqualTo(2);
+    for (int other = 0; other < 4; other++) {
+      if (other != shard) {
+        assertThat(services.jedis().exists(keys.stepQueue("sh", "s", other))).isFalse();
+      }
+    }
+
+    store.register("task-a", sharded, "9-0", Instant.now(), List.of("{}"));
+    store.addInflight("sh", "task-a", Instant.now());
+    assertThat(store.inflightCount("sh")).isEqualTo(1);
+    store.markFinished("sh", "task-a", Instant.now());
+    assertThat(store.inflightCount("sh")).isZero();
+    assertThat(store.meta("task-a").orElseThrow().finishedAt()).isPresent();
+    assertThat(store.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
+        .isEqualTo(RegisterOutcome.DONE);
+  }
+
+  @Test
+  void shardsAreStableAndInRange() {
+    assertThat(Shards.of("doc-42", 1)).isZero();
+    for (int n = 2; n < 50; n++) {
+      int s = Shards.of("doc-42", n);
+      assertThat(s).isBetween(0, n - 1).isEqualTo(Shards.of("doc-42", n));
+    }
+  }
+
+  private static TaskStore registered(TestServices services, String id, int parts) {
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    store.register(id, DAG, "1-0", Instant.now(), java.util.Collections.nCopies(parts, "{}"));
+    return store;
+  }
+}
