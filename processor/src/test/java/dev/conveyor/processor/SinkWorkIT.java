@@ -1,0 +1,112 @@
+package dev.conveyor.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.common.pipeline.SinkDef;
+import dev.conveyor.common.task.QueueItem;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@WithServices
+class SinkWorkIT {
+  private static SinkWork sink;
+
+  @BeforeAll
+  static void table(TestServices services) throws Exception {
+    services.sql(
+        "CREATE TABLE conveyor.words (task_id text NOT NULL, part int NOT NULL, pos int NOT NULL,"
+            + " word text NOT NULL, PRIMARY KEY (task_id, part, pos))");
+    sink =
+        new SinkWork(
+            services.dataSource(),
+            SinkTable.resolve(
+                services.dataSource(),
+                new SinkDef("conveyor", "words", List.of("task_id", "part", "pos"), List.of(), 2)));
+  }
+
+  @Test
+  void objectsArraysAndRowsFieldsAllBecomeRowsWithTaskAndPartFilledIn(TestServices services) {
+    List<ItemResult> results =
+        sink.process(
+            List.of(
+                work("a", 0, "{\"pos\":0,\"word\":\"one\"}"),
+                work("a", 1, "[{\"pos\":0,\"word\":\"two\"},{\"pos\":1,\"word\":\"three\"}]"),
+                work(
+                    "a",
+                    2,
+                    "{\"rows\":[{\"pos\":0,\"word\":\"x\"},{\"pos\":1,\"word\":\"y\"},"
+                        + "{\"pos\":2,\"word\":\"z\"}]}")));
+
+    assertThat(results)
+        .containsExactly(
+            new ItemResult.Output("1"), new ItemResult.Output("2"), new ItemResult.Output("3"));
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.words WHERE task_id = 'a'"))
+        .isEqualTo(6);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.words WHERE task_id = 'a' AND part = 2 AND word = 'z'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void redeliveryNeverDuplicatesARow(TestServices services) {
+    List<WorkItem> batch =
+        List.of(work("r", 0, "[{\"pos\":0,\"word\":\"w\"},{\"pos\":1,\"word\":\"v\"}]"));
+
+    sink.process(batch);
+    List<ItemResult> again = sink.process(batch);
+
+    assertThat(again).containsExactly(new ItemResult.Output("2"));
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.words WHERE task_id = 'r'"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void oneBadItemDoesNotFailItsBatch(TestServices services) {
+    List<ItemResult> results =
+        sink.process(
+            List.of(
+                work("b", 0, "{\"pos\":0,\"word\":\"fine\"}"),
+                work("b", 1, "{\"pos\":\"not a number\",\"word\":\"bad\"}"),
+                work("b", 2, "{\"pos\":0}"),
+                work("b", 3, "42"),
+                work("b", 4, "{\"pos\":0,\"word\":\"also fine\"}")));
+
+    assertThat(results.get(0)).isEqualTo(new ItemResult.Output("1"));
+    assertThat(results.get(1)).isInstanceOf(ItemResult.Failed.class);
+    assertThat(((ItemResult.Failed) results.get(1)).error()).contains("conveyor.words");
+    assertThat(results.get(2)).as("NOT NULL word missing").isInstanceOf(ItemResult.Failed.class);
+    assertThat(results.get(3))
+        .isEqualTo(
+            new ItemResult.Failed("sink input must be a JSON object or an array of objects"));
+    assertThat(results.get(4)).isEqualTo(new ItemResult.Output("1"));
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.words WHERE task_id = 'b'"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void manyRowsGoInChunksOfBatchRowsInOneTransaction(TestServices services) {
+    StringBuilder rows = new StringBuilder("[");
+    for (int i = 0; i < 7; i++) {
+      rows.append(i == 0 ? "" : ",")
+          .append("{\"pos\":")
+          .append(i)
+          .append(",\"word\":\"w")
+          .append(i)
+          .append("\"}");
+    }
+    rows.append(']');
+
+    assertThat(sink.process(List.of(work("c", 0, rows.toString()))))
+        .containsExactly(new ItemResult.Output("7"));
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.words WHERE task_id = 'c'"))
+        .isEqualTo(7);
+  }
+
+  private static WorkItem work(String task, int part, String input) {
+    return new WorkItem(new QueueItem(task, part, "1-" + part), input);
+  }
+}
