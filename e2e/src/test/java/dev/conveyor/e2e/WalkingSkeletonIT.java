@@ -51,14 +51,13 @@ class WalkingSkeletonIT {
 
     await()
         .atMost(15, SECONDS)
-        .untilAsserted(
-            () ->
-                assertThat(
-                        services.jedis().zrange(services.keys().nodes(), 0, -1).stream()
-                            .map(node -> services.jedis().hget(services.keys().node(node), "role"))
-                            .toList())
-                    .as("every daemon heartbeats with its role")
-                    .containsExactlyInAnyOrder("dispatcher", "processor", "patrol"));
+        .untilAsserted(() ->
+            assertThat(
+                    services.jedis().zrange(services.keys().nodes(), 0, -1).stream()
+                        .map(node -> services.jedis().hget(services.keys().node(node), "role"))
+                        .toList())
+                .as("every daemon heartbeats with its role")
+                .containsExactlyInAnyOrder("dispatcher", "processor", "patrol"));
 
     try (AbstractPipeline p = services.jedis().pipelined()) {
       for (int i = 0; i < MESSAGES; i++) {
