@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.postgresql.PostgreSQLContainer;
@@ -37,6 +38,10 @@ public record ServiceEndpoints(String redisUrl, String pgAdminUrl, String origin
 
   /** Resolves both services, or throws with instructions. */
   static ServiceEndpoints resolve(Map<String, String> env) {
+    return resolve(env, ServiceEndpoints::dockerAvailable);
+  }
+
+  static ServiceEndpoints resolve(Map<String, String> env, BooleanSupplier docker) {
     String redis = env.get(REDIS_ENV);
     String pg = env.get(PG_ENV);
     List<String> tried = new ArrayList<>();
@@ -54,7 +59,7 @@ public record ServiceEndpoints(String redisUrl, String pgAdminUrl, String origin
     }
     tried.add("Redis " + localRedis + ": " + (redisProblem == null ? "ok" : redisProblem));
     tried.add("PostgreSQL " + localPg + ": " + (pgProblem == null ? "ok" : pgProblem));
-    if (dockerAvailable()) {
+    if (docker.getAsBoolean()) {
       return startContainers();
     }
     tried.add("Testcontainers: no Docker engine");
