@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,10 +35,12 @@ public final class MessageValidator {
     this.maxPayloadBytes = maxPayloadBytes;
     this.json =
         new ObjectMapper(
-            JsonFactory.builder()
-                .streamReadConstraints(
-                    StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
-                .build());
+                JsonFactory.builder()
+                    .streamReadConstraints(
+                        StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+                    .build())
+            // why: '{"a":1} x' is not a JSON object; without this the tail would be dropped
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   }
 
   public Verdict check(StreamMessage entry) {
@@ -76,8 +79,13 @@ public final class MessageValidator {
     try {
       tree = json.readTree(payload);
     } catch (StreamConstraintsException e) {
-      return rejected(
-          RejectReason.PAYLOAD_TOO_DEEP, "payload nests deeper than " + MAX_NESTING + " levels");
+      // why: the parser reports all its limits with this one type; besides our nesting limit they
+      // are size limits (a number or name too long to parse safely)
+      if (isNestingLimit(e)) {
+        return rejected(
+            RejectReason.PAYLOAD_TOO_DEEP, "payload nests deeper than " + MAX_NESTING + " levels");
+      }
+      return rejected(RejectReason.PAYLOAD_TOO_LARGE, firstLine(e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
       return rejected(RejectReason.PAYLOAD_NOT_JSON, firstLine(e.getOriginalMessage()));
     } catch (java.io.IOException e) {
@@ -117,6 +125,11 @@ public final class MessageValidator {
     } catch (CharacterCodingException e) {
       return Optional.empty();
     }
+  }
+
+  private static boolean isNestingLimit(StreamConstraintsException e) {
+    String message = e.getOriginalMessage();
+    return message != null && message.contains("nesting depth");
   }
 
   private static String firstLine(String message) {
