@@ -11,9 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamMessage;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -47,7 +44,7 @@ public final class MessageValidator {
     if (entry.fields().isEmpty()) {
       return rejected(RejectReason.NO_FIELDS, "the entry has no fields");
     }
-    Optional<String> pipelineName = utf8(entry, "pipeline");
+    Optional<String> pipelineName = entry.strictText("pipeline");
     if (pipelineName.isEmpty() || pipelineName.get().isBlank()) {
       return rejected(RejectReason.MISSING_PIPELINE, "field 'pipeline' is required");
     }
@@ -59,7 +56,7 @@ public final class MessageValidator {
     }
     String taskId = entry.id();
     if (entry.fields().containsKey("id")) {
-      Optional<String> id = utf8(entry, "id");
+      Optional<String> id = entry.strictText("id");
       if (id.isEmpty() || !Keys.TASK_ID.matcher(id.get()).matches()) {
         return rejected(
             RejectReason.BAD_ID, "field 'id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
@@ -107,24 +104,6 @@ public final class MessageValidator {
             pipeline.get(),
             object,
             Instant.ofEpochMilli(entry.timestampMillis())));
-  }
-
-  private static Optional<String> utf8(StreamMessage entry, String field) {
-    byte[] value = entry.fields().get(field);
-    if (value == null) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(java.nio.ByteBuffer.wrap(value))
-              .toString());
-    } catch (CharacterCodingException e) {
-      return Optional.empty();
-    }
   }
 
   private static boolean isNestingLimit(StreamConstraintsException e) {

@@ -4,10 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.redis.StreamMessage;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 
@@ -38,7 +34,7 @@ public final class Rejections {
     ObjectNode fields = JSON.createObjectNode();
     for (Map.Entry<String, byte[]> f : entry.fields().entrySet()) {
       String name = withoutNul(f.getKey());
-      String text = utf8OrNull(f.getValue());
+      String text = StreamMessage.strictUtf8(f.getValue()).orElse(null);
       if (text != null && text.indexOf('\u0000') < 0) {
         fields.put(name, text);
       } else {
@@ -51,18 +47,5 @@ public final class Rejections {
 
   static String withoutNul(String text) {
     return text == null ? null : text.replace("\u0000", "\\u0000");
-  }
-
-  private static String utf8OrNull(byte[] value) {
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(value))
-          .toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
   }
 }

@@ -1,5 +1,8 @@
 package dev.conveyor.common.redis;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,6 +25,27 @@ public record StreamMessage(String id, Map<String, byte[]> fields) {
     return value == null
         ? Optional.empty()
         : Optional.of(new String(value, StandardCharsets.UTF_8));
+  }
+
+  /** The field as text if it is valid UTF-8; empty if absent or not UTF-8 (never replaced). */
+  public Optional<String> strictText(String field) {
+    byte[] value = fields.get(field);
+    return value == null ? Optional.empty() : strictUtf8(value);
+  }
+
+  /** The bytes as text if they are valid UTF-8, else empty. */
+  public static Optional<String> strictUtf8(byte[] value) {
+    try {
+      return Optional.of(
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(value))
+              .toString());
+    } catch (CharacterCodingException e) {
+      return Optional.empty();
+    }
   }
 
   /** Milliseconds part of the entry id: when Redis appended it. */
