@@ -1,32 +1,43 @@
 package dev.conveyor.dispatcher;
 
 import dev.conveyor.common.daemon.Daemon;
+import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
+import dev.conveyor.common.db.Database;
 import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.task.TaskStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Daemon 1, the front door: inbox → validated, deduplicated, split tasks → entry step queues, or a
  * row in {@code rejected_messages}. Subsystems: http, redis (runtime state), inbox (the inbox's
- * Redis, possibly another server), postgres, intake, heartbeat.
+ * Redis, possibly another server), postgres, intake, inbox-stats, heartbeat.
  */
 public final class Dispatcher extends Daemon {
+  private static final Duration STATS_INTERVAL = Duration.ofSeconds(5);
+
   private final DispatcherConfig config;
   private final RedisSubsystem redis;
   private final RedisSubsystem inboxRedis;
   private final PostgresSubsystem postgres;
+  private final IntakeMetrics metrics;
+  private final InboxStats stats;
+  private volatile Backpressure backpressure;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Dispatcher(DispatcherConfig config) {
     super("dispatcher", config.common());
     this.config = config;
+    this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
     addHttp();
     redis =
@@ -40,27 +51,55 @@ public final class Dispatcher extends Daemon {
                 config.common().redis(),
                 Endpoint.INBOX,
                 "dispatcher-inbox-" + node,
-                2,
+                4,
                 1));
     postgres = add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4));
     add(
         new InboxConsumer(
-            () -> new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
+            this::intakeParts,
             node,
             config.batch(),
             config.common().redis().block(),
-            () ->
-                new InboxConsumer.Intake(
-                    new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
-                    new Rejections(new RejectedMessageRepository(postgres.dataSource())),
-                    new TaskFanOut(new TaskStore(redis.commands(), keys())),
-                    new TaskAuditRepository(postgres.dataSource())),
-            metrics()));
+            config.claimIdle(),
+            Clock.systemUTC()));
+    stats =
+        new InboxStats(
+            () -> new StreamGroup(inboxRedis.commands(), keys().inbox(), Keys.DISPATCHER_GROUP),
+            metrics());
+    add(new PeriodicTask("inbox-stats", STATS_INTERVAL, stats::round));
     addHeartbeat(redis);
+  }
+
+  private InboxConsumer.Parts intakeParts() {
+    TaskStore tasks = new TaskStore(redis.commands(), keys());
+    backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
+    return new InboxConsumer.Parts(
+        new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
+        new BatchHandler(
+            new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
+            new Rejections(new RejectedMessageRepository(postgres.dataSource())),
+            new TaskFanOut(tasks),
+            new TaskAuditRepository(postgres.dataSource()),
+            metrics,
+            config.maxDeliveries()),
+        backpressure,
+        () -> {
+          inboxRedis.commands().ping();
+          redis.commands().ping();
+          Database.check(postgres.dataSource());
+        });
   }
 
   @Override
   protected Map<String, Object> statusDetails() {
-    return Map.of("pipelines", config.pipelines().names());
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("pipelines", config.pipelines().names());
+    Backpressure b = backpressure;
+    if (b != null) {
+      d.put("held", b.hold().orElse(null));
+      d.put("in_flight", b.status());
+    }
+    d.put("inbox", stats.last());
+    return d;
   }
 }

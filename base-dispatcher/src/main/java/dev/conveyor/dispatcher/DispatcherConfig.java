@@ -4,12 +4,19 @@ import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.pipeline.Pipelines;
+import java.time.Duration;
 
 /**
- * The dispatcher's configuration: the shared one, the loaded pipelines, and how many inbox entries
- * one read takes ({@code CONVEYOR_DISPATCH_BATCH}).
+ * The dispatcher's configuration: the shared one, the loaded pipelines, and its intake settings.
+ *
+ * @param batch inbox entries per read ({@code CONVEYOR_DISPATCH_BATCH})
+ * @param claimIdle an entry pending this long on another consumer is taken over: that consumer died
+ *     ({@code CONVEYOR_INBOX_CLAIM_IDLE})
+ * @param maxDeliveries an entry delivered more often than this without being handled is stored as
+ *     rejected with reason {@code poison} ({@code CONVEYOR_INBOX_MAX_DELIVERIES})
  */
-public record DispatcherConfig(ConveyorConfig common, Pipelines pipelines, int batch) {
+public record DispatcherConfig(
+    ConveyorConfig common, Pipelines pipelines, int batch, Duration claimIdle, int maxDeliveries) {
 
   /** Reads the environment and loads the pipelines; a bad file refuses the start. */
   public static DispatcherConfig from(Env env) {
@@ -17,6 +24,8 @@ public record DispatcherConfig(ConveyorConfig common, Pipelines pipelines, int b
     return new DispatcherConfig(
         common,
         PipelineLoader.loadDirectory(common.pipelines()),
-        env.integer("CONVEYOR_DISPATCH_BATCH", 100, 1, 10_000));
+        env.integer("CONVEYOR_DISPATCH_BATCH", 100, 1, 10_000),
+        env.duration("CONVEYOR_INBOX_CLAIM_IDLE", Duration.ofSeconds(60), Duration.ofSeconds(1)),
+        env.integer("CONVEYOR_INBOX_MAX_DELIVERIES", 5, 1, 1000));
   }
 }

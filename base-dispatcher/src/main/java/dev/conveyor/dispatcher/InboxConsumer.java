@@ -1,19 +1,13 @@
 package dev.conveyor.dispatcher;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
-import dev.conveyor.common.task.RegisterOutcome;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
+import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,57 +16,78 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The intake loop: reads the inbox with consumer group {@code dispatchers}, first this consumer's
- * own pending entries (left by a crash), then new ones; validates, deduplicates, splits, fans out
- * or rejects each entry, and acknowledges a batch only after all of it is durably recorded. When
- * Redis or PostgreSQL fails, nothing is acknowledged: the loop backs off and reads its pending
- * entries again.
+ * The intake loop of one dispatcher, consumer {@code <node id>} of group {@code dispatchers}:
+ *
+ * <ul>
+ *   <li>first its own pending entries (left by a crash), then new ones, while {@link Backpressure}
+ *       allows;
+ *   <li>every {@code claim_idle / 2}, entries pending on another consumer for longer than {@code
+ *       claim_idle} (a dead replica) are taken over and handled;
+ *   <li>a batch is acknowledged only after {@link BatchHandler} recorded all of it;
+ *   <li>when Redis or PostgreSQL fails, nothing is acknowledged: the loop backs off, waits until
+ *       both answer again, and re-reads its pending entries one at a time, so that only an entry
+ *       that fails by itself gathers deliveries until it is stored as {@code poison}.
+ * </ul>
  */
 final class InboxConsumer extends Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final Duration HOLD_POLL = Duration.ofMillis(500);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+  private static final int MAX_CLAIM = 10_000;
 
-  private final Supplier<StreamGroup> inbox;
+  private enum Mode {
+    /** Own pending entries, a batch at a time (after a start or a takeover). */
+    PENDING,
+    /** Own pending entries one at a time (after a failure). */
+    PENDING_ONE_BY_ONE,
+    /** New entries. */
+    NEW
+  }
+
+  /** What the loop needs once the subsystems it uses are ready. */
+  record Parts(StreamGroup inbox, BatchHandler handler, Backpressure backpressure, Health health) {}
+
+  /** Whether Redis and PostgreSQL answer. */
+  @FunctionalInterface
+  interface Health {
+    void check();
+  }
+
+  private final Supplier<Parts> parts;
   private final String consumer;
   private final int batch;
   private final Duration block;
-  private final Supplier<Intake> intake;
-  private final IntakeMetrics metrics;
+  private final Duration claimIdle;
+  private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private volatile boolean running;
   private volatile boolean paused;
   private volatile Thread thread;
 
-  /** What handling an entry needs; built once the subsystems it uses are ready. */
-  record Intake(
-      MessageValidator validator,
-      Rejections rejections,
-      TaskFanOut fanOut,
-      TaskAuditRepository audit) {}
-
   InboxConsumer(
-      Supplier<StreamGroup> inbox,
+      Supplier<Parts> parts,
       String consumer,
       int batch,
       Duration block,
-      Supplier<Intake> intake,
-      MeterRegistry registry) {
+      Duration claimIdle,
+      Clock clock) {
     super("intake");
-    this.inbox = inbox;
+    this.parts = parts;
     this.consumer = consumer;
     this.batch = batch;
     this.block = block;
-    this.intake = intake;
-    this.metrics = new IntakeMetrics(registry);
+    this.claimIdle = claimIdle;
+    this.clock = clock;
   }
 
   @Override
   protected void onStart() {
-    inbox.get().ensure();
+    Parts p = parts.get();
+    p.inbox().ensure();
     running = true;
-    thread = Thread.ofPlatform().name("intake").start(this::loop);
+    thread = Thread.ofPlatform().name("intake").start(() -> loop(p));
   }
 
   @Override
@@ -99,7 +114,7 @@ final class InboxConsumer extends Lifecycle {
     signal(() -> running = false);
     Thread t = thread;
     if (t != null) {
-      // why: the batch in hand finishes and the blocking read returns within BLOCK
+      // why: the batch in hand finishes and a blocking read returns within BLOCK
       if (!t.join(STOP_TIMEOUT)) {
         t.interrupt();
         t.join(Duration.ofSeconds(2));
@@ -107,32 +122,52 @@ final class InboxConsumer extends Lifecycle {
     }
   }
 
-  private void loop() {
-    StreamGroup group = inbox.get();
-    Intake handler = intake.get();
-    boolean pendingFirst = true;
+  private void loop(Parts p) {
+    Mode mode = Mode.PENDING;
     int failures = 0;
+    Instant nextClaim = clock.instant();
     while (running) {
       if (paused) {
         awaitChange(Duration.ofSeconds(1));
         continue;
       }
       try {
-        List<StreamMessage> entries =
-            pendingFirst
-                ? group.readPending(consumer, batch)
-                : group.readNew(consumer, batch, block);
-        if (pendingFirst && entries.isEmpty()) {
-          pendingFirst = false;
+        if (mode == Mode.NEW && !clock.instant().isBefore(nextClaim)) {
+          // why: only once this consumer's own pending entries are handled, so that its own
+          // deleted entries are recorded from its pending list first
+          nextClaim = clock.instant().plus(claimIdle.dividedBy(2));
+          mode = takeOver(p);
+        }
+        if (mode == Mode.NEW && !p.backpressure().mayRead()) {
+          awaitChange(HOLD_POLL);
           continue;
         }
-        if (!entries.isEmpty()) {
-          handle(group, handler, entries);
+        List<StreamMessage> entries =
+            switch (mode) {
+              case NEW -> p.inbox().readNew(consumer, batch, block);
+              case PENDING -> p.inbox().readPending(consumer, batch);
+              case PENDING_ONE_BY_ONE -> p.inbox().readPending(consumer, 1);
+            };
+        if (entries.isEmpty()) {
+          mode = Mode.NEW;
+          continue;
         }
+        List<String> ids = entries.stream().map(StreamMessage::id).toList();
+        Map<String, Long> deliveries =
+            mode == Mode.NEW ? Map.of() : p.inbox().deliveries(consumer, ids);
+        BatchHandler.Summary s = p.handler().handle(entries, deliveries);
+        p.inbox().ack(ids);
         failures = 0;
+        log.atDebug()
+            .addKeyValue("event", "intake_batch")
+            .addKeyValue("entries", entries.size())
+            .addKeyValue("accepted", s.accepted())
+            .addKeyValue("duplicates", s.duplicates())
+            .addKeyValue("rejected", s.rejected())
+            .log();
       } catch (RuntimeException e) {
         failures++;
-        pendingFirst = true;
+        mode = Mode.PENDING_ONE_BY_ONE;
         Duration wait = backoff(failures);
         log.atWarn()
             .addKeyValue("event", "intake_retry")
@@ -142,82 +177,51 @@ final class InboxConsumer extends Lifecycle {
             .addKeyValue("error", String.valueOf(e.getMessage()))
             .log();
         awaitChange(wait);
+        awaitHealthy(p.health());
       }
     }
   }
 
-  private void handle(StreamGroup group, Intake h, List<StreamMessage> entries) {
-    List<Verdict> verdicts = new ArrayList<>(entries.size());
-    Set<String> ids = new HashSet<>();
-    for (StreamMessage entry : entries) {
-      Verdict v = h.validator().check(entry);
-      verdicts.add(v);
-      if (v instanceof Verdict.Accepted a) {
-        ids.add(a.message().taskId());
-      }
+  /** Claims entries of dead consumers; returns the mode to read in next. */
+  private Mode takeOver(Parts p) {
+    StreamGroup.Claim claim = p.inbox().claimIdle(consumer, claimIdle, MAX_CLAIM);
+    if (!claim.deleted().isEmpty()) {
+      // why: their content is gone; a no_fields row records that they existed
+      p.handler()
+          .handle(
+              claim.deleted().stream().map(id -> new StreamMessage(id, Map.of())).toList(),
+              Map.of());
     }
-    // why: after a task was finished and cleaned up, its audit row is the memory of its id
-    Set<String> finished = h.audit().existing(ids);
-    int accepted = 0;
-    int rejected = 0;
-    int duplicates = 0;
-    for (int i = 0; i < entries.size(); i++) {
-      StreamMessage entry = entries.get(i);
-      Verdict v = verdicts.get(i);
-      if (v instanceof Verdict.Accepted a && !finished.contains(a.message().taskId())) {
-        InboundMessage m = a.message();
-        Optional<List<ObjectNode>> parts = Splitter.split(m.pipeline().split(), m.payload());
-        if (parts.isEmpty()) {
-          v =
-              new Verdict.Rejected(
-                  RejectReason.UNSPLITTABLE,
-                  "pipeline "
-                      + m.pipeline().name()
-                      + " splits text: payload needs a string field '"
-                      + m.pipeline().split().field()
-                      + "'");
-        } else {
-          RegisterOutcome outcome = h.fanOut().dispatch(m, parts.get());
-          switch (outcome) {
-            case NEW, RESUME -> {
-              accepted++;
-              metrics.dispatched(m.pipeline().name(), parts.get().size());
-            }
-            case DUPLICATE -> {
-              duplicates++;
-              metrics.duplicate();
-            }
-            case DONE -> {
-              // a re-pass over an entry fully handled before a crash: only the ack was missing
-            }
-          }
-          continue;
-        }
-      } else if (v instanceof Verdict.Accepted) {
-        duplicates++;
-        metrics.duplicate();
-        continue;
-      }
-      Verdict.Rejected r = (Verdict.Rejected) v;
-      h.rejections().store(entry, r);
-      rejected++;
-      metrics.rejected(r.reason());
-      log.atWarn()
-          .addKeyValue("event", "rejected")
-          .addKeyValue("stream_id", entry.id())
-          .addKeyValue("reason", r.reason().code())
-          .addKeyValue("detail", r.detail())
-          .log();
+    if (claim.claimed() == 0) {
+      return Mode.NEW;
     }
-    group.ack(entries.stream().map(StreamMessage::id).toList());
-    metrics.received(entries.size());
-    log.atDebug()
-        .addKeyValue("event", "intake_batch")
-        .addKeyValue("entries", entries.size())
-        .addKeyValue("accepted", accepted)
-        .addKeyValue("rejected", rejected)
-        .addKeyValue("duplicates", duplicates)
+    log.atInfo()
+        .addKeyValue("event", "inbox_claimed")
+        .addKeyValue("consumer", consumer)
+        .addKeyValue("entries", claim.claimed())
         .log();
+    return Mode.PENDING;
+  }
+
+  /** Waits until Redis and PostgreSQL answer, so an outage does not count as deliveries. */
+  private void awaitHealthy(Health health) {
+    int attempt = 0;
+    while (running) {
+      try {
+        health.check();
+        return;
+      } catch (RuntimeException e) {
+        attempt++;
+        Duration wait = backoff(attempt + 2);
+        log.atWarn()
+            .addKeyValue("event", "intake_waiting")
+            .addKeyValue("consumer", consumer)
+            .addKeyValue("retry_in", wait)
+            .addKeyValue("error", String.valueOf(e.getMessage()))
+            .log();
+        awaitChange(wait);
+      }
+    }
   }
 
   private static Duration backoff(int failures) {
@@ -228,7 +232,9 @@ final class InboxConsumer extends Lifecycle {
   private void awaitChange(Duration wait) {
     lock.lock();
     try {
-      changed.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+      if (running) {
+        changed.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running = false;
@@ -244,38 +250,6 @@ final class InboxConsumer extends Lifecycle {
       changed.signalAll();
     } finally {
       lock.unlock();
-    }
-  }
-
-  /** The intake's counters. */
-  private static final class IntakeMetrics {
-    private final MeterRegistry registry;
-    private final Counter received;
-    private final Counter duplicates;
-
-    IntakeMetrics(MeterRegistry registry) {
-      this.registry = registry;
-      this.received = registry.counter("conveyor_dispatcher_received");
-      this.duplicates = registry.counter("conveyor_dispatcher_duplicates");
-    }
-
-    void received(int n) {
-      received.increment(n);
-    }
-
-    void duplicate() {
-      duplicates.increment();
-    }
-
-    void rejected(RejectReason reason) {
-      registry.counter("conveyor_dispatcher_rejected", "reason", reason.code()).increment();
-    }
-
-    void dispatched(String pipeline, int parts) {
-      registry.counter("conveyor_dispatcher_tasks_dispatched", "pipeline", pipeline).increment();
-      registry
-          .counter("conveyor_dispatcher_parts_dispatched", "pipeline", pipeline)
-          .increment(parts);
     }
   }
 }

@@ -13,7 +13,9 @@ public enum RejectReason {
   PAYLOAD_NOT_OBJECT,
   PAYLOAD_TOO_DEEP,
   BAD_ID,
-  UNSPLITTABLE;
+  UNSPLITTABLE,
+  /** Delivered too many times without being handled: stored so it cannot block the intake. */
+  POISON;
 
   /** The reason as stored and logged: lower case, e.g. {@code payload_not_json}. */
   public String code() {

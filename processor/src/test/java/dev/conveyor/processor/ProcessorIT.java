@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
@@ -172,18 +173,19 @@ class ProcessorIT {
 
   private static List<String> publish(TestServices services, String prefix, int n) {
     TaskStore store = new TaskStore(services.jedis(), services.keys());
-    List<String> ids = new ArrayList<>();
-    List<Map.Entry<String, Integer>> items = new ArrayList<>();
+    List<Registration> tasks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      String id = prefix + i;
-      ids.add(id);
-      store.register(id, echo, "1-" + i, Instant.now(), List.of("{\"text\":\"hello " + i + "\"}"));
-      store.addInflight("echo", id, Instant.now());
-      items.add(Map.entry(id, 0));
+      tasks.add(
+          new Registration(
+              prefix + i,
+              echo,
+              "1-" + i,
+              Instant.now(),
+              List.of("{\"text\":\"hello " + i + "\"}")));
     }
-    store.enqueue(echo, echo.step("deliver").orElseThrow(), items);
-    ids.forEach(store::markDispatched);
-    return ids;
+    store.registerAll(tasks);
+    store.dispatchAll(tasks);
+    return tasks.stream().map(Registration::taskId).toList();
   }
 
   private static long count(TestServices services, String sql) {

@@ -3,7 +3,10 @@ package dev.conveyor.common.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.conveyor.common.config.PgConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
+import javax.sql.DataSource;
 
 /** Builds the HikariCP pools the daemons use for PostgreSQL. */
 public final class Database {
@@ -34,5 +37,16 @@ public final class Database {
     hc.addDataSourceProperty("tcpKeepAlive", "true");
     hc.addDataSourceProperty("reWriteBatchedInserts", "true");
     return new HikariDataSource(hc);
+  }
+
+  /** Throws when the database does not answer within a few seconds. */
+  public static void check(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection()) {
+      if (!c.isValid(3)) {
+        throw new DatabaseException("PostgreSQL did not answer a validity check", null);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("PostgreSQL is unreachable: " + e.getMessage(), e);
+    }
   }
 }

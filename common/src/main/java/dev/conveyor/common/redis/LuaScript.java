@@ -6,8 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
@@ -43,6 +46,32 @@ public final class LuaScript {
   public String name() {
     return name;
   }
+
+  /**
+   * Runs the script once per call in one pipeline (one round trip for all); the replies in order. A
+   * server that does not know the script yet gets it by EVAL, call by call.
+   */
+  public List<Object> runAll(UnifiedJedis jedis, List<Call> calls) {
+    List<Response<Object>> replies = new ArrayList<>(calls.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (Call c : calls) {
+        replies.add(p.evalsha(sha1, c.keys(), c.args()));
+      }
+      p.sync();
+    }
+    List<Object> out = new ArrayList<>(calls.size());
+    for (int i = 0; i < calls.size(); i++) {
+      try {
+        out.add(replies.get(i).get());
+      } catch (JedisNoScriptException e) {
+        out.add(run(jedis, calls.get(i).keys(), calls.get(i).args()));
+      }
+    }
+    return out;
+  }
+
+  /** One invocation's KEYS and ARGV. */
+  public record Call(List<String> keys, List<String> args) {}
 
   public Object run(UnifiedJedis jedis, List<String> keys, List<String> args) {
     try {

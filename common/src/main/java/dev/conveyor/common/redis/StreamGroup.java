@@ -3,6 +3,7 @@ package dev.conveyor.common.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,8 +13,13 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.params.XAutoClaimParams;
+import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamConsumerInfo;
 import redis.clients.jedis.resps.StreamEntryBinary;
+import redis.clients.jedis.resps.StreamGroupInfo;
+import redis.clients.jedis.resps.StreamPendingEntry;
 
 /**
  * A consumer group on one stream: create it (from the stream's first entry, so nothing appended
@@ -101,6 +107,93 @@ public final class StreamGroup {
     return jedis.xack(stream, group, entryIds);
   }
 
+  /**
+   * Takes over, for {@code consumer}, entries pending on any consumer of the group for longer than
+   * {@code minIdle} (a consumer that died), at most about {@code max}. They are then in {@code
+   * consumer}'s pending list. Redis also drops pending entries that were deleted from the stream
+   * (XDEL, XTRIM) as it goes; their ids are returned so that they can be recorded.
+   */
+  public Claim claimIdle(String consumer, Duration minIdle, int max) {
+    int claimed = 0;
+    List<String> deleted = new ArrayList<>();
+    byte[] cursor = FROM_START.toString().getBytes(StandardCharsets.UTF_8);
+    do {
+      List<Object> reply =
+          jedis.xautoclaimJustId(
+              streamBytes,
+              groupBytes,
+              consumer.getBytes(StandardCharsets.UTF_8),
+              minIdle.toMillis(),
+              cursor,
+              XAutoClaimParams.xAutoClaimParams().count(Math.max(1, Math.min(100, max - claimed))));
+      cursor = (byte[]) reply.get(0);
+      claimed += ((List<?>) reply.get(1)).size();
+      if (reply.size() > 2) {
+        for (Object id : (List<?>) reply.get(2)) {
+          deleted.add(new String((byte[]) id, StandardCharsets.UTF_8));
+        }
+      }
+    } while (claimed < max
+        && !FROM_START.toString().equals(new String(cursor, StandardCharsets.UTF_8)));
+    return new Claim(claimed, deleted);
+  }
+
+  /**
+   * What a takeover did.
+   *
+   * @param claimed entries now pending on the claiming consumer
+   * @param deleted ids of pending entries whose content was deleted from the stream
+   */
+  public record Claim(int claimed, List<String> deleted) {
+    public Claim {
+      deleted = List.copyOf(deleted);
+    }
+  }
+
+  /** How many times each of these entries pending on {@code consumer} was delivered. */
+  public Map<String, Long> deliveries(String consumer, List<String> ids) {
+    Map<String, Long> times = new LinkedHashMap<>();
+    if (ids.isEmpty()) {
+      return times;
+    }
+    for (StreamPendingEntry e :
+        jedis.xpending(
+            stream,
+            group,
+            XPendingParams.xPendingParams(ids.getFirst(), ids.getLast(), ids.size() + 16)
+                .consumer(consumer))) {
+      times.put(e.getID().toString(), e.getDeliveredTimes());
+    }
+    return times;
+  }
+
+  /** The group as Redis sees it now: entries waiting, pending, and each consumer. */
+  public GroupState state() {
+    try {
+      long length = jedis.xlen(stream);
+      for (StreamGroupInfo g : jedis.xinfoGroups(stream)) {
+        if (group.equals(g.getName())) {
+          Object lag = g.getGroupInfo().get("lag");
+          List<GroupState.Consumer> consumers = new ArrayList<>();
+          for (StreamConsumerInfo c : jedis.xinfoConsumers2(stream, group)) {
+            consumers.add(new GroupState.Consumer(c.getName(), c.getPending(), c.getIdle()));
+          }
+          return new GroupState(
+              stream,
+              group,
+              length,
+              lag instanceof Number n ? n.longValue() : -1,
+              g.getPending(),
+              consumers);
+        }
+      }
+      return new GroupState(stream, group, length, length, 0, List.of());
+    } catch (JedisDataException e) {
+      // why: the stream does not exist yet
+      return new GroupState(stream, group, 0, 0, 0, List.of());
+    }
+  }
+
   private List<StreamMessage> read(String consumer, XReadGroupParams params, StreamEntryID from) {
     try {
       return readOnce(consumer, params, from);
@@ -139,10 +232,19 @@ public final class StreamGroup {
           continue;
         }
         Map<String, byte[]> fields = new LinkedHashMap<>();
-        entry.getFields().forEach((k, v) -> fields.put(new String(k, StandardCharsets.UTF_8), v));
+        entry.getFields().forEach((k, v) -> fields.put(fieldName(k), v));
         out.add(new StreamMessage(entry.getID().toString(), fields));
       }
     }
     return out;
+  }
+
+  /**
+   * A field name as text: itself when it is UTF-8, else {@code base64:<its bytes>}, so no name is
+   * lost or merged with another.
+   */
+  static String fieldName(byte[] name) {
+    return StreamMessage.strictUtf8(name)
+        .orElseGet(() -> "base64:" + Base64.getEncoder().encodeToString(name));
   }
 }

@@ -6,6 +6,7 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.LuaScript;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,27 +44,79 @@ public final class TaskStore {
       String streamId,
       Instant receivedAt,
       List<String> partInputs) {
-    List<String> args = new ArrayList<>(5 + partInputs.size());
-    args.add(pipeline.name());
-    args.add(Integer.toString(pipeline.version()));
-    args.add(Integer.toString(partInputs.size()));
-    args.add(streamId);
-    args.add(Long.toString(receivedAt.toEpochMilli()));
-    args.addAll(partInputs);
-    Object reply =
-        REGISTER.run(jedis, List.of(keys.taskMeta(taskId), keys.taskParts(taskId)), args);
-    return RegisterOutcome.valueOf(String.valueOf(reply).toUpperCase(Locale.ROOT));
+    return registerAll(
+            List.of(new Registration(taskId, pipeline, streamId, receivedAt, partInputs)))
+        .getFirst();
   }
 
-  /** Puts the task in its pipeline's in-flight index (kept if already there). */
-  public void addInflight(String pipeline, String taskId, Instant receivedAt) {
-    jedis.zadd(
-        keys.inflight(pipeline), receivedAt.toEpochMilli(), taskId, ZAddParams.zAddParams().nx());
+  /** Registers many tasks in one round trip, in order (of two with the same id, the first wins). */
+  public List<RegisterOutcome> registerAll(List<Registration> registrations) {
+    List<LuaScript.Call> calls = new ArrayList<>(registrations.size());
+    for (Registration r : registrations) {
+      List<String> args = new ArrayList<>(5 + r.partInputs().size());
+      args.add(r.pipeline().name());
+      args.add(Integer.toString(r.pipeline().version()));
+      args.add(Integer.toString(r.partInputs().size()));
+      args.add(r.streamId());
+      args.add(Long.toString(r.receivedAt().toEpochMilli()));
+      args.addAll(r.partInputs());
+      calls.add(
+          new LuaScript.Call(List.of(keys.taskMeta(r.taskId()), keys.taskParts(r.taskId())), args));
+    }
+    List<RegisterOutcome> outcomes = new ArrayList<>(registrations.size());
+    for (Object reply : REGISTER.runAll(jedis, calls)) {
+      outcomes.add(RegisterOutcome.valueOf(String.valueOf(reply).toUpperCase(Locale.ROOT)));
+    }
+    return outcomes;
   }
 
-  /** Notes that every part of the task was enqueued to its entry steps. */
-  public void markDispatched(String taskId) {
-    jedis.hset(keys.taskMeta(taskId), "dispatched", "1");
+  /**
+   * Fans registered tasks out: puts each in its pipeline's in-flight index and every part on the
+   * queue of every entry step, then marks the tasks dispatched — two round trips for all. Safe to
+   * repeat: the index keeps the first time, and a repeated queue item is harmless downstream.
+   */
+  public void dispatchAll(List<Registration> registrations) {
+    if (registrations.isEmpty()) {
+      return;
+    }
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (Registration r : registrations) {
+        p.zadd(
+            keys.inflight(r.pipeline().name()),
+            r.receivedAt().toEpochMilli(),
+            r.taskId(),
+            ZAddParams.zAddParams().nx());
+        for (StepDef entry : r.pipeline().entrySteps()) {
+          String queue =
+              keys.stepQueue(
+                  r.pipeline().name(), entry.name(), Shards.of(r.taskId(), entry.shards()));
+          for (int part = 0; part < r.partInputs().size(); part++) {
+            p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(r.taskId(), part));
+          }
+        }
+      }
+      p.sync();
+    }
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (Registration r : registrations) {
+        p.hset(keys.taskMeta(r.taskId()), "dispatched", "1");
+      }
+      p.sync();
+    }
+  }
+
+  /** How many tasks of each pipeline are in flight, in one round trip. */
+  public Map<String, Long> inflightCounts(List<String> pipelines) {
+    Map<String, Response<Long>> replies = new LinkedHashMap<>();
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (String name : pipelines) {
+        replies.put(name, p.zcard(keys.inflight(name)));
+      }
+      p.sync();
+    }
+    Map<String, Long> counts = new LinkedHashMap<>();
+    replies.forEach((name, r) -> counts.put(name, r.get()));
+    return counts;
   }
 
   /** How many tasks of the pipeline are in flight. */

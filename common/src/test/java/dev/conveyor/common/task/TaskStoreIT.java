@@ -38,7 +38,8 @@ class TaskStoreIT {
     assertThat(store.register("t1", DAG, "1-0", at, List.of("{}")))
         .as("the same entry again before its fan-out was confirmed")
         .isEqualTo(RegisterOutcome.RESUME);
-    store.markDispatched("t1");
+    store.dispatchAll(
+        List.of(new Registration("t1", DAG, "1-0", at, List.of("{\"a\":1}", "{\"a\":2}"))));
     assertThat(store.register("t1", DAG, "1-0", at, List.of("{}")))
         .as("the same entry again after its fan-out")
         .isEqualTo(RegisterOutcome.DONE);
@@ -170,9 +171,13 @@ class TaskStoreIT {
       }
     }
 
-    store.register("task-a", sharded, "9-0", Instant.now(), List.of("{}"));
-    store.addInflight("sh", "task-a", Instant.now());
+    Registration a = new Registration("task-a", sharded, "9-0", Instant.now(), List.of("{}"));
+    store.registerAll(List.of(a));
+    store.dispatchAll(List.of(a));
+    assertThat(services.jedis().xlen(keys.stepQueue("sh", "s", shard))).isEqualTo(3);
     assertThat(store.inflightCount("sh")).isEqualTo(1);
+    assertThat(store.inflightCounts(List.of("sh", "other")))
+        .isEqualTo(Map.of("sh", 1L, "other", 0L));
     store.markFinished("sh", "task-a", Instant.now());
     assertThat(store.inflightCount("sh")).isZero();
     assertThat(store.meta("task-a").orElseThrow().finishedAt()).isPresent();

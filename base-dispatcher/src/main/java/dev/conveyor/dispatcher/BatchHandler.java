@@ -1,0 +1,147 @@
+package dev.conveyor.dispatcher;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.task.RegisterOutcome;
+import dev.conveyor.common.task.Registration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Handles one batch of inbox entries: each is validated, checked against tasks that finished before
+ * (their audit rows), split, and registered and fanned out — or stored as rejected. When {@link
+ * #handle} returns, every entry of the batch is durably recorded and may be acknowledged; when it
+ * throws (Redis or PostgreSQL failed), none may be.
+ */
+final class BatchHandler {
+  private static final Logger log = LoggerFactory.getLogger(BatchHandler.class);
+
+  private final MessageValidator validator;
+  private final Rejections rejections;
+  private final TaskFanOut fanOut;
+  private final TaskAuditRepository audit;
+  private final IntakeMetrics metrics;
+  private final int maxDeliveries;
+
+  /** How a batch went. */
+  record Summary(int accepted, int duplicates, int rejected) {}
+
+  BatchHandler(
+      MessageValidator validator,
+      Rejections rejections,
+      TaskFanOut fanOut,
+      TaskAuditRepository audit,
+      IntakeMetrics metrics,
+      int maxDeliveries) {
+    this.validator = validator;
+    this.rejections = rejections;
+    this.fanOut = fanOut;
+    this.audit = audit;
+    this.metrics = metrics;
+    this.maxDeliveries = maxDeliveries;
+  }
+
+  /**
+   * @param deliveries how often each entry was delivered, for entries read again from the pending
+   *     list (empty for new entries)
+   */
+  Summary handle(List<StreamMessage> entries, Map<String, Long> deliveries) {
+    List<Verdict> verdicts = new ArrayList<>(entries.size());
+    Set<String> ids = new HashSet<>();
+    for (StreamMessage entry : entries) {
+      long times = deliveries.getOrDefault(entry.id(), 1L);
+      Verdict v =
+          times > maxDeliveries
+              ? new Verdict.Rejected(
+                  RejectReason.POISON,
+                  "delivered "
+                      + times
+                      + " times without being handled (limit "
+                      + maxDeliveries
+                      + ")")
+              : validator.check(entry);
+      verdicts.add(v);
+      if (v instanceof Verdict.Accepted a) {
+        ids.add(a.message().taskId());
+      }
+    }
+    // why: after a task finished and was cleaned up, its audit row is the memory of its id
+    Set<String> finished = audit.existing(ids);
+    int duplicates = 0;
+    List<Registration> registrations = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      if (!(verdicts.get(i) instanceof Verdict.Accepted a)) {
+        continue;
+      }
+      InboundMessage m = a.message();
+      if (finished.contains(m.taskId())) {
+        duplicates++;
+        metrics.duplicate();
+        verdicts.set(i, null);
+        continue;
+      }
+      Optional<List<ObjectNode>> parts = Splitter.split(m.pipeline().split(), m.payload());
+      if (parts.isEmpty()) {
+        verdicts.set(
+            i,
+            new Verdict.Rejected(
+                RejectReason.UNSPLITTABLE,
+                "pipeline "
+                    + m.pipeline().name()
+                    + " splits text: the payload needs a string field '"
+                    + m.pipeline().split().field()
+                    + "'"));
+        continue;
+      }
+      registrations.add(
+          new Registration(
+              m.taskId(),
+              m.pipeline(),
+              m.streamId(),
+              m.receivedAt(),
+              parts.get().stream().map(ObjectNode::toString).toList()));
+    }
+    List<RegisterOutcome> outcomes = fanOut.dispatch(registrations);
+    int accepted = 0;
+    for (int i = 0; i < registrations.size(); i++) {
+      Registration r = registrations.get(i);
+      switch (outcomes.get(i)) {
+        case NEW, RESUME -> {
+          accepted++;
+          metrics.dispatched(r.pipeline().name(), r.partInputs().size());
+        }
+        case DUPLICATE -> {
+          duplicates++;
+          metrics.duplicate();
+        }
+        case DONE -> {
+          // a re-pass over an entry fully handled before a crash: only the ack was missing
+        }
+      }
+    }
+    int rejected = 0;
+    for (int i = 0; i < entries.size(); i++) {
+      if (verdicts.get(i) instanceof Verdict.Rejected r) {
+        StreamMessage entry = entries.get(i);
+        rejections.store(entry, r);
+        rejected++;
+        metrics.rejected(r.reason());
+        log.atWarn()
+            .addKeyValue("event", "rejected")
+            .addKeyValue("stream_id", entry.id())
+            .addKeyValue("reason", r.reason().code())
+            .addKeyValue("detail", r.detail())
+            .log();
+      }
+    }
+    metrics.received(entries.size());
+    return new Summary(accepted, duplicates, rejected);
+  }
+}
