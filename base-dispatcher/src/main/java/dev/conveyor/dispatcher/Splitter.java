@@ -67,14 +67,14 @@ public final class Splitter {
     int space = -1;
     for (int i = start + 1; i <= limit; i++) {
       char prev = s.charAt(i - 1);
-      if (prev == '\n' && i >= 2 && s.charAt(i - 2) == '\n') {
+      if (prev == '\n' && i - 2 >= start && s.charAt(i - 2) == '\n') {
         paragraph = i;
       }
       if (isFullStopWithoutSpace(prev)) {
         sentence = i;
       } else if (Character.isWhitespace(prev)) {
         space = i;
-        if (i >= 2 && isSentenceEnd(s.charAt(i - 2))) {
+        if (i - 2 >= start && isSentenceEnd(s.charAt(i - 2))) {
           sentence = i;
         }
       }

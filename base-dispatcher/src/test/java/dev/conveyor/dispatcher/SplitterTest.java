@@ -54,6 +54,17 @@ class SplitterTest {
   }
 
   @Test
+  void aCutRightAfterAFullStopDoesNotLeaveAPartOfOneSpace() {
+    String text = "a".repeat(49) + ". " + "next words follow here and then some more. ".repeat(3);
+
+    List<String> slices = Splitter.cut(text, 50);
+
+    assertThat(String.join("", slices)).isEqualTo(text);
+    assertThat(slices).allMatch(slice -> !slice.isBlank());
+    assertThat(slices.get(1)).startsWith(" next words");
+  }
+
+  @Test
   void modeNoneNeedsNoTextField() throws Exception {
     ObjectNode payload = object("{\"numbers\":[1,2,3]}");
 
