@@ -55,7 +55,7 @@ class SplitterTest {
 
   @Test
   void aCutRightAfterAFullStopDoesNotLeaveAPartOfOneSpace() {
-    String text = "a".repeat(49) + ". " + "next words follow here and then some more. ".repeat(3);
+    String text = "a".repeat(49) + ". " + "next words follow here and then some more ".repeat(3);
 
     List<String> slices = Splitter.cut(text, 50);
 
