@@ -6,6 +6,7 @@ import dev.conveyor.common.redis.StreamMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,10 @@ final class InboxConsumer extends Lifecycle {
   private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
+
+  /** Deleted entries a takeover took off the pending list, not yet recorded (intake thread). */
+  private final List<StreamMessage> deletedToRecord = new ArrayList<>();
+
   private volatile boolean running;
   private volatile boolean paused;
   private volatile Thread thread;
@@ -185,12 +190,12 @@ final class InboxConsumer extends Lifecycle {
   /** Claims entries of dead consumers; returns the mode to read in next. */
   private Mode takeOver(Parts p) {
     StreamGroup.Claim claim = p.inbox().claimIdle(consumer, claimIdle, MAX_CLAIM);
-    if (!claim.deleted().isEmpty()) {
-      // why: their content is gone; a no_fields row records that they existed
-      p.handler()
-          .handle(
-              claim.deleted().stream().map(id -> new StreamMessage(id, Map.of())).toList(),
-              Map.of());
+    claim.deleted().forEach(id -> deletedToRecord.add(new StreamMessage(id, Map.of())));
+    if (!deletedToRecord.isEmpty()) {
+      // why: their content is gone; a no_fields row records that they existed. XAUTOCLAIM has
+      // already taken them off the pending list, so until recorded they are remembered only here
+      p.handler().handle(List.copyOf(deletedToRecord), Map.of());
+      deletedToRecord.clear();
     }
     if (claim.claimed() == 0) {
       return Mode.NEW;

@@ -1,16 +1,13 @@
 package dev.conveyor.dispatcher;
 
+import static dev.conveyor.dispatcher.DispatcherFixture.daemonThreads;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.common.config.Env;
 import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.LifecycleSnapshot;
@@ -20,16 +17,11 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.dispatcher.DispatcherFixture.LogCapture;
+import dev.conveyor.dispatcher.DispatcherFixture.Rejected;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,23 +30,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.resps.StreamEntry;
-import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
  * The dispatcher in-process against a real Redis and PostgreSQL: what producers publish to the
@@ -64,7 +48,6 @@ import redis.clients.jedis.resps.StreamGroupInfo;
 class DispatcherIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BYTES = 64 * 1024;
-  private static final Set<String> DAEMON_THREADS = Set.of("intake", "heartbeat");
 
   private static final String FAN =
       """
@@ -97,26 +80,24 @@ class DispatcherIT {
             key: [task_id, part]
       """;
 
-  private final List<Dispatcher> dispatchers = new ArrayList<>();
   private TestServices services;
+  private DispatcherFixture fixture;
   private Keys keys;
   private UnifiedJedis jedis;
-  private Path pipelines;
 
   @BeforeEach
   void setUp(TestServices services, @TempDir Path dir) throws IOException {
-    this.services = services;
-    this.keys = services.keys();
-    this.jedis = services.jedis();
-    this.pipelines = dir;
     Files.writeString(dir.resolve("fan.yaml"), FAN);
     Files.writeString(dir.resolve("texts.yaml"), TEXTS);
+    this.services = services;
+    this.fixture = DispatcherFixture.create(services, dir);
+    this.keys = fixture.keys();
+    this.jedis = fixture.jedis();
   }
 
   @AfterEach
   void stopDispatchers() {
-    dispatchers.forEach(Dispatcher::shutdown);
-    await().atMost(10, SECONDS).until(() -> daemonThreads().isEmpty());
+    fixture.close();
   }
 
   @Test
@@ -388,11 +369,8 @@ class DispatcherIT {
   @Test
   void whilePostgresIsUnreachableNothingIsAcknowledgedAndAllIsHandledWhenItIsBack()
       throws Exception {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    Logger intakeLogger = (Logger) LoggerFactory.getLogger(InboxConsumer.class);
-    log.start();
-    intakeLogger.addAppender(log);
-    try (TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
+    try (LogCapture log = LogCapture.of(InboxConsumer.class);
+        TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
       Dispatcher dispatcher =
           running("pg-node", Map.of("CONVEYOR_PG_URL", proxy.jdbcUrl(services.pgUrl())));
       StreamEntryID before = publish(Map.of("pipeline", "fan", "id", "pg-0", "payload", "{}"));
@@ -402,9 +380,7 @@ class DispatcherIT {
       StreamEntryID good = publish(Map.of("pipeline", "fan", "id", "pg-1", "payload", "{}"));
       StreamEntryID bad = publish(Map.of("pipeline", "fan", "id", "pg-2", "payload", "{oops"));
 
-      await()
-          .atMost(60, SECONDS)
-          .until(() -> log.list.stream().anyMatch(e -> "intake_retry".equals(event(e))));
+      await().atMost(60, SECONDS).until(() -> !log.events("intake_retry").isEmpty());
       assertThat(jedis.xpending(keys.inbox(), Keys.DISPATCHER_GROUP).getTotal())
           .as("what was read is held, not acknowledged")
           .isGreaterThanOrEqualTo(1);
@@ -418,15 +394,13 @@ class DispatcherIT {
       assertThat(queuedParts("fan", "a", "pg-1")).containsExactly("0");
       assertThat(rejectedRow(bad).map(Rejected::reason)).contains("payload_not_json");
       assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
-    } finally {
-      intakeLogger.detachAppender(log);
     }
   }
 
   @Test
   void shutdownCompletesTheDaemonAndStopsItsThreads() {
     Dispatcher dispatcher = running("stop-node");
-    assertThat(daemonThreads()).containsExactlyInAnyOrder("intake", "heartbeat");
+    assertThat(daemonThreads()).containsExactlyInAnyOrder("intake", "inbox-stats", "heartbeat");
     StreamEntryID id = publish(Map.of("pipeline", "fan", "id", "stop-1", "payload", "{}"));
     awaitHandled(id);
 
@@ -449,88 +423,44 @@ class DispatcherIT {
   }
 
   private Dispatcher running(String node, Map<String, String> overrides) {
-    Map<String, String> env = new HashMap<>(services.env());
-    env.put("CONVEYOR_PIPELINES", pipelines.toString());
-    env.put("CONVEYOR_REDIS_BLOCK", "200ms");
-    env.put("CONVEYOR_NODE_ID", node);
+    Map<String, String> env = new HashMap<>();
     env.put("CONVEYOR_MAX_MESSAGE_BYTES", Integer.toString(MAX_BYTES));
     env.putAll(overrides);
-    DispatcherConfig config = DispatcherConfig.from(Env.of(env));
-    assertThat(config.pipelines().names()).containsExactly("fan", "texts");
-    Dispatcher dispatcher = new Dispatcher(config);
-    dispatchers.add(dispatcher);
-    dispatcher.activate();
-    assertThat(dispatcher.state()).as(dispatcher.reason().orElse("")).isEqualTo(State.READY);
-    dispatcher.start();
-    assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
+    Dispatcher dispatcher = fixture.start(node, env);
+    assertThat(dispatcher.status()).containsEntry("pipelines", List.of("fan", "texts"));
     return dispatcher;
   }
 
   private StreamEntryID publish(Map<String, String> fields) {
-    return jedis.xadd(keys.inbox(), StreamEntryID.NEW_ENTRY, new LinkedHashMap<>(fields));
+    return fixture.publish(fields);
   }
 
   private StreamEntryID publishRaw(LinkedHashMap<byte[], byte[]> fields) {
-    byte[] id = jedis.xadd(keys.inbox().getBytes(UTF_8), XAddParams.xAddParams(), fields);
-    return new StreamEntryID(new String(id, UTF_8));
+    return fixture.publishRaw(fields);
   }
 
-  /** Waits until the group has delivered {@code id} and nothing is pending any more. */
   private void awaitHandled(StreamEntryID id) {
-    awaitHandled(id, Duration.ofSeconds(10));
+    fixture.awaitHandled(id);
   }
 
   private void awaitHandled(StreamEntryID id, Duration atMost) {
-    await()
-        .atMost(atMost)
-        .untilAsserted(() -> {
-          StreamGroupInfo group =
-              jedis.xinfoGroups(keys.inbox()).stream()
-                  .filter(g -> g.getName().equals(Keys.DISPATCHER_GROUP))
-                  .findFirst()
-                  .orElseThrow();
-          assertThat(group.getLastDeliveredId()).isGreaterThanOrEqualTo(id);
-          assertThat(jedis.xpending(keys.inbox(), Keys.DISPATCHER_GROUP).getTotal())
-              .as("pending entries of group dispatchers")
-              .isZero();
-        });
+    fixture.awaitHandled(id, atMost);
   }
 
   private long pendingOf(String consumer) {
-    Map<String, Long> perConsumer =
-        jedis.xpending(keys.inbox(), Keys.DISPATCHER_GROUP).getConsumerMessageCount();
-    return perConsumer == null ? 0 : perConsumer.getOrDefault(consumer, 0L);
+    return fixture.pendingOf(consumer);
   }
 
   private List<StreamEntry> queueEntries(String pipeline, String step, String taskId) {
-    return jedis.xrange(keys.stepQueue(pipeline, step, 0), "-", "+").stream()
-        .filter(e -> taskId.equals(e.getFields().get("t")))
-        .toList();
+    return fixture.queueEntries(pipeline, step, taskId);
   }
 
   private List<String> queuedParts(String pipeline, String step, String taskId) {
-    return queueEntries(pipeline, step, taskId).stream().map(e -> e.getFields().get("p")).toList();
+    return fixture.queuedParts(pipeline, step, taskId);
   }
 
-  private record Rejected(String reason, String detail, JsonNode fields) {}
-
   private Optional<Rejected> rejectedRow(StreamEntryID id) {
-    try (Connection c = services.dataSource().getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT reason, detail, fields::text FROM conveyor.rejected_messages"
-                    + " WHERE stream_id = ?")) {
-      ps.setString(1, id.toString());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
-        }
-        return Optional.of(
-            new Rejected(rs.getString(1), rs.getString(2), JSON.readTree(rs.getString(3))));
-      }
-    } catch (SQLException | IOException e) {
-      throw new IllegalStateException("reading rejected_messages: " + e.getMessage(), e);
-    }
+    return fixture.rejectedRow(id);
   }
 
   /** Every field sent is in the stored row with exactly the bytes sent. */
@@ -559,24 +489,6 @@ class DispatcherIT {
     return states;
   }
 
-  private static List<String> daemonThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(Thread::isAlive)
-        .map(Thread::getName)
-        .filter(DAEMON_THREADS::contains)
-        .toList();
-  }
-
-  private static Object event(ILoggingEvent e) {
-    return e.getKeyValuePairs() == null
-        ? null
-        : e.getKeyValuePairs().stream()
-            .filter(kv -> kv.key.equals("event"))
-            .map(kv -> kv.value)
-            .findFirst()
-            .orElse(null);
-  }
-
   /** Inbox fields in order; values are text (UTF-8) or raw bytes. */
   private static LinkedHashMap<byte[], byte[]> fields(Object... nameValues) {
     LinkedHashMap<byte[], byte[]> fields = new LinkedHashMap<>();
@@ -598,109 +510,6 @@ class DispatcherIT {
         shown.put(new String(k, UTF_8), text.length() > 40 ? text.substring(0, 40) + "…" : text);
       });
       return reason + " " + shown;
-    }
-  }
-
-  /**
-   * A TCP relay in front of PostgreSQL, so the dispatcher's database can become unreachable for
-   * real: {@link #cut()} drops every relayed connection and turns new ones away, {@link #restore()}
-   * relays again.
-   */
-  private static final class TcpProxy implements AutoCloseable {
-    private static final Pattern JDBC =
-        Pattern.compile("jdbc:postgresql://([^/:?]+)(?::(\\d+))?(/.*)");
-
-    private final String host;
-    private final int port;
-    private final ServerSocket server;
-    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
-    private volatile boolean open = true;
-
-    private TcpProxy(String host, int port) throws IOException {
-      this.host = host;
-      this.port = port;
-      this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread.ofPlatform().name("pg-proxy").daemon().start(this::accept);
-    }
-
-    static TcpProxy to(String jdbcUrl) throws IOException {
-      Matcher m = match(jdbcUrl);
-      return new TcpProxy(m.group(1), m.group(2) == null ? 5432 : Integer.parseInt(m.group(2)));
-    }
-
-    String jdbcUrl(String original) {
-      return "jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + match(original).group(3);
-    }
-
-    void cut() {
-      open = false;
-      sockets.forEach(TcpProxy::closeQuietly);
-      sockets.clear();
-    }
-
-    void restore() {
-      open = true;
-    }
-
-    @Override
-    public void close() {
-      closeQuietly(server);
-      cut();
-    }
-
-    private static Matcher match(String jdbcUrl) {
-      Matcher m = JDBC.matcher(jdbcUrl);
-      if (!m.matches()) {
-        throw new IllegalArgumentException("not a jdbc:postgresql URL: " + jdbcUrl);
-      }
-      return m;
-    }
-
-    private void accept() {
-      while (!server.isClosed()) {
-        Socket client;
-        try {
-          client = server.accept();
-        } catch (IOException e) {
-          return;
-        }
-        if (!open) {
-          closeQuietly(client);
-          continue;
-        }
-        try {
-          Socket upstream = new Socket(host, port);
-          sockets.add(client);
-          sockets.add(upstream);
-          relay(client, upstream);
-          relay(upstream, client);
-        } catch (IOException e) {
-          closeQuietly(client);
-        }
-      }
-    }
-
-    private void relay(Socket from, Socket to) {
-      Thread.ofVirtual()
-          .name("pg-proxy-relay")
-          .start(() -> {
-            try {
-              from.getInputStream().transferTo(to.getOutputStream());
-            } catch (IOException e) {
-              // the other side closed, or cut() did
-            } finally {
-              closeQuietly(from);
-              closeQuietly(to);
-            }
-          });
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-      try {
-        Objects.requireNonNull(c).close();
-      } catch (Exception e) {
-        // closing is best effort here
-      }
     }
   }
 }
