@@ -36,6 +36,9 @@ final class InboxConsumer extends Lifecycle {
   private static final Duration HOLD_POLL = Duration.ofMillis(500);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
   private static final int MAX_CLAIM = 10_000;
+  // why: a live dispatcher touches the group every BLOCK; one silent this long, with nothing
+  // pending, has left for good
+  private static final int CONSUMER_GONE_AFTER_CLAIMS = 10;
 
   private enum Mode {
     /** Own pending entries, a batch at a time (after a start or a takeover). */
@@ -196,6 +199,13 @@ final class InboxConsumer extends Lifecycle {
       // already taken them off the pending list, so until recorded they are remembered only here
       p.handler().handle(List.copyOf(deletedToRecord), Map.of());
       deletedToRecord.clear();
+    }
+    int removed = p.inbox().removeIdleConsumers(claimIdle.multipliedBy(CONSUMER_GONE_AFTER_CLAIMS));
+    if (removed > 0) {
+      log.atInfo()
+          .addKeyValue("event", "inbox_consumers_removed")
+          .addKeyValue("consumers", removed)
+          .log();
     }
     if (claim.claimed() == 0) {
       return Mode.NEW;

@@ -45,9 +45,10 @@ public final class RedisConnector {
       RedisConfig config, Endpoint endpoint, String clientName, int maxConnections) {
     Optional<URI> inbox = endpoint == Endpoint.INBOX ? config.inboxUrl() : Optional.empty();
     URI url = inbox.orElse(config.url());
-    DefaultJedisClientConfig clientConfig = clientConfig(config, url, clientName);
+    boolean cluster = config.cluster() && inbox.isEmpty();
+    DefaultJedisClientConfig clientConfig = clientConfig(config, url, clientName, cluster);
     GenericObjectPoolConfig<Connection> pool = poolConfig(maxConnections, config.socketTimeout());
-    if (config.cluster() && inbox.isEmpty()) {
+    if (cluster) {
       Set<HostAndPort> nodes = new LinkedHashSet<>();
       config.clusterNodes().forEach(n -> nodes.add(new HostAndPort(n.host(), n.port())));
       return RedisClusterClient.builder()
@@ -65,7 +66,8 @@ public final class RedisConnector {
         .build();
   }
 
-  static DefaultJedisClientConfig clientConfig(RedisConfig config, URI url, String clientName) {
+  static DefaultJedisClientConfig clientConfig(
+      RedisConfig config, URI url, String clientName, boolean cluster) {
     int timeout = Math.toIntExact(config.socketTimeout().toMillis());
     DefaultJedisClientConfig.Builder b =
         DefaultJedisClientConfig.builder()
@@ -91,7 +93,8 @@ public final class RedisConnector {
     }
     config.password().map(Secret::reveal).ifPresent(b::password);
     String path = url.getPath();
-    if (!config.cluster() && path != null && path.length() > 1) {
+    // why: a Redis Cluster has database 0 only; an inbox on a plain server may use another
+    if (!cluster && path != null && path.length() > 1) {
       b.database(Integer.parseInt(path.substring(1)));
     }
     return b.build();

@@ -150,6 +150,22 @@ public final class StreamGroup {
     }
   }
 
+  /**
+   * Removes consumers that hold no pending entries and have been idle longer than {@code idle}
+   * (replicas that left), so the group does not grow with every node id ever seen; returns how
+   * many. A consumer with pending entries is never removed: its entries are taken over first.
+   */
+  public int removeIdleConsumers(Duration idle) {
+    int removed = 0;
+    for (GroupState.Consumer c : state().consumers()) {
+      if (c.pending() == 0 && c.idleMs() > idle.toMillis()) {
+        jedis.xgroupDelConsumer(stream, group, c.name());
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** How many times each of these entries pending on {@code consumer} was delivered. */
   public Map<String, Long> deliveries(String consumer, List<String> ids) {
     Map<String, Long> times = new LinkedHashMap<>();

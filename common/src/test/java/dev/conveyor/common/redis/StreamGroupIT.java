@@ -103,6 +103,27 @@ class StreamGroupIT {
   }
 
   @Test
+  void idleConsumersWithNothingPendingAreRemovedAndOthersKept(TestServices services) {
+    UnifiedJedis jedis = services.jedis();
+    String stream = services.keys().inbox() + ":consumers";
+    StreamGroup group = new StreamGroup(jedis, stream, "g");
+    group.ensure();
+    jedis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("n", "1"));
+    assertThat(group.readNew("holds-one", 1, Duration.ZERO)).hasSize(1);
+    jedis.xgroupCreateConsumer(stream, "g", "holds-none");
+    await()
+        .atMost(3, SECONDS)
+        .until(() -> group.state().consumers().stream().allMatch(c -> c.idleMs() > 0));
+
+    assertThat(group.removeIdleConsumers(Duration.ZERO)).isEqualTo(1);
+
+    assertThat(group.state().consumers())
+        .extracting(GroupState.Consumer::name)
+        .containsExactly("holds-one");
+    assertThat(group.state().pending()).isEqualTo(1);
+  }
+
+  @Test
   void aVanishedGroupIsCreatedAgainOnRead(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String stream = services.keys().inbox() + ":vanish";
