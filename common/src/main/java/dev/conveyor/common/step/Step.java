@@ -13,7 +13,7 @@ import java.util.List;
  * batch; throwing from {@link #process} fails every item of the call (each is then retried as the
  * step's {@code retry} says).
  */
-public interface Step extends AutoCloseable {
+public interface Step {
 
   /** Called once before the first batch, with the step's options and resources. */
   default void open(StepContext context) throws Exception {}
@@ -22,6 +22,5 @@ public interface Step extends AutoCloseable {
   List<StepResult> process(List<StepInput> batch) throws Exception;
 
   /** Called once when the step stops. */
-  @Override
   default void close() throws Exception {}
 }
