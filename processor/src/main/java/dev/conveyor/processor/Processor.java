@@ -3,6 +3,7 @@ package dev.conveyor.processor;
 import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
+import dev.conveyor.common.db.DeadItemRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.CompositeLifecycle;
 import dev.conveyor.common.lifecycle.State;
@@ -11,6 +12,7 @@ import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.step.StepContext;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -88,9 +90,17 @@ public final class Processor extends Daemon {
         tasks,
         work,
         new TaskCompletion(tasks, new TaskAuditRepository(postgres.dataSource()), clock),
+        new DeadItemRepository(postgres.dataSource()),
         config.common().redis().block(),
         clock,
         metrics());
+  }
+
+  private Map<String, StepContext.SharedResource> resourcesFor(StepSubsystem s) {
+    if (!s.step().resources().isEmpty()) {
+      throw new IllegalStateException("shared resources are not supported by this version");
+    }
+    return Map.of();
   }
 
   private StepChains chains() {

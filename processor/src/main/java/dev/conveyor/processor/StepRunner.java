@@ -1,7 +1,11 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.config.Durations;
+import dev.conveyor.common.db.DeadItem;
+import dev.conveyor.common.db.DeadItemRepository;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
+import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.task.Progress;
@@ -19,18 +23,24 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one step's ticks. A tick on a shard first works through the shard's pending entries (those
- * an interrupted tick left, and failed items), then drains new entries in batches until {@code
- * slice} is used up; when the queue is empty it waits on the stream for what is left of the slice
- * (so an idle step costs one tick per slice + offset, not a stream of empty ticks). It answers when
- * the next tick should run: at once if the slice ran out with work left, else after {@code offset}.
- * An item is acknowledged only after its output, its successors and its task's completion are
- * recorded.
+ * Runs one step's ticks. A tick on a shard: puts retries that are due back on the queue, works
+ * through the shard's pending entries (those an interrupted tick left), then drains new entries in
+ * batches until {@code slice} is used up; when the queue is empty it waits on the stream for what
+ * is left of the slice (an idle step costs one tick per slice + offset, not a stream of empty
+ * ticks). It answers when the next tick should run: at once if the slice ran out with work left,
+ * else after {@code offset}.
+ *
+ * <p>An item is acknowledged only after its output, its successors and its task's completion are
+ * recorded. A failed item goes to the shard's retry set, due after an exponential backoff with
+ * jitter; after {@code retry.attempts} attempts it is dead: a row in {@code dead_items}, and its
+ * part counts as failed. An item left pending again and again (the processor died on it) counts
+ * those deliveries as attempts.
  */
 final class StepRunner {
   /** The one consumer of each shard queue: only one tick of a shard runs at a time. */
@@ -45,10 +55,12 @@ final class StepRunner {
   private final StepWork work;
   private final StepProgress progress;
   private final TaskCompletion completion;
+  private final DeadItemRepository deadItems;
   private final Duration block;
   private final Clock clock;
   private final Counter processed;
   private final Counter failed;
+  private final Counter dead;
   private final Counter finished;
 
   StepRunner(
@@ -58,6 +70,7 @@ final class StepRunner {
       TaskStore tasks,
       StepWork work,
       TaskCompletion completion,
+      DeadItemRepository deadItems,
       Duration block,
       Clock clock,
       MeterRegistry registry) {
@@ -68,11 +81,13 @@ final class StepRunner {
     this.work = work;
     this.progress = StepProgress.of(pipeline, step);
     this.completion = completion;
+    this.deadItems = deadItems;
     this.block = block;
     this.clock = clock;
     String[] tags = {"pipeline", pipeline.name(), "step", step.name()};
     this.processed = registry.counter("conveyor_processor_items", tags);
     this.failed = registry.counter("conveyor_processor_item_failures", tags);
+    this.dead = registry.counter("conveyor_processor_dead_items", tags);
     this.finished =
         registry.counter("conveyor_processor_tasks_finished", "pipeline", pipeline.name());
   }
@@ -92,17 +107,25 @@ final class StepRunner {
     }
   }
 
+  /** Releases what the step's work holds. */
+  void close() {
+    work.close();
+  }
+
   /** One tick on {@code shard}; returns the delay before the next one. */
   Duration tick(int shard) {
     StreamGroup queue = queues.apply(shard);
     Instant deadline = clock.instant().plus(step.slice());
+    tasks.moveDueRetries(pipeline.name(), step.name(), shard, clock.instant(), step.batch() * 10);
     String after = "0-0";
     while (true) {
       List<StreamMessage> pending = queue.readPending(CONSUMER, step.batch(), after);
       if (pending.isEmpty()) {
         break;
       }
-      process(queue, pending);
+      Map<String, Long> deliveries =
+          queue.deliveries(CONSUMER, pending.stream().map(StreamMessage::id).toList());
+      process(shard, queue, pending, deliveries);
       after = pending.getLast().id();
       if (!clock.instant().isBefore(deadline)) {
         return Duration.ZERO;
@@ -121,64 +144,142 @@ final class StepRunner {
           return step.offset();
         }
       }
-      process(queue, fresh);
+      process(shard, queue, fresh, Map.of());
     }
   }
 
-  private void process(StreamGroup queue, List<StreamMessage> entries) {
+  /**
+   * @param deliveries for entries read again from the pending list: how often each was delivered
+   */
+  private void process(
+      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
     List<String> ack = new ArrayList<>(entries.size());
     List<QueueItem> items = new ArrayList<>(entries.size());
     for (StreamMessage entry : entries) {
-      QueueItem.from(entry).ifPresentOrElse(items::add, () -> ack.add(entry.id()));
+      QueueItem.from(entry)
+          .map(i -> withRedeliveries(i, deliveries.getOrDefault(entry.id(), 1L)))
+          .ifPresentOrElse(items::add, () -> ack.add(entry.id()));
     }
-    List<String> inputs = tasks.inputs(step, items);
+    List<String> inputs = tasks.inputs(pipeline, step, items);
     List<WorkItem> batch = new ArrayList<>(items.size());
+    Outcomes outcomes = new Outcomes();
     for (int i = 0; i < items.size(); i++) {
+      QueueItem item = items.get(i);
       if (inputs.get(i) == null) {
         // why: the task is gone (finished and cleaned up): this is a late redelivery
-        ack.add(items.get(i).entryId());
+        ack.add(item.entryId());
+      } else if (item.attempts() >= step.retry().attempts()) {
+        // why: the processor died on this item as often as it may fail; do not try again
+        die(
+            item,
+            inputs.get(i),
+            "the processor stopped while working on it " + item.attempts() + " times",
+            outcomes);
+        ack.add(item.entryId());
       } else {
-        batch.add(new WorkItem(items.get(i), inputs.get(i)));
+        batch.add(new WorkItem(item, inputs.get(i)));
       }
     }
     List<ItemResult> results = batch.isEmpty() ? List.of() : work.process(batch);
-    Map<String, List<Map.Entry<String, Integer>>> successors = new LinkedHashMap<>();
-    Set<String> complete = new LinkedHashSet<>();
     for (int i = 0; i < batch.size(); i++) {
-      QueueItem item = batch.get(i).item();
+      WorkItem w = batch.get(i);
+      QueueItem item = w.item();
       switch (results.get(i)) {
         case ItemResult.Output out -> {
-          Progress p = tasks.recordOutput(progress, item, out.value());
-          for (String next : p.ready()) {
-            int part = pipeline.runsPerTask(next) ? QueueItem.TASK : item.part();
-            successors
-                .computeIfAbsent(next, k -> new ArrayList<>())
-                .add(Map.entry(item.taskId(), part));
-          }
-          if (p.complete()) {
-            complete.add(item.taskId());
-          }
+          outcomes.add(item, tasks.recordOutput(progress, item, out.value()));
           ack.add(item.entryId());
           processed.increment();
         }
         case ItemResult.Failed f -> {
           failed.increment();
-          log.atWarn()
-              .addKeyValue("event", "item_failed")
-              .addKeyValue("pipeline", pipeline.name())
-              .addKeyValue("step", step.name())
-              .addKeyValue("task", item.taskId())
-              .addKeyValue("part", item.part())
-              .addKeyValue("error", f.error())
-              .log();
+          int attempt = item.attempts() + 1;
+          if (attempt >= step.retry().attempts()) {
+            die(item.failedOnce(), w.input(), f.error(), outcomes);
+            ack.add(item.entryId());
+          } else {
+            Duration wait = jittered(step.retry().backoffFor(attempt));
+            log.atWarn()
+                .addKeyValue("event", "item_failed")
+                .addKeyValue("pipeline", pipeline.name())
+                .addKeyValue("step", step.name())
+                .addKeyValue("task", item.taskId())
+                .addKeyValue("part", item.part())
+                .addKeyValue("attempt", attempt)
+                .addKeyValue("retry_in", Durations.format(wait))
+                .addKeyValue("error", f.error())
+                .log();
+            tasks.retryLater(
+                pipeline.name(),
+                step.name(),
+                shard,
+                Keys.PROCESSOR_GROUP,
+                item,
+                clock.instant().plus(wait));
+          }
         }
       }
     }
-    successors.forEach(
+    outcomes.successors.forEach(
         (next, list) -> tasks.enqueue(pipeline, pipeline.step(next).orElseThrow(), list));
-    for (String taskId : complete) {
+    for (String taskId : outcomes.complete) {
       completion.finish(pipeline, taskId).ifPresent(row -> finished.increment());
     }
     queue.ack(ack);
+  }
+
+  private void die(QueueItem item, String input, String error, Outcomes outcomes) {
+    deadItems.insert(
+        new DeadItem(
+            item.taskId(),
+            pipeline.name(),
+            item.part(),
+            step.name(),
+            item.attempts(),
+            error,
+            input,
+            clock.instant()));
+    outcomes.add(item, tasks.recordDead(progress, item, error));
+    dead.increment();
+    log.atWarn()
+        .addKeyValue("event", "item_dead")
+        .addKeyValue("pipeline", pipeline.name())
+        .addKeyValue("step", step.name())
+        .addKeyValue("task", item.taskId())
+        .addKeyValue("part", item.part())
+        .addKeyValue("attempts", item.attempts())
+        .addKeyValue("error", error)
+        .log();
+  }
+
+  private static QueueItem withRedeliveries(QueueItem item, long deliveries) {
+    QueueItem i = item;
+    for (long d = 1; d < deliveries; d++) {
+      i = i.failedOnce();
+    }
+    return i;
+  }
+
+  /** Between half the backoff and the whole of it, so retries of many items spread out. */
+  private static Duration jittered(Duration backoff) {
+    long ms = backoff.toMillis();
+    return Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms / 2 + 1));
+  }
+
+  /** What a batch made ready and complete, to act on once per batch. */
+  private final class Outcomes {
+    final Map<String, List<Map.Entry<String, Integer>>> successors = new LinkedHashMap<>();
+    final Set<String> complete = new LinkedHashSet<>();
+
+    void add(QueueItem item, Progress p) {
+      for (String next : p.ready()) {
+        int part = pipeline.runsPerTask(next) ? QueueItem.TASK : item.part();
+        successors
+            .computeIfAbsent(next, k -> new ArrayList<>())
+            .add(Map.entry(item.taskId(), part));
+      }
+      if (p.complete()) {
+        complete.add(item.taskId());
+      }
+    }
   }
 }

@@ -41,4 +41,21 @@ final class StepSubsystem extends Lifecycle {
   protected void onActivate() {
     runner = factory.apply(this);
   }
+
+  @Override
+  protected void onComplete() {
+    close();
+  }
+
+  @Override
+  protected void onTerminate() {
+    close();
+  }
+
+  private void close() {
+    StepRunner r = runner;
+    if (r != null) {
+      r.close();
+    }
+  }
 }

@@ -9,4 +9,7 @@ public interface StepWork {
    * means the whole batch could not be attempted (a database or Redis outage) and stays queued.
    */
   List<ItemResult> process(List<WorkItem> batch);
+
+  /** Releases what the work holds (instances, processes); called once when the step stops. */
+  default void close() {}
 }

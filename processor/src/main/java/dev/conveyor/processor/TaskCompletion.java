@@ -33,7 +33,7 @@ final class TaskCompletion {
       return Optional.empty();
     }
     TaskMeta m = meta.get();
-    int failed = (int) tasks.deadParts(taskId);
+    int failed = (int) tasks.deadParts(taskId, meta.get().parts());
     long rows = 0;
     for (StepDef step : pipeline.steps()) {
       if (step.kind() == StepKind.SINK) {

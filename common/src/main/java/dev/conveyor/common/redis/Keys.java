@@ -53,9 +53,17 @@ public final class Keys {
     return task(taskId) + ":dead";
   }
 
-  /** Stream of items (task, part) waiting for one shard of a step. */
+  /**
+   * Stream of items (task, part) waiting for one shard of a step. Its hash tag is the shard, so it
+   * shares a slot with its retry set and different shards spread over the cluster.
+   */
   public String stepQueue(String pipeline, String step, int shard) {
-    return ns + ":q:" + pipeline + ":" + step + ":" + shard;
+    return ns + ":q:" + shardTag(pipeline, step, shard);
+  }
+
+  /** Sorted set: items of the shard's queue that failed and are due again at a time (score, ms). */
+  public String stepRetries(String pipeline, String step, int shard) {
+    return ns + ":retry:" + shardTag(pipeline, step, shard);
   }
 
   /** Sorted set: task id → received time (ms) of every task of the pipeline still in flight. */
@@ -71,6 +79,10 @@ public final class Keys {
   /** Sorted set: node id → last heartbeat (ms); lists nodes that died too. */
   public String nodes() {
     return ns + ":nodes";
+  }
+
+  private static String shardTag(String pipeline, String step, int shard) {
+    return "{" + pipeline + ":" + step + ":" + shard + "}";
   }
 
   private String task(String taskId) {

@@ -9,13 +9,29 @@ import java.util.Optional;
  *
  * @param part the part number, or {@link #TASK} for a task-scope step
  * @param entryId the queue entry that carried it (for acknowledgement)
+ * @param attempts how many times the step already failed on it
  */
-public record QueueItem(String taskId, int part, String entryId) {
+public record QueueItem(String taskId, int part, String entryId, int attempts) {
   /** The part number of a task-scope item. */
   public static final int TASK = -1;
 
   static final String TASK_FIELD = "t";
   static final String PART_FIELD = "p";
+  static final String ATTEMPTS_FIELD = "a";
+
+  public QueueItem(String taskId, int part, String entryId) {
+    this(taskId, part, entryId, 0);
+  }
+
+  /** The same item after one more failed attempt. */
+  public QueueItem failedOnce() {
+    return new QueueItem(taskId, part, entryId, attempts + 1);
+  }
+
+  /** The item as a retry-set member: the queue entry fields as JSON (for retry_due.lua). */
+  String retryMember() {
+    return "{\"t\":\"" + taskId + "\",\"p\":\"" + field() + "\",\"a\":" + attempts + "}";
+  }
 
   /** The field name of this item's output in a step's output hash: the part number or "task". */
   public String field() {
@@ -40,7 +56,8 @@ public record QueueItem(String taskId, int part, String entryId) {
     }
     try {
       int p = "task".equals(part.get()) ? TASK : Integer.parseInt(part.get());
-      return Optional.of(new QueueItem(task.get(), p, m.id()));
+      int a = m.text(ATTEMPTS_FIELD).map(Integer::parseInt).orElse(0);
+      return Optional.of(new QueueItem(task.get(), p, m.id(), a));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }

@@ -11,14 +11,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What recording one step's output must check, computed once per step at start-up: which successors
- * may have become ready (and the outputs that decide it) and which terminal steps decide that the
- * task is complete. It feeds {@code record_output.lua}: the KEYS it needs, in order, and its JSON
- * spec.
+ * What recording one step's result must check, computed once per step at start-up, for {@code
+ * record_progress.lua}: the KEYS it needs, in order, and two JSON specs. For an output: which of
+ * the step's successors may have become ready (and the outputs that decide it). For a dead item:
+ * which steps that gather all parts of a task may have become ready. For both: which terminal steps
+ * decide that the task is complete.
  *
  * @param outputSteps steps whose output hashes the script reads; index 0 is this step
  */
-public record StepProgress(String pipeline, String step, List<String> outputSteps, String spec) {
+public record StepProgress(
+    String pipeline, String step, List<String> outputSteps, String outputSpec, String deadSpec) {
   // KEYS[1] meta, KEYS[2] dead, KEYS[3 + i] = output of outputSteps[i]
   private static final int FIRST_OUTPUT_KEY = 3;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,29 +29,36 @@ public record StepProgress(String pipeline, String step, List<String> outputStep
     outputSteps = List.copyOf(outputSteps);
   }
 
-  /** The spec for {@code step} of {@code pipeline}. */
+  /** The specs for {@code step} of {@code pipeline}. */
   public static StepProgress of(Pipeline pipeline, StepDef step) {
     List<String> outputs = new ArrayList<>(List.of(step.name()));
-    ObjectNode spec = JSON.createObjectNode();
-    ArrayNode successors = spec.putArray("successors");
-    for (StepDef next : pipeline.successors(step.name())) {
-      ObjectNode s = successors.addObject();
-      s.put("name", next.name());
-      // why: a task-scope step after per-part steps waits for every part; any other successor
-      // waits for the same item (the same part, or the task) from each predecessor
-      boolean gathersParts =
-          next.scope() == Scope.TASK && !pipeline.runsPerTask(next.after().getFirst());
-      s.put("wait", gathersParts ? "all_parts" : "same_item");
-      ArrayNode preds = s.putArray("preds");
-      next.after().forEach(pred -> preds.add(keyIndex(outputs, pred)));
+    ObjectNode output = JSON.createObjectNode();
+    ArrayNode successors = output.putArray("successors");
+    pipeline
+        .successors(step.name())
+        .forEach(next -> successors.add(waitFor(pipeline, next, outputs)));
+    ObjectNode dead = JSON.createObjectNode();
+    ArrayNode gatherers = dead.putArray("successors");
+    for (StepDef s : pipeline.steps()) {
+      if (gathersParts(pipeline, s)) {
+        gatherers.add(waitFor(pipeline, s, outputs));
+      }
     }
-    ArrayNode terminals = spec.putArray("terminals");
+    ArrayNode terminals = JSON.createArrayNode();
     for (StepDef terminal : pipeline.terminalSteps()) {
       ObjectNode t = terminals.addObject();
       t.put("key", keyIndex(outputs, terminal.name()));
       t.put("scope", pipeline.runsPerTask(terminal.name()) ? "task" : "part");
     }
-    return new StepProgress(pipeline.name(), step.name(), outputs, spec.toString());
+    output.set("terminals", terminals);
+    dead.set("terminals", terminals.deepCopy());
+    return new StepProgress(
+        pipeline.name(), step.name(), outputs, output.toString(), dead.toString());
+  }
+
+  /** A task-scope step after per-part steps: it waits for every part of the task. */
+  public static boolean gathersParts(Pipeline pipeline, StepDef step) {
+    return step.scope() == Scope.TASK && !pipeline.runsPerTask(step.after().getFirst());
   }
 
   /** The script's KEYS for one task. */
@@ -59,6 +68,17 @@ public record StepProgress(String pipeline, String step, List<String> outputStep
     k.add(keys.taskDead(taskId));
     outputSteps.forEach(s -> k.add(keys.taskOutput(taskId, s)));
     return k;
+  }
+
+  private static ObjectNode waitFor(Pipeline pipeline, StepDef next, List<String> outputs) {
+    ObjectNode s = JSON.createObjectNode();
+    s.put("name", next.name());
+    // why: a step gathering per-part outputs waits for every part; any other step waits for the
+    // same item (the same part, or the task) from each predecessor
+    s.put("wait", gathersParts(pipeline, next) ? "all_parts" : "same_item");
+    ArrayNode preds = s.putArray("preds");
+    next.after().forEach(pred -> preds.add(keyIndex(outputs, pred)));
+    return s;
   }
 
   private static int keyIndex(List<String> outputs, String step) {

@@ -1,11 +1,16 @@
 package dev.conveyor.common.task;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.LuaScript;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +28,10 @@ import redis.clients.jedis.params.ZAddParams;
  */
 public final class TaskStore {
   private static final LuaScript REGISTER = LuaScript.load("register_task");
-  private static final LuaScript RECORD_OUTPUT = LuaScript.load("record_output");
+  private static final LuaScript RECORD_PROGRESS = LuaScript.load("record_progress");
+  private static final LuaScript RETRY_LATER = LuaScript.load("retry_later");
+  private static final LuaScript RETRY_DUE = LuaScript.load("retry_due");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final UnifiedJedis jedis;
   private final Keys keys;
@@ -140,31 +148,114 @@ public final class TaskStore {
   }
 
   /**
-   * The input of each item for a part-scope step with at most one predecessor: the part's input for
-   * an entry step, else the predecessor's output for that part. A missing input is null.
+   * The input of each item for {@code step} (see {@link dev.conveyor.common.step.StepInput}), as
+   * JSON text, in one round trip for the batch; null where the task's data is gone (it finished and
+   * was cleaned up: a late redelivery).
    */
-  public List<String> inputs(StepDef step, List<QueueItem> items) {
-    List<Response<String>> replies = new ArrayList<>(items.size());
+  public List<String> inputs(Pipeline pipeline, StepDef step, List<QueueItem> items) {
+    if (items.isEmpty()) {
+      return List.of();
+    }
+    if (StepProgress.gathersParts(pipeline, step)) {
+      return gatheredInputs(step, items);
+    }
+    List<List<Response<String>>> replies = new ArrayList<>(items.size());
     try (AbstractPipeline p = jedis.pipelined()) {
       for (QueueItem item : items) {
-        String hash =
-            step.after().isEmpty()
-                ? keys.taskParts(item.taskId())
-                : keys.taskOutput(item.taskId(), step.after().getFirst());
-        replies.add(p.hget(hash, item.field()));
+        List<Response<String>> perItem = new ArrayList<>();
+        if (step.after().isEmpty()) {
+          perItem.add(p.hget(keys.taskParts(item.taskId()), item.field()));
+        } else {
+          for (String pred : step.after()) {
+            perItem.add(p.hget(keys.taskOutput(item.taskId(), pred), item.field()));
+          }
+        }
+        replies.add(perItem);
       }
       p.sync();
     }
-    return replies.stream().map(Response::get).toList();
+    List<String> inputs = new ArrayList<>(items.size());
+    for (List<Response<String>> perItem : replies) {
+      if (perItem.stream().anyMatch(r -> r.get() == null)) {
+        inputs.add(null);
+      } else if (perItem.size() == 1) {
+        inputs.add(perItem.getFirst().get());
+      } else {
+        ObjectNode joined = JSON.createObjectNode();
+        for (int k = 0; k < perItem.size(); k++) {
+          joined.putRawValue(step.after().get(k), new RawValue(perItem.get(k).get()));
+        }
+        inputs.add(joined.toString());
+      }
+    }
+    return inputs;
+  }
+
+  /** {"parts": n, "dead": [...], "outputs": {"<pred>": {"<part>": output}}} per item. */
+  private List<String> gatheredInputs(StepDef step, List<QueueItem> items) {
+    record Gathered(
+        Response<String> parts,
+        Response<Map<String, String>> dead,
+        List<Response<Map<String, String>>> outputs) {}
+    List<Gathered> replies = new ArrayList<>(items.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (QueueItem item : items) {
+        List<Response<Map<String, String>>> outputs = new ArrayList<>();
+        for (String pred : step.after()) {
+          outputs.add(p.hgetAll(keys.taskOutput(item.taskId(), pred)));
+        }
+        replies.add(
+            new Gathered(
+                p.hget(keys.taskMeta(item.taskId()), "parts"),
+                p.hgetAll(keys.taskDead(item.taskId())),
+                outputs));
+      }
+      p.sync();
+    }
+    List<String> inputs = new ArrayList<>(items.size());
+    for (Gathered g : replies) {
+      if (g.parts().get() == null) {
+        inputs.add(null);
+        continue;
+      }
+      ObjectNode in = JSON.createObjectNode();
+      in.put("parts", Integer.parseInt(g.parts().get()));
+      ArrayNode dead = in.putArray("dead");
+      g.dead().get().keySet().stream()
+          .filter(f -> !f.equals("task"))
+          .map(Integer::parseInt)
+          .sorted()
+          .forEach(dead::add);
+      ObjectNode outputs = in.putObject("outputs");
+      for (int k = 0; k < step.after().size(); k++) {
+        ObjectNode byPart = outputs.putObject(step.after().get(k));
+        g.outputs().get(k).get().entrySet().stream()
+            .sorted(Comparator.comparingInt(e -> Integer.parseInt(e.getKey())))
+            .forEach(e -> byPart.putRawValue(e.getKey(), new RawValue(e.getValue())));
+      }
+      inputs.add(in.toString());
+    }
+    return inputs;
   }
 
   /** Records a step's output for an item; see {@link Progress}. */
   public Progress recordOutput(StepProgress progress, QueueItem item, String output) {
+    return progress(progress, item, "output", output, progress.outputSpec());
+  }
+
+  /**
+   * Records that an item is dead (its step failed on it for the last time); steps that gather all
+   * parts may become ready, and the task may be complete.
+   */
+  public Progress recordDead(StepProgress progress, QueueItem item, String error) {
+    return progress(progress, item, "dead", progress.step() + ": " + error, progress.deadSpec());
+  }
+
+  private Progress progress(
+      StepProgress progress, QueueItem item, String mode, String value, String spec) {
     Object reply =
-        RECORD_OUTPUT.run(
-            jedis,
-            progress.keys(keys, item.taskId()),
-            List.of(item.field(), output, progress.spec()));
+        RECORD_PROGRESS.run(
+            jedis, progress.keys(keys, item.taskId()), List.of(mode, item.field(), value, spec));
     List<?> values = (List<?>) reply;
     boolean complete = ((Number) values.getFirst()).longValue() == 1;
     List<String> ready = new ArrayList<>();
@@ -174,12 +265,40 @@ public final class TaskStore {
     return new Progress(ready, complete);
   }
 
+  /**
+   * Takes a failed item off its queue into the queue's retry set, due at {@code due}, with one more
+   * attempt counted; atomic.
+   */
+  public void retryLater(
+      String pipeline, String step, int shard, String group, QueueItem item, Instant due) {
+    RETRY_LATER.run(
+        jedis,
+        List.of(keys.stepQueue(pipeline, step, shard), keys.stepRetries(pipeline, step, shard)),
+        List.of(
+            group,
+            item.entryId(),
+            Long.toString(due.toEpochMilli()),
+            item.failedOnce().retryMember()));
+  }
+
+  /** Puts items whose retry is due back on the queue (at most {@code max}); returns how many. */
+  public long moveDueRetries(String pipeline, String step, int shard, Instant now, int max) {
+    Object moved =
+        RETRY_DUE.run(
+            jedis,
+            List.of(keys.stepQueue(pipeline, step, shard), keys.stepRetries(pipeline, step, shard)),
+            List.of(Long.toString(now.toEpochMilli()), Integer.toString(max)));
+    return ((Number) moved).longValue();
+  }
+
   public Optional<TaskMeta> meta(String taskId) {
     return TaskMeta.from(taskId, jedis.hgetAll(keys.taskMeta(taskId)));
   }
 
-  public long deadParts(String taskId) {
-    return jedis.hlen(keys.taskDead(taskId));
+  /** Parts that are dead; all of them when an item standing for the whole task is dead. */
+  public long deadParts(String taskId, int parts) {
+    Map<String, String> dead = jedis.hgetAll(keys.taskDead(taskId));
+    return dead.containsKey("task") ? parts : dead.size();
   }
 
   /** Sum of a step's outputs read as numbers (a sink's output is the rows it delivered). */

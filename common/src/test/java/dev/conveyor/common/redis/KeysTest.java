@@ -18,7 +18,8 @@ class KeysTest {
     assertThat(keys.taskParts("doc-42")).isEqualTo("conveyor:t:{doc-42}:parts");
     assertThat(keys.taskOutput("doc-42", "company")).isEqualTo("conveyor:t:{doc-42}:out:company");
     assertThat(keys.taskDead("doc-42")).isEqualTo("conveyor:t:{doc-42}:dead");
-    assertThat(keys.stepQueue("ner", "company", 3)).isEqualTo("conveyor:q:ner:company:3");
+    assertThat(keys.stepQueue("ner", "company", 3)).isEqualTo("conveyor:q:{ner:company:3}");
+    assertThat(keys.stepRetries("ner", "company", 3)).isEqualTo("conveyor:retry:{ner:company:3}");
     assertThat(keys.inflight("ner")).isEqualTo("conveyor:inflight:ner");
     assertThat(keys.node("processor-1")).isEqualTo("conveyor:node:processor-1");
     assertThat(keys.nodes()).isEqualTo("conveyor:nodes");
@@ -53,6 +54,12 @@ class KeysTest {
 
     assertThat(taskKeys.stream().map(KeysTest::slot).distinct()).hasSize(1);
     assertThat(slot(keys.taskMeta(id))).isEqualTo(slot("{" + id + "}"));
+  }
+
+  @Test
+  void aShardsQueueAndRetrySetShareASlot() {
+    assertThat(slot(keys.stepQueue("ner", "company", 1)))
+        .isEqualTo(slot(keys.stepRetries("ner", "company", 1)));
   }
 
   @Test

@@ -142,7 +142,7 @@ class TaskStoreIT {
     assertThat(store.recordOutput(deliver, new QueueItem("l1", 1, "1-0"), "3").complete())
         .as("the last part is dead: every part is delivered or dead")
         .isTrue();
-    assertThat(store.deadParts("l1")).isEqualTo(1);
+    assertThat(store.deadParts("l1", 3)).isEqualTo(1);
     assertThat(store.sumOutputs("l1", "deliver")).isEqualTo(5);
   }
 
