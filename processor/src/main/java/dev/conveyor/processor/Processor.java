@@ -12,6 +12,9 @@ import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.resource.MappedResource;
+import dev.conveyor.common.resource.ResourceException;
+import dev.conveyor.common.resource.SharedResources;
 import dev.conveyor.common.step.StepContext;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
@@ -30,6 +33,7 @@ public final class Processor extends Daemon {
   private final PostgresSubsystem postgres;
   private final List<StepSubsystem> steps = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
+  private final SharedResources resources = new SharedResources();
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
@@ -72,11 +76,14 @@ public final class Processor extends Daemon {
               throw new IllegalStateException(e.getMessage(), e);
             }
           }
-          case JAVA, COMMAND ->
+          case JAVA -> {
+            JavaStepWork java = new JavaStepWork(s.pipeline(), s.step(), resourcesFor(s));
+            java.start();
+            yield java;
+          }
+          case COMMAND ->
               throw new IllegalStateException(
-                  "step kind "
-                      + s.step().kind().name().toLowerCase(java.util.Locale.ROOT)
-                      + " is not supported by this version of the processor");
+                  "step kind command is not supported by this version of the processor");
         };
     TaskStore tasks = new TaskStore(redis.commands(), keys());
     return new StepRunner(
@@ -96,11 +103,22 @@ public final class Processor extends Daemon {
         metrics());
   }
 
+  /**
+   * The step's resources, mapped once per JVM and shared; the handles close with the step. A
+   * missing file makes the step DISABLED with the reason.
+   */
   private Map<String, StepContext.SharedResource> resourcesFor(StepSubsystem s) {
-    if (!s.step().resources().isEmpty()) {
-      throw new IllegalStateException("shared resources are not supported by this version");
+    Map<String, StepContext.SharedResource> handles = new LinkedHashMap<>();
+    try {
+      for (String name : s.step().resources()) {
+        MappedResource r = resources.acquire(name, s.pipeline().resources().get(name));
+        s.onClose(r::close);
+        handles.put(name, r);
+      }
+    } catch (ResourceException e) {
+      throw new IllegalStateException(e.getMessage(), e);
     }
-    return Map.of();
+    return handles;
   }
 
   private StepChains chains() {

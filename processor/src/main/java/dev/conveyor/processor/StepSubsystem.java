@@ -3,7 +3,9 @@ package dev.conveyor.processor;
 import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
@@ -16,6 +18,7 @@ final class StepSubsystem extends Lifecycle {
   private final StepDef step;
   private final Function<StepSubsystem, StepRunner> factory;
   private volatile StepRunner runner;
+  private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
 
   StepSubsystem(Pipeline pipeline, StepDef step, Function<StepSubsystem, StepRunner> factory) {
     super("step " + pipeline.name() + "." + step.name());
@@ -32,6 +35,11 @@ final class StepSubsystem extends Lifecycle {
     return step;
   }
 
+  /** Runs when the step stops, after its work closed (e.g. releasing shared resources). */
+  void onClose(Runnable action) {
+    onClose.add(action);
+  }
+
   /** What runs the step's ticks; available once READY. */
   StepRunner runner() {
     return Objects.requireNonNull(runner, "step not activated");
@@ -39,7 +47,13 @@ final class StepSubsystem extends Lifecycle {
 
   @Override
   protected void onActivate() {
-    runner = factory.apply(this);
+    try {
+      runner = factory.apply(this);
+    } catch (RuntimeException e) {
+      // why: what was acquired before the failure (shared resources) must be released now
+      close();
+      throw e;
+    }
   }
 
   @Override
@@ -57,5 +71,7 @@ final class StepSubsystem extends Lifecycle {
     if (r != null) {
       r.close();
     }
+    onClose.forEach(Runnable::run);
+    onClose.clear();
   }
 }

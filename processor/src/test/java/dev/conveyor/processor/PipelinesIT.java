@@ -95,6 +95,27 @@ class PipelinesIT {
           - {name: missing, kind: java, class: com.example.NoSuchStep}
           - {name: deliver, kind: sink, after: missing, sink: {table: conveyor.words_out, key: [task_id, part]}}
         """);
+    Files.writeString(dir.resolve("words.txt"), "conveyor\nredis\npostgres\n");
+    write(
+        dir,
+        "known",
+        defaults
+            + """
+            resources: {words: words.txt}
+            steps:
+              - {name: known, kind: java, class: %sKnown, resources: [words], workers: 4}
+              - {name: deliver, kind: sink, after: known, sink: {table: conveyor.words_out, key: [task_id, part]}}
+            """
+                .formatted(STEPS));
+    write(
+        dir,
+        "unmapped",
+        """
+        resources: {words: no-such-file.txt}
+        steps:
+          - {name: known, kind: java, class: %sKnown, resources: [words]}
+        """
+            .formatted(STEPS));
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     env.put("CONVEYOR_REDIS_BLOCK", "200ms");
@@ -207,6 +228,7 @@ class PipelinesIT {
                 .metrics()
                 .get("conveyor_processor_item_failures")
                 .tag("pipeline", "flaky")
+                .tag("step", "flaky")
                 .counter()
                 .count())
         .isEqualTo(2);
@@ -226,6 +248,31 @@ class PipelinesIT {
             .orElseThrow();
     assertThat(missing.state().name()).isEqualTo("DISABLED");
     assertThat(missing.reason()).isEqualTo("class not found: com.example.NoSuchStep");
+  }
+
+  @Test
+  void aStepReadsItsSharedResource(TestServices services) {
+    publish(services, "known", "known-1", "redis", "kafka", "postgres");
+
+    assertThat(awaitAudit(services, "known-1").outcome()).isEqualTo(TaskAudit.Outcome.DELIVERED);
+    assertThat(texts(services, "known-1"))
+        .containsExactly("redis:known", "kafka:unknown", "postgres:known");
+  }
+
+  @Test
+  void aStepWhoseResourceIsMissingIsDisabledWithTheReason() {
+    var unmapped = stepSnapshot("step unmapped.known");
+    assertThat(unmapped.state().name()).isEqualTo("DISABLED");
+    assertThat(unmapped.reason()).contains("no-such-file.txt").contains("'words'");
+  }
+
+  private static dev.conveyor.common.lifecycle.LifecycleSnapshot stepSnapshot(String name) {
+    return processor.snapshot().children().stream()
+        .filter(c -> c.name().equals("steps"))
+        .flatMap(c -> c.children().stream())
+        .filter(c -> c.name().equals(name))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static void write(Path dir, String name, String body) throws Exception {
