@@ -1,6 +1,7 @@
 package dev.conveyor.processor;
 
 import dev.conveyor.common.daemon.Daemon;
+import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
 import dev.conveyor.common.db.DeadItemRepository;
@@ -9,6 +10,7 @@ import dev.conveyor.common.lifecycle.CompositeLifecycle;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
+import dev.conveyor.common.redis.GroupState;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
@@ -18,10 +20,12 @@ import dev.conveyor.common.resource.SharedResources;
 import dev.conveyor.common.step.StepContext;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Daemon 2: runs the steps of every loaded pipeline as chained Quartz jobs and delivers rows.
@@ -34,6 +38,9 @@ public final class Processor extends Daemon {
   private final List<StepSubsystem> steps = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
   private final SharedResources resources = new SharedResources();
+  private static final Duration STEP_SYNC_INTERVAL = Duration.ofSeconds(5);
+  private final StepScheduler scheduler;
+  private StepControl stepControl;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
@@ -42,6 +49,7 @@ public final class Processor extends Daemon {
     this.config = config;
     String node = config.common().nodeId();
     int threads = config.effectiveThreads();
+    route("POST", "/steps/*", request -> stepControl.handle(request), true);
     addHttp();
     redis =
         add(
@@ -59,9 +67,17 @@ public final class Processor extends Daemon {
         steps.add(stepGroup.addOptional(new StepSubsystem(pipeline, step, this::runnerFor)));
       }
     }
-    add(
-        new StepScheduler(
-            config.common().pg(), node, threads, config.clusterCheckin(), this::chains));
+    scheduler =
+        add(
+            new StepScheduler(
+                config.common().pg(),
+                node,
+                threads,
+                config.clusterCheckin(),
+                this::chains,
+                this::drained));
+    stepControl = new StepControl(steps, scheduler::quartz);
+    add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync));
     addHeartbeat(redis);
   }
 
@@ -128,7 +144,20 @@ public final class Processor extends Daemon {
         runners.add(s.runner());
       }
     }
-    return new StepChains(runners, clock);
+    return new StepChains(runners, Set.copyOf(config.pipelines().names()), clock);
+  }
+
+  /** Whether a chain's queue holds nothing: nothing waiting, pending or due for a retry. */
+  private boolean drained(ChainKey key) {
+    GroupState q =
+        new StreamGroup(
+                redis.commands(),
+                keys().stepQueue(key.pipeline(), key.step(), key.shard()),
+                Keys.PROCESSOR_GROUP)
+            .state();
+    long retries =
+        redis.commands().zcard(keys().stepRetries(key.pipeline(), key.step(), key.shard()));
+    return q.lag() == 0 && q.pending() == 0 && retries == 0;
   }
 
   @Override

@@ -6,6 +6,8 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 import org.quartz.JobBuilder;
 import org.quartz.JobDetail;
 import org.quartz.JobKey;
@@ -15,16 +17,16 @@ import org.quartz.SchedulerException;
 import org.quartz.SimpleScheduleBuilder;
 import org.quartz.Trigger;
 import org.quartz.TriggerBuilder;
-import org.quartz.TriggerKey;
+import org.quartz.impl.matchers.GroupMatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The chains of step ticks in Quartz: one durable job and one trigger per (pipeline, step, shard),
- * job {@code <step>.<shard>} in group {@code <pipeline>}. Each run reschedules its own trigger — at
- * once if work remains, else after the step's offset — so the chain lives in Quartz's JDBC store:
- * it survives restarts and moves to another processor when this one dies (the job requests
- * recovery; the recovery run puts the chain's trigger back).
+ * The chains of step ticks in Quartz: one durable job and one trigger per (pipeline, step, shard)
+ * ({@link ChainKey}). Each run reschedules its own trigger — at once if work remains, else after
+ * the step's offset — so the chain lives in Quartz's JDBC store: it survives restarts and moves to
+ * another processor when this one dies (the job requests recovery; the recovery run puts the
+ * chain's trigger back).
  */
 final class StepChains {
   static final String CONTEXT_KEY = "conveyor.stepChains";
@@ -32,39 +34,48 @@ final class StepChains {
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
 
   private final Map<JobKey, Shard> shards = new LinkedHashMap<>();
+  private final Set<String> pipelines;
   private final Clock clock;
 
-  private record Shard(StepRunner runner, int shard) {}
+  private record Shard(ChainKey key, StepRunner runner) {}
 
-  StepChains(List<StepRunner> runners, Clock clock) {
+  /**
+   * @param pipelines every pipeline loaded here (whose stale chains this processor may remove),
+   *     including those whose steps are all disabled here
+   */
+  StepChains(List<StepRunner> runners, Set<String> pipelines, Clock clock) {
+    this.pipelines = Set.copyOf(pipelines);
     this.clock = clock;
     for (StepRunner r : runners) {
       for (int s = 0; s < r.step().shards(); s++) {
-        shards.put(jobKey(r, s), new Shard(r, s));
+        ChainKey key = new ChainKey(r.pipeline().name(), r.step().name(), s);
+        shards.put(key.jobKey(), new Shard(key, r));
       }
     }
   }
 
-  static JobKey jobKey(StepRunner runner, int shard) {
-    return JobKey.jobKey(runner.step().name() + "." + shard, runner.pipeline().name());
-  }
-
-  static TriggerKey triggerKey(JobKey job) {
-    return TriggerKey.triggerKey(job.getName(), job.getGroup());
-  }
-
-  /** Adds the jobs and triggers that are missing; several processors may do this at once. */
-  void reconcile(Scheduler scheduler) throws SchedulerException {
-    for (Map.Entry<JobKey, Shard> e : shards.entrySet()) {
-      JobKey key = e.getKey();
-      e.getValue().runner().prepareQueues();
-      if (!scheduler.checkExists(key)) {
+  /**
+   * Makes Quartz's store match the pipeline files: adds the chains that are missing (several
+   * processors may do this at once) and removes chains of steps that no longer exist in a pipeline
+   * loaded here, once their queue is drained ({@code drained}); a chain of a pipeline not loaded
+   * here belongs to another processor's files and is left alone.
+   */
+  void reconcile(Scheduler scheduler, Predicate<ChainKey> drained) throws SchedulerException {
+    for (Shard s : shards.values()) {
+      s.runner().prepareQueues();
+      ChainKey key = s.key();
+      if (!scheduler.checkExists(key.jobKey())) {
         JobDetail job =
             JobBuilder.newJob(StepTickJob.class)
-                .withIdentity(key)
+                .withIdentity(key.jobKey())
                 .storeDurably()
                 .requestRecovery()
-                .withDescription("tick of " + key.getGroup() + "." + key.getName())
+                .withDescription(
+                    "tick of step "
+                        + key
+                        + " (pipeline version "
+                        + s.runner().pipeline().version()
+                        + ")")
                 .build();
         try {
           scheduler.addJob(job, false);
@@ -72,42 +83,66 @@ final class StepChains {
           // another processor added it first
         }
       }
-      if (!scheduler.checkExists(triggerKey(key))) {
+      if (!scheduler.checkExists(key.triggerKey())) {
         try {
           scheduler.scheduleJob(trigger(key, Duration.ZERO));
           log.atInfo()
               .addKeyValue("event", "chain_started")
-              .addKeyValue("pipeline", key.getGroup())
-              .addKeyValue("job", key.getName())
+              .addKeyValue("chain", key.toString())
               .log();
         } catch (ObjectAlreadyExistsException raced) {
           // another processor scheduled it first
         }
       }
     }
+    for (String pipeline : pipelines) {
+      for (JobKey job : scheduler.getJobKeys(GroupMatcher.jobGroupEquals(pipeline))) {
+        ChainKey key = ChainKey.of(job);
+        if (key == null || shards.containsKey(job)) {
+          continue;
+        }
+        if (drained.test(key)) {
+          scheduler.deleteJob(job);
+          log.atInfo()
+              .addKeyValue("event", "chain_removed")
+              .addKeyValue("chain", key.toString())
+              .log();
+        } else {
+          log.atWarn()
+              .addKeyValue("event", "chain_kept")
+              .addKeyValue("chain", key.toString())
+              .addKeyValue(
+                  "reason",
+                  "its step is gone from the pipeline file but its queue still holds items")
+              .log();
+        }
+      }
+    }
   }
 
   /** One run of a chain: the tick, then the next link. */
-  void run(JobKey key, Scheduler scheduler) throws SchedulerException {
-    Shard shard = shards.get(key);
+  void run(JobKey job, Scheduler scheduler) throws SchedulerException {
+    Shard shard = shards.get(job);
+    ChainKey key = shard != null ? shard.key() : ChainKey.of(job);
     if (shard == null) {
-      // why: a job of a step this processor does not run (removed or disabled here); leave its
-      // chain to a processor that does, by putting the link back a little later
-      schedule(scheduler, key, RETRY_AFTER_FAILURE);
+      // why: a chain of a step this processor does not run (disabled here, or from other files);
+      // leave it to a processor that does, by putting the link back a little later
+      if (key != null) {
+        schedule(scheduler, key, RETRY_AFTER_FAILURE);
+      }
       return;
     }
     Thread me = Thread.currentThread();
     String name = me.getName();
-    me.setName("step-" + key.getGroup() + "." + key.getName().replace('.', '-'));
+    me.setName("step-" + key);
     Duration next;
     try {
-      next = shard.runner().tick(shard.shard());
+      next = shard.runner().tick(key.shard());
     } catch (RuntimeException e) {
       next = RETRY_AFTER_FAILURE;
       log.atWarn()
           .addKeyValue("event", "tick_failed")
-          .addKeyValue("pipeline", key.getGroup())
-          .addKeyValue("job", key.getName())
+          .addKeyValue("chain", key.toString())
           .addKeyValue("retry_in", next)
           .addKeyValue("error", String.valueOf(e.getMessage()))
           .log();
@@ -117,7 +152,8 @@ final class StepChains {
     schedule(scheduler, key, next);
   }
 
-  private void schedule(Scheduler scheduler, JobKey key, Duration delay) throws SchedulerException {
+  private void schedule(Scheduler scheduler, ChainKey key, Duration delay)
+      throws SchedulerException {
     Trigger next = trigger(key, delay);
     if (scheduler.rescheduleJob(next.getKey(), next) == null) {
       // why: the trigger is gone (this run is Quartz's recovery of a dead node's tick)
@@ -129,10 +165,10 @@ final class StepChains {
     }
   }
 
-  private Trigger trigger(JobKey key, Duration delay) {
+  private Trigger trigger(ChainKey key, Duration delay) {
     return TriggerBuilder.newTrigger()
-        .withIdentity(triggerKey(key))
-        .forJob(key)
+        .withIdentity(key.triggerKey())
+        .forJob(key.jobKey())
         .startAt(Date.from(clock.instant().plus(delay)))
         // why: a link that could not fire on time (all threads busy, a node down) still fires
         .withSchedule(

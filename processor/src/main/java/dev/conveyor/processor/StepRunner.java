@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +63,7 @@ final class StepRunner {
   private final Counter failed;
   private final Counter dead;
   private final Counter finished;
+  private volatile BooleanSupplier suspended = () -> false;
 
   StepRunner(
       Pipeline pipeline,
@@ -107,6 +109,14 @@ final class StepRunner {
     }
   }
 
+  /**
+   * While this says so, a tick takes no more work: it stops before its next read, and what it had
+   * just read stays pending for the tick after the resume.
+   */
+  void suspendedWhen(BooleanSupplier condition) {
+    this.suspended = condition;
+  }
+
   /** Releases what the step's work holds. */
   void close() {
     work.close();
@@ -116,12 +126,18 @@ final class StepRunner {
   Duration tick(int shard) {
     StreamGroup queue = queues.apply(shard);
     Instant deadline = clock.instant().plus(step.slice());
+    if (suspended.getAsBoolean()) {
+      return step.offset();
+    }
     tasks.moveDueRetries(pipeline.name(), step.name(), shard, clock.instant(), step.batch() * 10);
     String after = "0-0";
     while (true) {
       List<StreamMessage> pending = queue.readPending(CONSUMER, step.batch(), after);
       if (pending.isEmpty()) {
         break;
+      }
+      if (suspended.getAsBoolean()) {
+        return step.offset();
       }
       Map<String, Long> deliveries =
           queue.deliveries(CONSUMER, pending.stream().map(StreamMessage::id).toList());
@@ -143,6 +159,10 @@ final class StepRunner {
         if (fresh.isEmpty()) {
           return step.offset();
         }
+      }
+      if (suspended.getAsBoolean()) {
+        // why: read just as the step was suspended; they stay pending until it resumes
+        return step.offset();
       }
       process(shard, queue, fresh, Map.of());
     }

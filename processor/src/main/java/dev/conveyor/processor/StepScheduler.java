@@ -6,6 +6,7 @@ import dev.conveyor.common.lifecycle.Lifecycle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
@@ -26,16 +27,27 @@ final class StepScheduler extends Lifecycle {
   private final int threads;
   private final Duration checkin;
   private final Supplier<StepChains> chains;
+  private final Predicate<ChainKey> drained;
   private volatile Scheduler scheduler;
 
+  /**
+   * @param drained whether a chain's queue holds nothing (a chain of a removed step is deleted only
+   *     then)
+   */
   StepScheduler(
-      PgConfig pg, String instanceId, int threads, Duration checkin, Supplier<StepChains> chains) {
+      PgConfig pg,
+      String instanceId,
+      int threads,
+      Duration checkin,
+      Supplier<StepChains> chains,
+      Predicate<ChainKey> drained) {
     super("scheduler");
     this.pg = pg;
     this.instanceId = instanceId;
     this.threads = threads;
     this.checkin = checkin;
     this.chains = chains;
+    this.drained = drained;
   }
 
   Scheduler quartz() {
@@ -51,7 +63,7 @@ final class StepScheduler extends Lifecycle {
   protected void onStart() throws SchedulerException {
     StepChains c = chains.get();
     scheduler.getContext().put(StepChains.CONTEXT_KEY, c);
-    c.reconcile(scheduler);
+    c.reconcile(scheduler, drained);
     scheduler.start();
   }
 

@@ -1,6 +1,7 @@
 package dev.conveyor.processor;
 
 import dev.conveyor.common.lifecycle.Lifecycle;
+import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import java.util.List;
@@ -49,6 +50,7 @@ final class StepSubsystem extends Lifecycle {
   protected void onActivate() {
     try {
       runner = factory.apply(this);
+      runner.suspendedWhen(() -> state() == State.INTERMITTED);
     } catch (RuntimeException e) {
       // why: what was acquired before the failure (shared resources) must be released now
       close();

@@ -3,8 +3,11 @@ package dev.conveyor.common.daemon;
 import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Secret;
 import dev.conveyor.common.http.Handler;
+import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.http.StatusHttpServer;
 import dev.conveyor.common.lifecycle.CompositeLifecycle;
+import dev.conveyor.common.lifecycle.IllegalTransitionException;
+import dev.conveyor.common.lifecycle.Transition;
 import dev.conveyor.common.metrics.Metrics;
 import dev.conveyor.common.redis.Keys;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -83,8 +86,24 @@ public abstract class Daemon extends CompositeLifecycle {
             .status(this::status)
             .metrics(metrics)
             .adminToken(config.adminToken().map(Secret::reveal));
+    b.route("POST", "/suspend", request -> control(Transition.SUSPEND), true);
+    b.route("POST", "/resume", request -> control(Transition.RESUME), true);
     routes.values().forEach(r -> b.route(r.method(), r.path(), r.handler(), r.admin()));
     http = add(new HttpSubsystem(b.build()));
+  }
+
+  /** {@code POST /suspend} and {@code /resume}: this daemon stops or restarts taking work. */
+  private HttpResponse control(Transition transition) {
+    try {
+      if (transition == Transition.SUSPEND) {
+        suspend();
+      } else {
+        resume();
+      }
+      return HttpResponse.json(200, Map.of("daemon", name(), "state", state().name()));
+    } catch (IllegalTransitionException e) {
+      return HttpResponse.json(409, Map.of("error", e.getMessage(), "state", state().name()));
+    }
   }
 
   /** Adds the heartbeat as the last subsystem, written with the given Redis client. */
@@ -98,7 +117,7 @@ public abstract class Daemon extends CompositeLifecycle {
             () -> state().name(),
             HEARTBEAT_INTERVAL,
             Clock.systemUTC());
-    add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave));
+    add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave, false));
   }
 
   /** The {@code /status} document. */

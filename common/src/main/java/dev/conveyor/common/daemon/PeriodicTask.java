@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one periodic concern on a thread of its own (named like the concern) while RUNNING; pauses
- * while INTERMITTED. A failing run is logged and the next run happens on time: a periodic concern
+ * while INTERMITTED unless it must not (a heartbeat). A failing run is logged and the next run happens on time: a periodic concern
  * never dies of one bad round.
  */
 public final class PeriodicTask extends Lifecycle {
@@ -20,21 +20,26 @@ public final class PeriodicTask extends Lifecycle {
   private final Duration interval;
   private final Runnable body;
   private final Runnable onStop;
+  private final boolean pausable;
   private volatile ScheduledExecutorService executor;
   private volatile boolean paused;
 
   /**
    * @param onStop runs once after the last round, on complete (not on terminate)
+   * @param pausable whether it pauses while suspended (a heartbeat does not: a suspended daemon is
+   *     alive)
    */
-  public PeriodicTask(String name, Duration interval, Runnable body, Runnable onStop) {
+  public PeriodicTask(
+      String name, Duration interval, Runnable body, Runnable onStop, boolean pausable) {
     super(name);
     this.interval = interval;
     this.body = body;
     this.onStop = onStop;
+    this.pausable = pausable;
   }
 
   public PeriodicTask(String name, Duration interval, Runnable body) {
-    this(name, interval, body, () -> {});
+    this(name, interval, body, () -> {}, true);
   }
 
   @Override
@@ -47,7 +52,7 @@ public final class PeriodicTask extends Lifecycle {
 
   @Override
   protected void onSuspend() {
-    paused = true;
+    paused = pausable;
   }
 
   @Override
