@@ -162,7 +162,7 @@ class ProcessorIT {
     assertThat(
             count(
                 services,
-                "SELECT count(*) FROM conveyor.qrtz_triggers WHERE trigger_group = 'echo'"))
+                "SELECT count(*) FROM conveyor.qrtz_triggers WHERE trigger_group = 'echo.deliver' AND job_group = 'echo'"))
         .isEqualTo(2);
     assertThat(
             count(
