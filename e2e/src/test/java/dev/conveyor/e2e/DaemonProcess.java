@@ -36,6 +36,12 @@ final class DaemonProcess {
     this.env = new HashMap<>(env);
     this.env.put("CONVEYOR_HTTP_PORT", Integer.toString(port));
     this.log = logDir.resolve(daemon + ".log");
+    try {
+      // why: restarts within one test append to the log; a new test starts a new one
+      Files.deleteIfExists(log);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts (or restarts, as compose's restart: always would) the daemon; output is appended. */

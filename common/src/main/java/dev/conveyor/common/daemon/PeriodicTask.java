@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one periodic concern on a thread of its own (named like the concern) while RUNNING; pauses
- * while INTERMITTED unless it must not (a heartbeat). A failing run is logged and the next run happens on time: a periodic concern
- * never dies of one bad round.
+ * while INTERMITTED unless it must not (a heartbeat). A failing run is logged and the next run
+ * happens on time: a periodic concern never dies of one bad round.
  */
 public final class PeriodicTask extends Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(PeriodicTask.class);
