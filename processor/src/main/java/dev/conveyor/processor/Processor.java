@@ -19,6 +19,7 @@ import dev.conveyor.common.resource.ResourceException;
 import dev.conveyor.common.resource.SharedResources;
 import dev.conveyor.common.step.StepContext;
 import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.processor.command.CommandWork;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,9 +98,11 @@ public final class Processor extends Daemon {
             java.start();
             yield java;
           }
-          case COMMAND ->
-              throw new IllegalStateException(
-                  "step kind command is not supported by this version of the processor");
+          case COMMAND -> {
+            CommandWork command = CommandWork.of(s.pipeline(), s.step());
+            command.start();
+            yield command;
+          }
         };
     TaskStore tasks = new TaskStore(redis.commands(), keys());
     return new StepRunner(

@@ -116,6 +116,21 @@ class PipelinesIT {
           - {name: known, kind: java, class: %sKnown, resources: [words]}
         """
             .formatted(STEPS));
+    Files.createDirectories(dir.resolve("steps"));
+    Files.copy(
+        Path.of(System.getProperty("user.dir"))
+            .getParent()
+            .resolve("deploy/pipelines/steps/upper.py"),
+        dir.resolve("steps/upper.py"));
+    write(
+        dir,
+        "python",
+        defaults
+            + """
+            steps:
+              - {name: upper, kind: command, command: [python3, steps/upper.py], workers: 2, options: {suffix: "!"}}
+              - {name: deliver, kind: sink, after: upper, sink: {table: conveyor.words_out, key: [task_id, part]}}
+            """);
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     env.put("CONVEYOR_REDIS_BLOCK", "200ms");
@@ -248,6 +263,14 @@ class PipelinesIT {
             .orElseThrow();
     assertThat(missing.state().name()).isEqualTo("DISABLED");
     assertThat(missing.reason()).isEqualTo("class not found: com.example.NoSuchStep");
+  }
+
+  @Test
+  void aPythonCommandStepRunsOverJsonLines(TestServices services) {
+    publish(services, "python", "py-1", "hello", "world", "again");
+
+    assertThat(awaitAudit(services, "py-1").outcome()).isEqualTo(TaskAudit.Outcome.DELIVERED);
+    assertThat(texts(services, "py-1")).containsExactly("HELLO!", "WORLD!", "AGAIN!");
   }
 
   @Test
