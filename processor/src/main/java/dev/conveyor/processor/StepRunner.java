@@ -147,14 +147,17 @@ final class StepRunner {
         return Duration.ZERO;
       }
     }
+    boolean worked = after.compareTo("0-0") != 0;
     while (true) {
       Duration left = Duration.between(clock.instant(), deadline);
-      if (left.isNegative() || left.isZero()) {
+      if (worked && (left.isNegative() || left.isZero())) {
         return Duration.ZERO;
       }
       List<StreamMessage> fresh = queue.readNew(CONSUMER, step.batch(), Duration.ZERO);
       if (fresh.isEmpty()) {
-        Duration wait = left.compareTo(block) < 0 ? left : block;
+        // why: a tick that found nothing waits on the stream for up to BLOCK, so an idle step
+        // costs one tick per BLOCK + offset; a busy one stops at the end of its slice
+        Duration wait = worked && left.compareTo(block) < 0 ? left : block;
         fresh = queue.readNew(CONSUMER, step.batch(), wait.isZero() ? Duration.ofMillis(1) : wait);
         if (fresh.isEmpty()) {
           return step.offset();
@@ -163,6 +166,10 @@ final class StepRunner {
       if (suspended.getAsBoolean()) {
         // why: read just as the step was suspended; they stay pending until it resumes
         return step.offset();
+      }
+      if (!worked) {
+        deadline = clock.instant().plus(step.slice());
+        worked = true;
       }
       process(shard, queue, fresh, Map.of());
     }
@@ -201,14 +208,14 @@ final class StepRunner {
       }
     }
     List<ItemResult> results = batch.isEmpty() ? List.of() : work.process(batch);
+    List<Map.Entry<QueueItem, String>> outputs = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       WorkItem w = batch.get(i);
       QueueItem item = w.item();
       switch (results.get(i)) {
         case ItemResult.Output out -> {
-          outcomes.add(item, tasks.recordOutput(progress, item, out.value()));
+          outputs.add(Map.entry(item, out.value()));
           ack.add(item.entryId());
-          processed.increment();
         }
         case ItemResult.Failed f -> {
           failed.increment();
@@ -239,11 +246,16 @@ final class StepRunner {
         }
       }
     }
+    if (!outputs.isEmpty()) {
+      List<Progress> progresses = tasks.recordOutputs(progress, outputs);
+      for (int i = 0; i < outputs.size(); i++) {
+        outcomes.add(outputs.get(i).getKey(), progresses.get(i));
+      }
+      processed.increment(outputs.size());
+    }
     outcomes.successors.forEach(
         (next, list) -> tasks.enqueue(pipeline, pipeline.step(next).orElseThrow(), list));
-    for (String taskId : outcomes.complete) {
-      completion.finish(pipeline, taskId).ifPresent(row -> finished.increment());
-    }
+    finished.increment(completion.finish(pipeline, List.copyOf(outcomes.complete)));
     queue.ack(ack);
   }
 

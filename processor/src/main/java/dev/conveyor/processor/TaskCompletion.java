@@ -9,11 +9,14 @@ import dev.conveyor.common.task.TaskMeta;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * Finishes a task whose every part passed every terminal step or is dead: writes its {@code
- * task_audit} row (once, whatever the number of calls), then takes it out of flight in Redis.
+ * Finishes tasks whose every part passed every terminal step or is dead: writes their {@code
+ * task_audit} rows (once, whatever the number of calls; one transaction for a batch of tasks), then
+ * takes them out of flight in Redis.
  */
 final class TaskCompletion {
   private final TaskStore tasks;
@@ -26,36 +29,42 @@ final class TaskCompletion {
     this.clock = clock;
   }
 
-  /** Returns the audit row written, or empty when the task was already finished or is gone. */
-  Optional<TaskAudit> finish(Pipeline pipeline, String taskId) {
-    Optional<TaskMeta> meta = tasks.meta(taskId);
-    if (meta.isEmpty() || meta.get().finishedAt().isPresent()) {
-      return Optional.empty();
+  /** Returns how many audit rows this call wrote. */
+  int finish(Pipeline pipeline, List<String> taskIds) {
+    if (taskIds.isEmpty()) {
+      return 0;
     }
-    TaskMeta m = meta.get();
-    int failed = (int) tasks.deadParts(taskId, meta.get().parts());
-    long rows = 0;
-    for (StepDef step : pipeline.steps()) {
-      if (step.kind() == StepKind.SINK) {
-        rows += tasks.sumOutputs(taskId, step.name());
-      }
-    }
+    List<String> sinks =
+        pipeline.steps().stream()
+            .filter(s -> s.kind() == StepKind.SINK)
+            .map(StepDef::name)
+            .toList();
+    List<Optional<TaskStore.Finishing>> finishing = tasks.finishing(taskIds, sinks);
     Instant now = clock.instant();
-    TaskAudit row =
-        new TaskAudit(
-            taskId,
-            m.pipeline(),
-            m.version(),
-            TaskAudit.Outcome.of(m.parts(), failed),
-            m.parts(),
-            failed,
-            rows,
-            m.streamId(),
-            m.receivedAt(),
-            now,
-            Optional.empty());
-    boolean written = audit.insert(row);
-    tasks.markFinished(m.pipeline(), taskId, now);
-    return written ? Optional.of(row) : Optional.empty();
+    List<TaskAudit> rows = new ArrayList<>(taskIds.size());
+    List<String> done = new ArrayList<>(taskIds.size());
+    for (Optional<TaskStore.Finishing> f : finishing) {
+      if (f.isEmpty()) {
+        continue;
+      }
+      TaskMeta m = f.get().meta();
+      rows.add(
+          new TaskAudit(
+              m.taskId(),
+              m.pipeline(),
+              m.version(),
+              TaskAudit.Outcome.of(m.parts(), f.get().deadParts()),
+              m.parts(),
+              f.get().deadParts(),
+              f.get().rows(),
+              m.streamId(),
+              m.receivedAt(),
+              now,
+              Optional.empty()));
+      done.add(m.taskId());
+    }
+    int written = audit.insertAll(rows);
+    tasks.markFinished(pipeline.name(), done, now);
+    return written;
   }
 }

@@ -61,7 +61,7 @@ public record RedisConfig(
     Duration timeout =
         env.duration("CONVEYOR_REDIS_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100));
     Duration block =
-        env.duration("CONVEYOR_REDIS_BLOCK", Duration.ofSeconds(2), Duration.ofMillis(1));
+        env.duration("CONVEYOR_REDIS_BLOCK", Duration.ofSeconds(5), Duration.ofMillis(1));
     return new RedisConfig(
         url, nodes, env.secret("CONVEYOR_REDIS_PASSWORD"), inbox, timeout, block);
   }

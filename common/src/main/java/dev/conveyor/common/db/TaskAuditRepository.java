@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -41,22 +42,53 @@ public final class TaskAuditRepository {
 
   /** Writes the row unless the task already has one; true when this call wrote it. */
   public boolean insert(TaskAudit a) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(INSERT)) {
-      ps.setString(1, a.taskId());
-      ps.setString(2, a.pipeline());
-      ps.setInt(3, a.pipelineVersion());
-      ps.setString(4, a.outcome().sql());
-      ps.setInt(5, a.parts());
-      ps.setInt(6, a.failedParts());
-      ps.setLong(7, a.rowsDelivered());
-      ps.setString(8, a.streamId());
-      ps.setTimestamp(9, Timestamp.from(a.receivedAt()));
-      ps.setTimestamp(10, Timestamp.from(a.finishedAt()));
-      return ps.executeUpdate() == 1;
+    return insertAll(List.of(a)) == 1;
+  }
+
+  /**
+   * Writes the rows in one transaction, skipping tasks that already have one; returns how many were
+   * written.
+   */
+  public int insertAll(List<TaskAudit> audits) {
+    if (audits.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+        for (TaskAudit a : audits) {
+          ps.setString(1, a.taskId());
+          ps.setString(2, a.pipeline());
+          ps.setInt(3, a.pipelineVersion());
+          ps.setString(4, a.outcome().sql());
+          ps.setInt(5, a.parts());
+          ps.setInt(6, a.failedParts());
+          ps.setLong(7, a.rowsDelivered());
+          ps.setString(8, a.streamId());
+          ps.setTimestamp(9, Timestamp.from(a.receivedAt()));
+          ps.setTimestamp(10, Timestamp.from(a.finishedAt()));
+          ps.addBatch();
+        }
+        int written = 0;
+        for (int n : ps.executeBatch()) {
+          // why: with reWriteBatchedInserts the driver may report SUCCESS_NO_INFO (-2)
+          written += n == PreparedStatement.SUCCESS_NO_INFO ? 1 : Math.max(n, 0);
+        }
+        c.commit();
+        return written;
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
     } catch (SQLException e) {
       throw new DatabaseException(
-          "task_audit insert of " + a.taskId() + " failed: " + e.getMessage(), e);
+          "task_audit insert of "
+              + audits.size()
+              + " rows (first "
+              + audits.getFirst().taskId()
+              + ") failed: "
+              + e.getMessage(),
+          e);
     }
   }
 

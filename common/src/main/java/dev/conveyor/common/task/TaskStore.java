@@ -240,7 +240,20 @@ public final class TaskStore {
 
   /** Records a step's output for an item; see {@link Progress}. */
   public Progress recordOutput(StepProgress progress, QueueItem item, String output) {
-    return progress(progress, item, "output", output, progress.outputSpec());
+    return recordOutputs(progress, List.of(Map.entry(item, output))).getFirst();
+  }
+
+  /** Records the outputs of many items in one round trip; the progress of each, in order. */
+  public List<Progress> recordOutputs(
+      StepProgress progress, List<Map.Entry<QueueItem, String>> outputs) {
+    List<LuaScript.Call> calls = new ArrayList<>(outputs.size());
+    for (Map.Entry<QueueItem, String> o : outputs) {
+      calls.add(
+          new LuaScript.Call(
+              progress.keys(keys, o.getKey().taskId()),
+              List.of("output", o.getKey().field(), o.getValue(), progress.outputSpec())));
+    }
+    return RECORD_PROGRESS.runAll(jedis, calls).stream().map(TaskStore::toProgress).toList();
   }
 
   /**
@@ -253,9 +266,12 @@ public final class TaskStore {
 
   private Progress progress(
       StepProgress progress, QueueItem item, String mode, String value, String spec) {
-    Object reply =
+    return toProgress(
         RECORD_PROGRESS.run(
-            jedis, progress.keys(keys, item.taskId()), List.of(mode, item.field(), value, spec));
+            jedis, progress.keys(keys, item.taskId()), List.of(mode, item.field(), value, spec)));
+  }
+
+  private static Progress toProgress(Object reply) {
     List<?> values = (List<?>) reply;
     boolean complete = ((Number) values.getFirst()).longValue() == 1;
     List<String> ready = new ArrayList<>();
@@ -295,28 +311,65 @@ public final class TaskStore {
     return TaskMeta.from(taskId, jedis.hgetAll(keys.taskMeta(taskId)));
   }
 
-  /** Parts that are dead; all of them when an item standing for the whole task is dead. */
-  public long deadParts(String taskId, int parts) {
-    Map<String, String> dead = jedis.hgetAll(keys.taskDead(taskId));
-    return dead.containsKey("task") ? parts : dead.size();
-  }
-
-  /** Sum of a step's outputs read as numbers (a sink's output is the rows it delivered). */
-  public long sumOutputs(String taskId, String step) {
-    long sum = 0;
-    for (String v : jedis.hvals(keys.taskOutput(taskId, step))) {
-      try {
-        sum += Long.parseLong(v);
-      } catch (NumberFormatException e) {
-        // not a count: not a sink's output
+  /**
+   * What the audit rows of these tasks need, read in one round trip: empty for a task whose data is
+   * gone or that finished already.
+   *
+   * @param sinkSteps the pipeline's sink steps: their outputs are the rows delivered
+   */
+  public List<Optional<Finishing>> finishing(List<String> taskIds, List<String> sinkSteps) {
+    record Replies(
+        Response<Map<String, String>> meta,
+        Response<Map<String, String>> dead,
+        List<Response<List<String>>> sinks) {}
+    List<Replies> replies = new ArrayList<>(taskIds.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (String id : taskIds) {
+        List<Response<List<String>>> sinks = new ArrayList<>();
+        for (String step : sinkSteps) {
+          sinks.add(p.hvals(keys.taskOutput(id, step)));
+        }
+        replies.add(new Replies(p.hgetAll(keys.taskMeta(id)), p.hgetAll(keys.taskDead(id)), sinks));
       }
+      p.sync();
     }
-    return sum;
+    List<Optional<Finishing>> out = new ArrayList<>(taskIds.size());
+    for (int i = 0; i < taskIds.size(); i++) {
+      Replies r = replies.get(i);
+      Optional<TaskMeta> meta = TaskMeta.from(taskIds.get(i), r.meta().get());
+      if (meta.isEmpty() || meta.get().finishedAt().isPresent()) {
+        out.add(Optional.empty());
+        continue;
+      }
+      Map<String, String> dead = r.dead().get();
+      int deadParts = dead.containsKey("task") ? meta.get().parts() : dead.size();
+      long rows = 0;
+      for (Response<List<String>> sink : r.sinks()) {
+        for (String v : sink.get()) {
+          rows += Long.parseLong(v);
+        }
+      }
+      out.add(Optional.of(new Finishing(meta.get(), deadParts, rows)));
+    }
+    return out;
   }
 
-  /** Notes that the task finished (its audit row is written) and takes it out of flight. */
-  public void markFinished(String pipeline, String taskId, Instant finishedAt) {
-    jedis.hset(keys.taskMeta(taskId), "finished_at", Long.toString(finishedAt.toEpochMilli()));
-    jedis.zrem(keys.inflight(pipeline), taskId);
+  /**
+   * A task whose every part passed every terminal step or is dead.
+   *
+   * @param deadParts parts that are dead (all of them when an item standing for the whole task is)
+   * @param rows rows its sinks delivered
+   */
+  public record Finishing(TaskMeta meta, int deadParts, long rows) {}
+
+  /** Notes that the tasks finished (their audit rows are written) and takes them out of flight. */
+  public void markFinished(String pipeline, List<String> taskIds, Instant finishedAt) {
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (String id : taskIds) {
+        p.hset(keys.taskMeta(id), "finished_at", Long.toString(finishedAt.toEpochMilli()));
+        p.zrem(keys.inflight(pipeline), id);
+      }
+      p.sync();
+    }
   }
 }

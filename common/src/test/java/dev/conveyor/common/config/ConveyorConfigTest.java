@@ -19,6 +19,8 @@ class ConveyorConfigTest {
     assertThat(c.redis().url()).hasToString("redis://localhost:6379");
     assertThat(c.redis().cluster()).isFalse();
     assertThat(c.redis().inboxUrl()).isEmpty();
+    assertThat(c.redis().socketTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.redis().block()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.pg().url()).isEqualTo("jdbc:postgresql://localhost:5432/conveyor");
     assertThat(c.pg().user()).isEqualTo("conveyor");
     assertThat(c.pg().password()).isEmpty();

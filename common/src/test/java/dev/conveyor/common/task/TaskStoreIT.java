@@ -112,7 +112,10 @@ class TaskStoreIT {
         store.recordOutput(deliver, new QueueItem("c1", QueueItem.TASK, "1-1"), "7");
     assertThat(delivered.ready()).isEmpty();
     assertThat(delivered.complete()).isTrue();
-    assertThat(store.sumOutputs("c1", "deliver")).isEqualTo(7);
+    TaskStore.Finishing f =
+        store.finishing(List.of("c1"), List.of("deliver")).getFirst().orElseThrow();
+    assertThat(f.rows()).isEqualTo(7);
+    assertThat(f.deadParts()).isZero();
   }
 
   @Test
@@ -142,8 +145,10 @@ class TaskStoreIT {
     assertThat(store.recordOutput(deliver, new QueueItem("l1", 1, "1-0"), "3").complete())
         .as("the last part is dead: every part is delivered or dead")
         .isTrue();
-    assertThat(store.deadParts("l1", 3)).isEqualTo(1);
-    assertThat(store.sumOutputs("l1", "deliver")).isEqualTo(5);
+    TaskStore.Finishing f =
+        store.finishing(List.of("l1"), List.of("deliver")).getFirst().orElseThrow();
+    assertThat(f.deadParts()).isEqualTo(1);
+    assertThat(f.rows()).isEqualTo(5);
   }
 
   @Test
@@ -178,7 +183,10 @@ class TaskStoreIT {
     assertThat(store.inflightCount("sh")).isEqualTo(1);
     assertThat(store.inflightCounts(List.of("sh", "other")))
         .isEqualTo(Map.of("sh", 1L, "other", 0L));
-    store.markFinished("sh", "task-a", Instant.now());
+    store.markFinished("sh", List.of("task-a"), Instant.now());
+    assertThat(store.finishing(List.of("task-a"), List.of("s")).getFirst())
+        .as("a finished task is not finished again")
+        .isEmpty();
     assertThat(store.inflightCount("sh")).isZero();
     assertThat(store.meta("task-a").orElseThrow().finishedAt()).isPresent();
     assertThat(store.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
