@@ -1,5 +1,6 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
@@ -18,6 +19,8 @@ import dev.conveyor.common.resource.MappedResource;
 import dev.conveyor.common.resource.ResourceException;
 import dev.conveyor.common.resource.SharedResources;
 import dev.conveyor.common.step.StepContext;
+import dev.conveyor.common.task.DeadLetters;
+import dev.conveyor.common.task.TaskCompletion;
 import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.processor.command.CommandWork;
 import java.time.Clock;
@@ -116,7 +119,7 @@ public final class Processor extends Daemon {
         tasks,
         work,
         new TaskCompletion(tasks, new TaskAuditRepository(postgres.dataSource()), clock),
-        new DeadItemRepository(postgres.dataSource()),
+        new DeadLetters(tasks, new DeadItemRepository(postgres.dataSource()), clock),
         config.common().redis().block(),
         clock,
         metrics());

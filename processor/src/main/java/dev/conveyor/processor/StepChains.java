@@ -1,8 +1,8 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.chain.ChainKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +14,7 @@ import org.quartz.JobKey;
 import org.quartz.ObjectAlreadyExistsException;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
-import org.quartz.SimpleScheduleBuilder;
 import org.quartz.Trigger;
-import org.quartz.TriggerBuilder;
 import org.quartz.impl.matchers.GroupMatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -166,13 +164,6 @@ final class StepChains {
   }
 
   private Trigger trigger(ChainKey key, Duration delay) {
-    return TriggerBuilder.newTrigger()
-        .withIdentity(key.triggerKey())
-        .forJob(key.jobKey())
-        .startAt(Date.from(clock.instant().plus(delay)))
-        // why: a link that could not fire on time (all threads busy, a node down) still fires
-        .withSchedule(
-            SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
-        .build();
+    return key.link(clock.instant(), delay);
   }
 }

@@ -1,5 +1,6 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.lifecycle.IllegalTransitionException;

@@ -1,16 +1,16 @@
 package dev.conveyor.processor;
 
 import dev.conveyor.common.config.Durations;
-import dev.conveyor.common.db.DeadItem;
-import dev.conveyor.common.db.DeadItemRepository;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.task.DeadLetters;
 import dev.conveyor.common.task.Progress;
 import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.task.StepProgress;
+import dev.conveyor.common.task.TaskCompletion;
 import dev.conveyor.common.task.TaskStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -56,7 +56,7 @@ final class StepRunner {
   private final StepWork work;
   private final StepProgress progress;
   private final TaskCompletion completion;
-  private final DeadItemRepository deadItems;
+  private final DeadLetters deadLetters;
   private final Duration block;
   private final Clock clock;
   private final Counter processed;
@@ -72,7 +72,7 @@ final class StepRunner {
       TaskStore tasks,
       StepWork work,
       TaskCompletion completion,
-      DeadItemRepository deadItems,
+      DeadLetters deadLetters,
       Duration block,
       Clock clock,
       MeterRegistry registry) {
@@ -83,7 +83,7 @@ final class StepRunner {
     this.work = work;
     this.progress = StepProgress.of(pipeline, step);
     this.completion = completion;
-    this.deadItems = deadItems;
+    this.deadLetters = deadLetters;
     this.block = block;
     this.clock = clock;
     String[] tags = {"pipeline", pipeline.name(), "step", step.name()};
@@ -260,27 +260,8 @@ final class StepRunner {
   }
 
   private void die(QueueItem item, String input, String error, Outcomes outcomes) {
-    deadItems.insert(
-        new DeadItem(
-            item.taskId(),
-            pipeline.name(),
-            item.part(),
-            step.name(),
-            item.attempts(),
-            error,
-            input,
-            clock.instant()));
-    outcomes.add(item, tasks.recordDead(progress, item, error));
+    outcomes.add(item, deadLetters.kill(progress, pipeline.name(), item, input, error));
     dead.increment();
-    log.atWarn()
-        .addKeyValue("event", "item_dead")
-        .addKeyValue("pipeline", pipeline.name())
-        .addKeyValue("step", step.name())
-        .addKeyValue("task", item.taskId())
-        .addKeyValue("part", item.part())
-        .addKeyValue("attempts", item.attempts())
-        .addKeyValue("error", error)
-        .log();
   }
 
   private static QueueItem withRedeliveries(QueueItem item, long deliveries) {

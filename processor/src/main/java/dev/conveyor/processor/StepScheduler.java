@@ -1,5 +1,6 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.config.PgConfig;
 import dev.conveyor.common.config.Secret;
 import dev.conveyor.common.lifecycle.Lifecycle;

@@ -1,12 +1,10 @@
-package dev.conveyor.processor;
+package dev.conveyor.common.task;
 
 import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.pipeline.StepKind;
-import dev.conveyor.common.task.TaskMeta;
-import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,19 +16,19 @@ import java.util.Optional;
  * task_audit} rows (once, whatever the number of calls; one transaction for a batch of tasks), then
  * takes them out of flight in Redis.
  */
-final class TaskCompletion {
+public final class TaskCompletion {
   private final TaskStore tasks;
   private final TaskAuditRepository audit;
   private final Clock clock;
 
-  TaskCompletion(TaskStore tasks, TaskAuditRepository audit, Clock clock) {
+  public TaskCompletion(TaskStore tasks, TaskAuditRepository audit, Clock clock) {
     this.tasks = tasks;
     this.audit = audit;
     this.clock = clock;
   }
 
   /** Returns how many audit rows this call wrote. */
-  int finish(Pipeline pipeline, List<String> taskIds) {
+  public int finish(Pipeline pipeline, List<String> taskIds) {
     if (taskIds.isEmpty()) {
       return 0;
     }

@@ -1,6 +1,12 @@
-package dev.conveyor.processor;
+package dev.conveyor.common.chain;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
 import org.quartz.JobKey;
+import org.quartz.SimpleScheduleBuilder;
+import org.quartz.Trigger;
+import org.quartz.TriggerBuilder;
 import org.quartz.TriggerKey;
 
 /**
@@ -9,22 +15,22 @@ import org.quartz.TriggerKey;
  * group per step, so pausing the group suspends every shard of the step, and a link rescheduled
  * while it is paused is stored paused too.
  */
-record ChainKey(String pipeline, String step, int shard) {
+public record ChainKey(String pipeline, String step, int shard) {
 
-  JobKey jobKey() {
+  public JobKey jobKey() {
     return JobKey.jobKey(step + "." + shard, pipeline);
   }
 
-  TriggerKey triggerKey() {
+  public TriggerKey triggerKey() {
     return TriggerKey.triggerKey(step + "." + shard, triggerGroup(pipeline, step));
   }
 
-  static String triggerGroup(String pipeline, String step) {
+  public static String triggerGroup(String pipeline, String step) {
     return pipeline + "." + step;
   }
 
   /** The chain a job belongs to, or null for a job that is not a chain of ours. */
-  static ChainKey of(JobKey job) {
+  public static ChainKey of(JobKey job) {
     String name = job.getName();
     int dot = name.lastIndexOf('.');
     if (dot <= 0) {
@@ -36,6 +42,20 @@ record ChainKey(String pipeline, String step, int shard) {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  /**
+   * The next link of the chain: a one-shot trigger {@code delay} from now that fires even when it
+   * could not fire on time (all threads busy, a node down).
+   */
+  public Trigger link(Instant now, Duration delay) {
+    return TriggerBuilder.newTrigger()
+        .withIdentity(triggerKey())
+        .forJob(jobKey())
+        .startAt(Date.from(now.plus(delay)))
+        .withSchedule(
+            SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
+        .build();
   }
 
   @Override
