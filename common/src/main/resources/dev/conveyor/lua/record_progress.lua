@@ -5,6 +5,7 @@
 -- ARGV[1] 'output' or 'dead'
 -- ARGV[2] field: the part number, or 'task' for an item that stands for the whole task
 -- ARGV[3] the output (for 'output'), or '<step>: <error>' (for 'dead')
+-- ARGV[5] the step's name (the meta field out:<step> lists the task's output hashes for cleanup)
 -- ARGV[4] spec (JSON):
 --   {"successors":[{"name":"merge","wait":"same_item"|"all_parts","preds":[4,5]}],
 --    "terminals":[{"key":6,"scope":"part"|"task"}]}
@@ -13,10 +14,14 @@
 -- Returns: { complete (0|1), ready successor names ... }
 local mode = ARGV[1]
 local field = ARGV[2]
+local now = redis.call('TIME')
+local now_ms = tostring(now[1] * 1000 + math.floor(now[2] / 1000))
 if mode == 'output' then
   redis.call('HSET', KEYS[3], field, ARGV[3])
+  redis.call('HSET', KEYS[1], 'progress_at', now_ms, 'out:' .. ARGV[5], '1')
 else
   redis.call('HSET', KEYS[2], field, ARGV[3])
+  redis.call('HSET', KEYS[1], 'progress_at', now_ms)
 end
 local spec = cjson.decode(ARGV[4])
 local parts = tonumber(redis.call('HGET', KEYS[1], 'parts') or '0')

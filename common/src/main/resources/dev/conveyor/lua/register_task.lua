@@ -19,7 +19,7 @@ if redis.call('EXISTS', meta) == 1 then
 end
 local n = tonumber(ARGV[3])
 redis.call('HSET', meta, 'pipeline', ARGV[1], 'version', ARGV[2], 'parts', ARGV[3],
-  'stream_id', ARGV[4], 'received_at', ARGV[5])
+  'stream_id', ARGV[4], 'received_at', ARGV[5], 'progress_at', ARGV[5])
 for i = 0, n - 1 do
   redis.call('HSET', KEYS[2], tostring(i), ARGV[6 + i])
 end

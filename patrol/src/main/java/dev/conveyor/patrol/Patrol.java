@@ -4,36 +4,103 @@ import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
+import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.common.task.DeadLetters;
+import dev.conveyor.common.task.TaskCompletion;
+import dev.conveyor.common.task.TaskStore;
+import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Daemon 3: watches the others. Subsystems: http, redis, postgres, backlog (a periodic report of
- * every step's backlog and the tasks in flight), heartbeat.
+ * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
+ * /tasks/<id>}), redis, postgres, patrol (the round: backlog, and under the lease the completeness
+ * audit with re-drive, the cleanup and the chores), heartbeat.
  */
 public final class Patrol extends Daemon {
+  private final PatrolConfig config;
+  private final RedisSubsystem redis;
+  private final PostgresSubsystem postgres;
   private final BacklogReport backlog;
+  private final Clock clock = Clock.systemUTC();
+  private volatile PatrolCycle cycle;
+  private volatile TaskStatus taskStatus;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Patrol(PatrolConfig config) {
     super("patrol", config.common());
+    this.config = config;
     String node = config.common().nodeId();
+    route(
+        "GET",
+        "/tasks/*",
+        request -> {
+          cycle();
+          return taskStatus.handle(request);
+        },
+        false);
     addHttp();
-    RedisSubsystem redis =
+    redis =
         add(
             new RedisSubsystem(
                 "redis", config.common().redis(), Endpoint.RUNTIME, "patrol-" + node, 4, 1));
-    add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 2));
+    postgres = add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4));
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
-    add(new PeriodicTask("backlog", config.interval(), backlog::round));
+    add(
+        new PeriodicTask(
+            "patrol", config.interval(), () -> cycle().round(), () -> cycle().stop(), true));
     addHeartbeat(redis);
+  }
+
+  /** Built on first use, when Redis and PostgreSQL are ready. */
+  private synchronized PatrolCycle cycle() {
+    PatrolCycle c = cycle;
+    if (c == null) {
+      TaskStore tasks = new TaskStore(redis.commands(), keys());
+      TaskAuditRepository audit = new TaskAuditRepository(postgres.dataSource());
+      DeadItemRepository dead = new DeadItemRepository(postgres.dataSource());
+      TaskCompletion completion = new TaskCompletion(tasks, audit, clock);
+      c =
+          new PatrolCycle(
+              new PatrolLease(redis::commands, keys(), config.common().nodeId(), config.leaseTtl()),
+              new CompletenessAudit(
+                  config.pipelines(),
+                  tasks,
+                  completion,
+                  new DeadLetters(tasks, dead, clock),
+                  audit,
+                  clock,
+                  config.budget()),
+              new TaskCleanup(
+                  config.pipelines(),
+                  tasks,
+                  audit,
+                  new SinkRowCounter(postgres.dataSource()),
+                  clock,
+                  config.budget()),
+              backlog,
+              List.of(),
+              metrics());
+      taskStatus = new TaskStatus(config.pipelines(), tasks, audit, dead);
+      cycle = c;
+    }
+    return c;
+  }
+
+  @Override
+  protected void onStart() {
+    cycle();
   }
 
   @Override
   protected Map<String, Object> statusDetails() {
     Map<String, Object> d = new LinkedHashMap<>();
+    PatrolCycle c = cycle;
+    d.put("round", c == null ? Map.of() : c.last());
     d.put("tasks_in_flight", backlog.inflight());
     d.put("backlog", backlog.last());
     return d;

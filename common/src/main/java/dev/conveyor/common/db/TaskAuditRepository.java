@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +32,23 @@ public final class TaskAuditRepository {
       """;
   private static final String EXISTING =
       "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?)";
+  private static final String TO_CLEAN =
+      """
+      SELECT task_id, pipeline, outcome, parts, failed_parts, rows_delivered, finished_at
+      FROM conveyor.task_audit
+      WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
+        AND pipeline <> ALL (?)
+      ORDER BY finished_at
+      LIMIT ?
+      """;
+  private static final String MARK_CLEANED =
+      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?"
+          + " WHERE task_id = ? AND cleaned_at IS NULL";
+  private static final String MARK_HELD =
+      "UPDATE conveyor.task_audit SET cleanup_held_at = ?, cleanup_detail = ?"
+          + " WHERE task_id = ? AND cleaned_at IS NULL";
+  private static final String COUNT_HELD =
+      "SELECT count(*) FROM conveyor.task_audit WHERE cleanup_held_at IS NOT NULL AND cleaned_at IS NULL";
   private static final String COUNT_BY_OUTCOME =
       "SELECT count(*) FROM conveyor.task_audit WHERE outcome = ?";
 
@@ -151,5 +169,87 @@ public final class TaskAuditRepository {
         rs.getTimestamp("received_at").toInstant(),
         rs.getTimestamp("finished_at").toInstant(),
         Optional.ofNullable(cleaned).map(Timestamp::toInstant));
+  }
+
+  /**
+   * Finished tasks whose runtime data may be cleaned up: not cleaned, not held below their
+   * tolerance, finished no later than {@code finishedBefore}, oldest first.
+   *
+   * @param skipPipelines pipelines whose cleanup is off
+   */
+  public List<Finished> toClean(
+      Instant finishedBefore, Collection<String> skipPipelines, int limit) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(TO_CLEAN)) {
+      ps.setTimestamp(1, Timestamp.from(finishedBefore));
+      ps.setArray(2, c.createArrayOf("text", skipPipelines.toArray()));
+      ps.setInt(3, limit);
+      List<Finished> rows = new java.util.ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(
+              new Finished(
+                  rs.getString(1),
+                  rs.getString(2),
+                  TaskAudit.Outcome.valueOf(rs.getString(3).toUpperCase(Locale.ROOT)),
+                  rs.getInt(4),
+                  rs.getInt(5),
+                  rs.getLong(6),
+                  rs.getTimestamp(7).toInstant()));
+        }
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit cleanup query failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** A finished task as cleanup sees it. */
+  public record Finished(
+      String taskId,
+      String pipeline,
+      TaskAudit.Outcome outcome,
+      int parts,
+      int failedParts,
+      long rowsDelivered,
+      Instant finishedAt) {}
+
+  /** Sets cleaned_at unless another patrol did; true when this call did. */
+  public boolean markCleaned(String taskId, Instant at, long fencingToken) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setLong(2, fencingToken);
+      ps.setString(3, taskId);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new DatabaseException(
+          "task_audit cleaned_at of " + taskId + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Marks a task whose delivery is below its tolerance: its data is kept, and it is reported. */
+  public void markHeld(String taskId, Instant at, String detail) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(MARK_HELD)) {
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setString(2, detail);
+      ps.setString(3, taskId);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit hold of " + taskId + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Tasks held below their tolerance, not cleaned. */
+  public long countHeld() {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_HELD);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit count failed: " + e.getMessage(), e);
+    }
   }
 }

@@ -81,6 +81,16 @@ public final class Keys {
     return ns + ":nodes";
   }
 
+  /** String: which patrol holds the lease to run patrol rounds (value: node id; with a TTL). */
+  public String patrolLease() {
+    return ns + ":{patrol}:lease";
+  }
+
+  /** Counter: the fencing token of the patrol lease, one more at each new holder. */
+  public String patrolFence() {
+    return ns + ":{patrol}:fence";
+  }
+
   private static String shardTag(String pipeline, String step, int shard) {
     return "{" + pipeline + ":" + step + ":" + shard + "}";
   }

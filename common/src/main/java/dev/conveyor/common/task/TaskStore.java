@@ -251,7 +251,12 @@ public final class TaskStore {
       calls.add(
           new LuaScript.Call(
               progress.keys(keys, o.getKey().taskId()),
-              List.of("output", o.getKey().field(), o.getValue(), progress.outputSpec())));
+              List.of(
+                  "output",
+                  o.getKey().field(),
+                  o.getValue(),
+                  progress.outputSpec(),
+                  progress.step())));
     }
     return RECORD_PROGRESS.runAll(jedis, calls).stream().map(TaskStore::toProgress).toList();
   }
@@ -268,7 +273,9 @@ public final class TaskStore {
       StepProgress progress, QueueItem item, String mode, String value, String spec) {
     return toProgress(
         RECORD_PROGRESS.run(
-            jedis, progress.keys(keys, item.taskId()), List.of(mode, item.field(), value, spec)));
+            jedis,
+            progress.keys(keys, item.taskId()),
+            List.of(mode, item.field(), value, spec, progress.step())));
   }
 
   private static Progress toProgress(Object reply) {
@@ -371,5 +378,126 @@ public final class TaskStore {
       }
       p.sync();
     }
+  }
+
+  /**
+   * A slice of the pipeline's in-flight index, oldest first: task id → received time (ms).
+   *
+   * @param from rank of the first task (0 = the oldest)
+   */
+  public Map<String, Long> inflightSlice(String pipeline, long from, int count) {
+    Map<String, Long> slice = new LinkedHashMap<>();
+    for (var t : jedis.zrangeWithScores(keys.inflight(pipeline), from, from + count - 1)) {
+      slice.put(t.getElement(), (long) t.getScore());
+    }
+    return slice;
+  }
+
+  /** Takes a task out of its pipeline's in-flight index (its data is gone). */
+  public void removeInflight(String pipeline, String taskId) {
+    jedis.zrem(keys.inflight(pipeline), taskId);
+  }
+
+  /** Where each task stands, in one round trip: empty for a task whose meta is gone. */
+  public List<Optional<Pulse>> pulses(List<String> taskIds) {
+    List<Response<List<String>>> replies = new ArrayList<>(taskIds.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (String id : taskIds) {
+        replies.add(
+            p.hmget(
+                keys.taskMeta(id), "parts", "progress_at", "redrives", "finished_at", "pipeline"));
+      }
+      p.sync();
+    }
+    List<Optional<Pulse>> out = new ArrayList<>(taskIds.size());
+    for (int i = 0; i < taskIds.size(); i++) {
+      List<String> v = replies.get(i).get();
+      if (v.get(0) == null || v.get(4) == null) {
+        out.add(Optional.empty());
+        continue;
+      }
+      out.add(
+          Optional.of(
+              new Pulse(
+                  taskIds.get(i),
+                  Integer.parseInt(v.get(0)),
+                  Instant.ofEpochMilli(Long.parseLong(v.get(1) == null ? "0" : v.get(1))),
+                  v.get(2) == null ? 0 : Integer.parseInt(v.get(2)),
+                  v.get(3) != null)));
+    }
+    return out;
+  }
+
+  /**
+   * Where a task stands.
+   *
+   * @param progressAt the last time any step recorded an output or a dead item for it
+   * @param redrives how often patrol re-drove it
+   */
+  public record Pulse(
+      String taskId, int parts, Instant progressAt, int redrives, boolean finished) {}
+
+  /**
+   * Which items of the task passed each of these steps (output fields: part numbers or "task"), and
+   * which are dead, in one round trip.
+   */
+  public Passed passed(String taskId, List<String> steps) {
+    Map<String, Response<java.util.Set<String>>> outs = new LinkedHashMap<>();
+    Response<Map<String, String>> dead;
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (String step : steps) {
+        outs.put(step, p.hkeys(keys.taskOutput(taskId, step)));
+      }
+      dead = p.hgetAll(keys.taskDead(taskId));
+      p.sync();
+    }
+    Map<String, java.util.Set<String>> byStep = new LinkedHashMap<>();
+    outs.forEach((step, r) -> byStep.put(step, java.util.Set.copyOf(r.get())));
+    return new Passed(byStep, Map.copyOf(dead.get()));
+  }
+
+  /**
+   * What passed where.
+   *
+   * @param byStep step → the output fields it has (part numbers, or "task")
+   * @param dead dead field → "step: error"
+   */
+  public record Passed(Map<String, java.util.Set<String>> byStep, Map<String, String> dead) {}
+
+  /** Notes a re-drive: one more counted, and the stuck clock starts again. */
+  public void noteRedrive(String taskId, Instant now) {
+    try (AbstractPipeline p = jedis.pipelined()) {
+      p.hincrBy(keys.taskMeta(taskId), "redrives", 1);
+      p.hset(keys.taskMeta(taskId), "progress_at", Long.toString(now.toEpochMilli()));
+      p.sync();
+    }
+  }
+
+  /** Whether a step shard holds nothing: no entry waiting, none pending, no retry due later. */
+  public boolean queueDrained(String pipeline, String step, int shard) {
+    var q =
+        new dev.conveyor.common.redis.StreamGroup(
+                jedis, keys.stepQueue(pipeline, step, shard), Keys.PROCESSOR_GROUP)
+            .state();
+    return q.lag() <= 0
+        && q.pending() == 0
+        && jedis.zcard(keys.stepRetries(pipeline, step, shard)) == 0;
+  }
+
+  /**
+   * Deletes every runtime key of a finished task (meta, parts, dead, each step's outputs, as listed
+   * in the meta) in one command; returns how many keys were deleted.
+   */
+  public long deleteTask(String taskId) {
+    List<String> doomed = new ArrayList<>();
+    doomed.add(keys.taskMeta(taskId));
+    doomed.add(keys.taskParts(taskId));
+    doomed.add(keys.taskDead(taskId));
+    for (String field : jedis.hkeys(keys.taskMeta(taskId))) {
+      if (field.startsWith("out:")) {
+        doomed.add(keys.taskOutput(taskId, field.substring(4)));
+      }
+    }
+    return jedis.unlink(doomed.toArray(String[]::new));
   }
 }

@@ -30,11 +30,11 @@ class ConcurrentMigrationIT {
       }
     }
 
-    assertThat(applied).as("each migration runs exactly once in all").isEqualTo(3);
+    assertThat(applied).as("each migration runs exactly once in all").isEqualTo(4);
     assertThat(
             services.queryLong(
                 "SELECT count(*) FROM conveyor.flyway_schema_history WHERE success AND version IS NOT NULL"))
-        .isEqualTo(3);
+        .isEqualTo(4);
     assertThat(services.queryLong("SELECT count(*) FROM conveyor.qrtz_locks")).isEqualTo(2);
   }
 }

@@ -23,6 +23,8 @@ class KeysTest {
     assertThat(keys.inflight("ner")).isEqualTo("conveyor:inflight:ner");
     assertThat(keys.node("processor-1")).isEqualTo("conveyor:node:processor-1");
     assertThat(keys.nodes()).isEqualTo("conveyor:nodes");
+    assertThat(keys.patrolLease()).isEqualTo("conveyor:{patrol}:lease");
+    assertThat(keys.patrolFence()).isEqualTo("conveyor:{patrol}:fence");
     assertThat(Keys.DISPATCHER_GROUP).isEqualTo("dispatchers");
     assertThat(Keys.PROCESSOR_GROUP).isEqualTo("processors");
   }

@@ -1,0 +1,289 @@
+package dev.conveyor.patrol;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.config.Env;
+import dev.conveyor.common.db.DeadItem;
+import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.TaskAudit;
+import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.task.QueueItem;
+import dev.conveyor.common.task.Registration;
+import dev.conveyor.common.task.StepProgress;
+import dev.conveyor.common.task.TaskCompletion;
+import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The patrol in-process against real Redis and PostgreSQL, with task state built by hand (no
+ * processor): what it re-drives, kills, finishes, cleans and keeps.
+ */
+@WithServices
+class PatrolIT {
+  private static Path pipelines;
+  private final List<Patrol> patrols = new ArrayList<>();
+
+  @BeforeAll
+  static void files(TestServices services, @TempDir Path dir) throws Exception {
+    pipelines = dir;
+    services.sql(
+        "CREATE TABLE conveyor.facts (task_id text, part int, text text, PRIMARY KEY (task_id, part))");
+    Files.writeString(
+        dir.resolve("lost.yaml"),
+        """
+        pipeline: lost
+        version: 1
+        stuck_after: 300ms
+        max_redrives: 2
+        cleanup: {mode: off}
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
+        """);
+    Files.writeString(
+        dir.resolve("doomed.yaml"),
+        """
+        pipeline: doomed
+        version: 1
+        stuck_after: 300ms
+        max_redrives: 0
+        cleanup: {mode: off}
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
+        """);
+    Files.writeString(
+        dir.resolve("watched.yaml"),
+        """
+        pipeline: watched
+        version: 1
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
+        """);
+    Files.writeString(
+        dir.resolve("tidy.yaml"),
+        """
+        pipeline: tidy
+        version: 1
+        cleanup: {mode: auto, tolerance: 0.1, grace: 200ms}
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
+        """);
+    Files.writeString(
+        dir.resolve("forced.yaml"),
+        """
+        pipeline: forced
+        version: 1
+        cleanup: {mode: force}
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
+        """);
+  }
+
+  @AfterEach
+  void stop() {
+    patrols.forEach(Patrol::shutdown);
+  }
+
+  @Test
+  void aTaskWhosePartsWereNeverEnqueuedIsRedrivenToItsFirstStep(TestServices services) {
+    Patrol patrol = start(services, "redrive-node");
+    Registration r = register(services, "lost", "lost-1", 3);
+
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> services.jedis().xlen(services.keys().stepQueue("lost", "deliver", 0)) == 3);
+    assertThat(services.jedis().hget(services.keys().taskMeta(r.taskId()), "redrives"))
+        .isEqualTo("1");
+    assertThat(patrol.state().name()).isEqualTo("RUNNING");
+  }
+
+  @Test
+  void aPartStuckPastItsRedrivesIsDeadAndItsTaskPartial(TestServices services) {
+    start(services, "kill-node");
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    Pipeline doomed = pipeline(services, "doomed");
+    register(services, "doomed", "doomed-1", 2);
+    // part 0 was delivered; part 1 never arrives
+    store.recordOutput(
+        StepProgress.of(doomed, doomed.step("deliver").orElseThrow()),
+        new QueueItem("doomed-1", 0, "1-0"),
+        "1");
+
+    TaskAudit audit = awaitAudit(services, "doomed-1");
+    assertThat(audit.outcome()).isEqualTo(TaskAudit.Outcome.PARTIAL);
+    assertThat(audit.failedParts()).isEqualTo(1);
+    List<DeadItem> dead = new DeadItemRepository(services.dataSource()).forTask("doomed-1");
+    assertThat(dead).hasSize(1);
+    assertThat(dead.getFirst().part()).isEqualTo(1);
+    assertThat(dead.getFirst().error())
+        .startsWith("stuck: no progress for 300ms after 0 re-drives");
+  }
+
+  @Test
+  void autoCleanupDeletesAtAndAboveTheToleranceAndKeepsBelow(TestServices services) {
+    finished(services, "tidy", "tidy-full", 10, 10);
+    finished(services, "tidy", "tidy-at", 10, 9);
+    finished(services, "tidy", "tidy-below", 10, 8);
+    start(services, "clean-node");
+
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    await()
+        .atMost(10, SECONDS)
+        .until(() ->
+            audits.find("tidy-full").orElseThrow().cleanedAt().isPresent()
+                && audits.find("tidy-at").orElseThrow().cleanedAt().isPresent()
+                && audits.countHeld() == 1);
+    assertThat(services.jedis().exists(services.keys().taskMeta("tidy-full"))).isFalse();
+    assertThat(services.jedis().exists(services.keys().taskOutput("tidy-at", "deliver"))).isFalse();
+    assertThat(audits.find("tidy-below").orElseThrow().cleanedAt()).isEmpty();
+    assertThat(services.jedis().exists(services.keys().taskMeta("tidy-below"))).isTrue();
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'tidy-below'"
+                    + " AND cleanup_detail LIKE 'rows in database 8 of 10%'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void forceCleanupDeletesAsSoonAsTheTaskFinished(TestServices services) {
+    finished(services, "forced", "forced-1", 4, 0);
+    start(services, "force-node");
+
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> audits.find("forced-1").orElseThrow().cleanedAt().isPresent());
+    assertThat(services.jedis().exists(services.keys().taskParts("forced-1"))).isFalse();
+  }
+
+  @Test
+  void twoPatrolsShareTheWorkSoNoTaskIsCleanedTwice(TestServices services) {
+    for (int i = 0; i < 40; i++) {
+      finished(services, "forced", "pair-" + i, 1, 0);
+    }
+    start(services, "patrol-one");
+    start(services, "patrol-two");
+
+    await()
+        .atMost(15, SECONDS)
+        .until(() ->
+            services.queryLong(
+                    "SELECT count(*) FROM conveyor.task_audit WHERE task_id LIKE 'pair-%' AND cleaned_at IS NOT NULL")
+                == 40);
+    assertThat(
+            services.queryLong(
+                "SELECT count(DISTINCT cleaned_by) FROM conveyor.task_audit WHERE task_id LIKE 'pair-%'"))
+        .as("one lease holder cleaned them all")
+        .isEqualTo(1);
+    assertThat(patrols)
+        .extracting(p -> String.valueOf(((Map<?, ?>) p.status().get("round")).get("role")))
+        .containsExactlyInAnyOrder("active", "standby");
+  }
+
+  @Test
+  void taskStatusShowsProgressAndAfterCleanupTheAuditRow(TestServices services) throws Exception {
+    Patrol patrol = start(services, "status-node");
+    register(services, "watched", "status-1", 2);
+    TaskStatus status =
+        new TaskStatus(
+            patrolPipelines(services),
+            new TaskStore(services.jedis(), services.keys()),
+            new TaskAuditRepository(services.dataSource()),
+            new DeadItemRepository(services.dataSource()));
+
+    Map<String, Object> inFlight = status.status("status-1").orElseThrow();
+    assertThat(inFlight)
+        .containsEntry("pipeline", "watched")
+        .containsEntry("state", "in_flight")
+        .containsEntry("parts", 2);
+    assertThat(inFlight.get("steps")).isEqualTo(Map.of("deliver", Map.of("passed", 0, "of", 2)));
+
+    finished(services, "forced", "status-2", 1, 1);
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> audits.find("status-2").orElseThrow().cleanedAt().isPresent());
+    Map<String, Object> cleaned = status.status("status-2").orElseThrow();
+    assertThat(cleaned).containsEntry("state", "cleaned").containsEntry("outcome", "delivered");
+    assertThat(status.status("nope")).isEmpty();
+    assertThat(patrol.state().name()).isEqualTo("RUNNING");
+  }
+
+  private Patrol start(TestServices services, String node) {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", pipelines.toString());
+    env.put("CONVEYOR_PATROL_INTERVAL", "200ms");
+    env.put("CONVEYOR_NODE_ID", node);
+    Patrol patrol = new Patrol(PatrolConfig.from(Env.of(env)));
+    patrol.activate();
+    patrol.start();
+    patrols.add(patrol);
+    return patrol;
+  }
+
+  private static dev.conveyor.common.pipeline.Pipelines patrolPipelines(TestServices services) {
+    return dev.conveyor.common.pipeline.PipelineLoader.loadDirectory(pipelines);
+  }
+
+  private static Pipeline pipeline(TestServices services, String name) {
+    return patrolPipelines(services).get(name).orElseThrow();
+  }
+
+  /** Registered with its parts, but never fanned out (as if the queue entries were lost). */
+  private static Registration register(
+      TestServices services, String pipeline, String id, int parts) {
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    Registration r =
+        new Registration(
+            id,
+            pipeline(services, pipeline),
+            "1-0",
+            Instant.now().minusSeconds(5),
+            Collections.nCopies(parts, "{\"text\":\"x\"}"));
+    store.registerAll(List.of(r));
+    services.jedis().zadd(services.keys().inflight(pipeline), r.receivedAt().toEpochMilli(), id);
+    return r;
+  }
+
+  /**
+   * A task of {@code parts} parts, each delivered as one row by the sink, finished with its audit
+   * row; {@code rowsKept} of the rows are really in the table.
+   */
+  private static void finished(
+      TestServices services, String pipeline, String id, int parts, int rowsKept) {
+    Pipeline p = pipeline(services, pipeline);
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    register(services, pipeline, id, parts);
+    StepProgress deliver = StepProgress.of(p, p.step("deliver").orElseThrow());
+    for (int part = 0; part < parts; part++) {
+      store.recordOutput(deliver, new QueueItem(id, part, "1-" + part), "1");
+      if (part < rowsKept) {
+        services.sql("INSERT INTO conveyor.facts VALUES ('" + id + "', " + part + ", 'x')");
+      }
+    }
+    new TaskCompletion(store, new TaskAuditRepository(services.dataSource()), Clock.systemUTC())
+        .finish(p, List.of(id));
+  }
+
+  private static TaskAudit awaitAudit(TestServices services, String id) {
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    await().atMost(10, SECONDS).until(() -> audits.find(id).isPresent());
+    return audits.find(id).orElseThrow();
+  }
+}
