@@ -94,6 +94,7 @@ final class TaskCleanup {
       }
       Map<String, Long> inDatabase =
           rule.mode() == Cleanup.Mode.AUTO ? rowsInDatabase(pipeline.get(), due) : Map.of();
+      List<String> clean = new ArrayList<>();
       for (Finished f : due) {
         Optional<String> shortfall =
             rule.mode() == Cleanup.Mode.AUTO
@@ -110,19 +111,19 @@ final class TaskCleanup {
               .log();
           continue;
         }
-        tasks.deleteTask(f.taskId());
-        if (audit.markCleaned(f.taskId(), now, fencingToken)) {
-          cleaned++;
-        }
+        clean.add(f.taskId());
       }
+      // why: keys first, then the row: a crash in between leaves a task cleaned again next round
+      tasks.deleteTasks(clean);
+      cleaned += audit.markCleaned(clean, now, fencingToken);
     }
     return new Round(cleaned, held);
   }
 
   /** Rows per task in the pipeline's sink tables; null for a task whose sinks cannot be counted. */
-  private Map<String, Long> rowsInDatabase(Pipeline p, List<Finished> tasks) {
+  private Map<String, Long> rowsInDatabase(Pipeline p, List<Finished> finished) {
     Map<String, Long> rows = new HashMap<>();
-    List<String> ids = tasks.stream().map(Finished::taskId).toList();
+    List<String> ids = finished.stream().map(Finished::taskId).toList();
     ids.forEach(id -> rows.put(id, 0L));
     for (StepDef s : p.steps()) {
       if (s.kind() != StepKind.SINK) {

@@ -43,7 +43,7 @@ public final class TaskAuditRepository {
       """;
   private static final String MARK_CLEANED =
       "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?"
-          + " WHERE task_id = ? AND cleaned_at IS NULL";
+          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
   private static final String MARK_HELD =
       "UPDATE conveyor.task_audit SET cleanup_held_at = ?, cleanup_detail = ?"
           + " WHERE task_id = ? AND cleaned_at IS NULL";
@@ -214,17 +214,22 @@ public final class TaskAuditRepository {
       long rowsDelivered,
       Instant finishedAt) {}
 
-  /** Sets cleaned_at unless another patrol did; true when this call did. */
-  public boolean markCleaned(String taskId, Instant at, long fencingToken) {
+  /**
+   * Sets cleaned_at of the tasks another patrol did not clean already; returns how many this call
+   * marked.
+   */
+  public int markCleaned(Collection<String> taskIds, Instant at, long fencingToken) {
+    if (taskIds.isEmpty()) {
+      return 0;
+    }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
       ps.setTimestamp(1, Timestamp.from(at));
       ps.setLong(2, fencingToken);
-      ps.setString(3, taskId);
-      return ps.executeUpdate() == 1;
+      ps.setArray(3, c.createArrayOf("text", taskIds.toArray()));
+      return ps.executeUpdate();
     } catch (SQLException e) {
-      throw new DatabaseException(
-          "task_audit cleaned_at of " + taskId + " failed: " + e.getMessage(), e);
+      throw new DatabaseException("task_audit cleaned_at failed: " + e.getMessage(), e);
     }
   }
 

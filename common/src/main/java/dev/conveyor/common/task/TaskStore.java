@@ -485,19 +485,32 @@ public final class TaskStore {
   }
 
   /**
-   * Deletes every runtime key of a finished task (meta, parts, dead, each step's outputs, as listed
-   * in the meta) in one command; returns how many keys were deleted.
+   * Deletes every runtime key of finished tasks (meta, parts, dead, each step's outputs as listed
+   * in the meta): two round trips for all, one command per task (its keys share a slot).
    */
-  public long deleteTask(String taskId) {
-    List<String> doomed = new ArrayList<>();
-    doomed.add(keys.taskMeta(taskId));
-    doomed.add(keys.taskParts(taskId));
-    doomed.add(keys.taskDead(taskId));
-    for (String field : jedis.hkeys(keys.taskMeta(taskId))) {
-      if (field.startsWith("out:")) {
-        doomed.add(keys.taskOutput(taskId, field.substring(4)));
+  public void deleteTasks(List<String> taskIds) {
+    List<Response<java.util.Set<String>>> fields = new ArrayList<>(taskIds.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (String id : taskIds) {
+        fields.add(p.hkeys(keys.taskMeta(id)));
       }
+      p.sync();
     }
-    return jedis.unlink(doomed.toArray(String[]::new));
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (int i = 0; i < taskIds.size(); i++) {
+        String id = taskIds.get(i);
+        List<String> doomed = new ArrayList<>();
+        doomed.add(keys.taskMeta(id));
+        doomed.add(keys.taskParts(id));
+        doomed.add(keys.taskDead(id));
+        for (String field : fields.get(i).get()) {
+          if (field.startsWith("out:")) {
+            doomed.add(keys.taskOutput(id, field.substring(4)));
+          }
+        }
+        p.unlink(doomed.toArray(String[]::new));
+      }
+      p.sync();
+    }
   }
 }
