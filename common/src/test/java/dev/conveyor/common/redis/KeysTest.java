@@ -25,6 +25,7 @@ class KeysTest {
     assertThat(keys.nodes()).isEqualTo("conveyor:nodes");
     assertThat(Keys.DISPATCHER_GROUP).isEqualTo("dispatchers");
     assertThat(Keys.PROCESSOR_GROUP).isEqualTo("processors");
+    assertThat(Keys.PROCESSOR_CONSUMER).isEqualTo("tick");
   }
 
   @Test
