@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StepRunner {
   /** The one consumer of each shard queue: only one tick of a shard runs at a time. */
-  static final String CONSUMER = "tick";
+  static final String CONSUMER = Keys.PROCESSOR_CONSUMER;
 
   private static final Logger log = LoggerFactory.getLogger(StepRunner.class);
 

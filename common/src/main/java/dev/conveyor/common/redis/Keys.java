@@ -15,6 +15,13 @@ public final class Keys {
   /** Consumer group of the processors on every step queue. */
   public static final String PROCESSOR_GROUP = "processors";
 
+  /**
+   * The one consumer of the processors' group on every step queue: only one tick of a shard runs at
+   * a time, on whichever processor holds its chain, so the pending list is that of the shard, not
+   * of a node. Entries pending on any other consumer are foreign (patrol hands them back to it).
+   */
+  public static final String PROCESSOR_CONSUMER = "tick";
+
   /** The inbound message contract's task ids: 1-128 of [A-Za-z0-9._:-]. */
   public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 

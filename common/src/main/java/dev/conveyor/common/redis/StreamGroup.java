@@ -14,12 +14,15 @@ import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.XAutoClaimParams;
+import redis.clients.jedis.params.XClaimParams;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.params.XTrimParams;
 import redis.clients.jedis.resps.StreamConsumerInfo;
 import redis.clients.jedis.resps.StreamEntryBinary;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
+import redis.clients.jedis.resps.StreamPendingSummary;
 
 /**
  * A consumer group on one stream: create it (from the stream's first entry, so nothing appended
@@ -30,6 +33,8 @@ import redis.clients.jedis.resps.StreamPendingEntry;
 public final class StreamGroup {
   private static final Logger log = LoggerFactory.getLogger(StreamGroup.class);
   private static final StreamEntryID FROM_START = new StreamEntryID(0, 0);
+  private static final LuaScript DELETE_CONSUMER_IF_EMPTY =
+      LuaScript.load("delete_consumer_if_empty");
 
   private final UnifiedJedis jedis;
   private final String stream;
@@ -156,14 +161,133 @@ public final class StreamGroup {
    * many. A consumer with pending entries is never removed: its entries are taken over first.
    */
   public int removeIdleConsumers(Duration idle) {
-    int removed = 0;
+    return removeIdleConsumers(idle.plusMillis(1), null).size();
+  }
+
+  /**
+   * Removes consumers that hold no pending entries and have been idle for at least {@code idle},
+   * except {@code keep} (may be null); returns the names of the consumers removed. Each is removed
+   * only if it still holds nothing at that moment (checked and deleted in one script): XGROUP
+   * DELCONSUMER drops a consumer's pending entries, and an entry it read just before would be lost
+   * to the group.
+   */
+  public List<String> removeIdleConsumers(Duration idle, String keep) {
+    List<String> removed = new ArrayList<>();
     for (GroupState.Consumer c : state().consumers()) {
-      if (c.pending() == 0 && c.idleMs() > idle.toMillis()) {
-        jedis.xgroupDelConsumer(stream, group, c.name());
-        removed++;
+      if (c.pending() == 0
+          && c.idleMs() >= idle.toMillis()
+          && !c.name().equals(keep)
+          && Long.valueOf(1)
+              .equals(
+                  DELETE_CONSUMER_IF_EMPTY.run(jedis, List.of(stream), List.of(group, c.name())))) {
+        removed.add(c.name());
       }
     }
     return removed;
+  }
+
+  /**
+   * Takes over, for {@code consumer}, entries pending on any <em>other</em> consumer of the group
+   * for longer than {@code minIdle}, at most about {@code max}; its own pending entries are not
+   * touched. Unlike {@link #claimIdle} (XAUTOCLAIM, which walks every consumer's entries, resets
+   * the idle time of the claimer's own, and drops pending entries whose content was deleted), this
+   * lists each other consumer's idle entries (XPENDING IDLE) and claims exactly those (XCLAIM
+   * JUSTID, which checks the idle time again, atomically, and does not count a delivery: the
+   * claimer's next read of its pending list does; an entry of another consumer whose content was
+   * deleted is dropped from the group's pending list by Redis 7). Returns how many were claimed
+   * from each consumer, in the group's consumer order; consumers nothing was claimed from are left
+   * out.
+   */
+  public Map<String, Integer> claimIdleFromOthers(String consumer, Duration minIdle, int max) {
+    Map<String, Integer> claimed = new LinkedHashMap<>();
+    int total = 0;
+    for (GroupState.Consumer other : state().consumers()) {
+      if (other.name().equals(consumer) || other.pending() == 0) {
+        continue;
+      }
+      String from = "-";
+      while (total < max) {
+        List<StreamPendingEntry> idle =
+            jedis.xpending(
+                stream,
+                group,
+                XPendingParams.xPendingParams(from, "+", Math.min(100, max - total))
+                    .idle(minIdle.toMillis())
+                    .consumer(other.name()));
+        if (idle.isEmpty()) {
+          break;
+        }
+        int n =
+            jedis
+                .xclaimJustId(
+                    stream,
+                    group,
+                    consumer,
+                    minIdle.toMillis(),
+                    XClaimParams.xClaimParams(),
+                    idle.stream().map(StreamPendingEntry::getID).toArray(StreamEntryID[]::new))
+                .size();
+        if (n > 0) {
+          claimed.merge(other.name(), n, Integer::sum);
+          total += n;
+        }
+        // why: exclusive start, so an entry that was not claimed (touched again, or deleted)
+        // cannot hold the walk in place
+        from = "(" + idle.getLast().getID();
+      }
+    }
+    return claimed;
+  }
+
+  /**
+   * Deletes the entries every consumer group of the stream is done with (XTRIM MINID), so a stream
+   * holds only what is still to be handled: for each group, entries before its oldest pending entry
+   * or, when nothing is pending on it, up to its last delivered entry; the stream is trimmed to the
+   * earliest of these points over all its groups. Entries never delivered to a group, and those
+   * pending, always stay. A stream that does not exist, or that this group is not a group of, is
+   * left alone. Returns how many entries were deleted.
+   *
+   * <p>The points are read one by one, but each only moves forward (acknowledging, delivering), so
+   * a point read a moment ago is never past the true one. An operator who moves a group back
+   * (XGROUP SETID) or adds a group at an old id should stop the trimming first.
+   */
+  public long trimAcknowledged() {
+    List<StreamGroupInfo> groups;
+    try {
+      groups = jedis.xinfoGroups(stream);
+    } catch (JedisDataException e) {
+      // why: no such stream
+      return 0;
+    }
+    if (groups.stream().noneMatch(g -> group.equals(g.getName()))) {
+      return 0;
+    }
+    StreamEntryID safe = null;
+    for (StreamGroupInfo g : groups) {
+      StreamEntryID point = doneBefore(g);
+      if (safe == null || point.compareTo(safe) < 0) {
+        safe = point;
+      }
+    }
+    return jedis.xtrim(stream, XTrimParams.xTrimParams().minId(safe.toString()));
+  }
+
+  /** The first entry id the group {@code g} may still need: every entry before it is done. */
+  private StreamEntryID doneBefore(StreamGroupInfo g) {
+    if (g.getPending() > 0) {
+      StreamPendingSummary summary = jedis.xpending(stream, g.getName());
+      if (summary.getTotal() > 0 && summary.getMinId() != null) {
+        return summary.getMinId();
+      }
+    }
+    return following(g.getLastDeliveredId());
+  }
+
+  /** The smallest id after {@code id} (sequence numbers are unsigned 64-bit). */
+  static StreamEntryID following(StreamEntryID id) {
+    return id.getSequence() == -1L
+        ? new StreamEntryID(id.getTime() + 1, 0)
+        : new StreamEntryID(id.getTime(), id.getSequence() + 1);
   }
 
   /** How many times each of these entries pending on {@code consumer} was delivered. */

@@ -27,6 +27,7 @@ class KeysTest {
     assertThat(keys.patrolFence()).isEqualTo("conveyor:{patrol}:fence");
     assertThat(Keys.DISPATCHER_GROUP).isEqualTo("dispatchers");
     assertThat(Keys.PROCESSOR_GROUP).isEqualTo("processors");
+    assertThat(Keys.PROCESSOR_CONSUMER).isEqualTo("tick");
   }
 
   @Test

@@ -8,12 +8,15 @@ import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.XClaimParams;
+import redis.clients.jedis.params.XPendingParams;
 
 @WithServices
 class StreamGroupIT {
@@ -124,6 +127,117 @@ class StreamGroupIT {
   }
 
   @Test
+  void trimmingKeepsExactlyThePendingAndTheUndeliveredEntries(TestServices services) {
+    UnifiedJedis jedis = services.jedis();
+    String stream = services.keys().inbox() + ":trim";
+    StreamGroup group = new StreamGroup(jedis, stream, "g");
+    group.ensure();
+    List<String> ids = append(jedis, stream, 6);
+    group.readNew("c", 4, Duration.ZERO);
+    group.ack(ids.subList(0, 2));
+
+    assertThat(group.trimAcknowledged()).isEqualTo(2);
+
+    assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids.subList(2, 6));
+    assertThat(group.readPending("c", 10))
+        .extracting(StreamMessage::id)
+        .containsExactlyElementsOf(ids.subList(2, 4));
+    assertThat(group.readNew("c", 10, Duration.ZERO))
+        .extracting(StreamMessage::id)
+        .containsExactlyElementsOf(ids.subList(4, 6));
+  }
+
+  @Test
+  void withNothingPendingTrimmingStopsAtTheLastDeliveredEntry(TestServices services) {
+    UnifiedJedis jedis = services.jedis();
+    String stream = services.keys().inbox() + ":trim-acked";
+    StreamGroup group = new StreamGroup(jedis, stream, "g");
+    group.ensure();
+    List<String> ids = append(jedis, stream, 5);
+    group.ack(group.readNew("c", 3, Duration.ZERO).stream().map(StreamMessage::id).toList());
+
+    assertThat(group.trimAcknowledged()).isEqualTo(3);
+    assertThat(group.trimAcknowledged()).as("a second trim finds nothing more").isZero();
+
+    assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids.subList(3, 5));
+    assertThat(group.state().lag()).as("the lag stays known").isEqualTo(2);
+  }
+
+  @Test
+  void aStreamWithSeveralGroupsIsTrimmedOnlyAsFarAsTheSlowestGroup(TestServices services) {
+    UnifiedJedis jedis = services.jedis();
+    String stream = services.keys().inbox() + ":trim-groups";
+    StreamGroup fast = new StreamGroup(jedis, stream, "fast");
+    StreamGroup slow = new StreamGroup(jedis, stream, "slow");
+    fast.ensure();
+    slow.ensure();
+    List<String> ids = append(jedis, stream, 4);
+    fast.ack(fast.readNew("c", 4, Duration.ZERO).stream().map(StreamMessage::id).toList());
+    slow.ack(slow.readNew("c", 1, Duration.ZERO).stream().map(StreamMessage::id).toList());
+
+    assertThat(fast.trimAcknowledged()).isEqualTo(1);
+
+    assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids.subList(1, 4));
+  }
+
+  @Test
+  void aStreamWithoutTheGroupIsNotTrimmed(TestServices services) {
+    UnifiedJedis jedis = services.jedis();
+    String stream = services.keys().inbox() + ":trim-nogroup";
+    List<String> ids = append(jedis, stream, 3);
+    StreamGroup g = new StreamGroup(jedis, stream, "g");
+
+    assertThat(g.trimAcknowledged()).isZero();
+    StreamGroup other = new StreamGroup(jedis, stream, "other");
+    other.ensure();
+    other.ack(other.readNew("c", 3, Duration.ZERO).stream().map(StreamMessage::id).toList());
+    assertThat(g.trimAcknowledged()).as("only another group reads it").isZero();
+    assertThat(new StreamGroup(jedis, stream + ":missing", "g").trimAcknowledged()).isZero();
+
+    assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids);
+  }
+
+  @Test
+  void theIdAfterAnotherIsTheNextSequenceNumber() {
+    assertThat(StreamGroup.following(new StreamEntryID(5, 2))).isEqualTo(new StreamEntryID(5, 3));
+    assertThat(StreamGroup.following(new StreamEntryID(5, -1L)))
+        .as("the sequence is unsigned: its largest value rolls over to the next millisecond")
+        .isEqualTo(new StreamEntryID(6, 0));
+  }
+
+  @Test
+  void idleEntriesOfOtherConsumersAreClaimedAndTheClaimersOwnAreNotTouched(TestServices services) {
+    UnifiedJedis jedis = services.jedis();
+    String stream = services.keys().inbox() + ":foreign";
+    StreamGroup group = new StreamGroup(jedis, stream, "g");
+    group.ensure();
+    List<String> ids = append(jedis, stream, 6);
+    group.readNew("own", 2, Duration.ZERO);
+    group.readNew("old", 2, Duration.ZERO);
+    group.readNew("busy", 2, Duration.ZERO);
+    backdate(jedis, stream, "own", ids.subList(0, 2), 120_000);
+    backdate(jedis, stream, "old", ids.subList(2, 4), 120_000);
+
+    Map<String, Integer> claimed = group.claimIdleFromOthers("own", Duration.ofMinutes(1), 100);
+
+    assertThat(claimed).containsExactly(Map.entry("old", 2));
+    assertThat(pendingOn(jedis, stream, "own")).containsExactlyElementsOf(ids.subList(0, 4));
+    assertThat(pendingOn(jedis, stream, "busy")).containsExactlyElementsOf(ids.subList(4, 6));
+    assertThat(
+            jedis
+                .xpending(stream, "g", XPendingParams.xPendingParams("-", "+", 100).consumer("own"))
+                .stream()
+                .filter(e -> ids.subList(0, 2).contains(e.getID().toString()))
+                .allMatch(e -> e.getIdleTime() >= 120_000 && e.getDeliveredTimes() == 1))
+        .as("the claimer's own entries keep their idle time and delivery count")
+        .isTrue();
+    assertThat(group.removeIdleConsumers(Duration.ZERO, "own")).containsExactly("old");
+    assertThat(group.state().consumers())
+        .extracting(GroupState.Consumer::name)
+        .containsExactlyInAnyOrder("own", "busy");
+  }
+
+  @Test
   void aVanishedGroupIsCreatedAgainOnRead(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String stream = services.keys().inbox() + ":vanish";
@@ -146,5 +260,37 @@ class StreamGroupIT {
     jedis.scriptFlush(key);
     assertThat(script.run(jedis, List.of(key), List.of("v2"))).isEqualTo(2L);
     assertThat(jedis.get(key)).isEqualTo("v2");
+  }
+
+  private static List<String> append(UnifiedJedis jedis, String stream, int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(jedis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("n", "" + i)).toString());
+    }
+    return ids;
+  }
+
+  private static List<String> entryIds(UnifiedJedis jedis, String stream) {
+    return jedis.xrange(stream, "-", "+").stream().map(e -> e.getID().toString()).toList();
+  }
+
+  private static List<String> pendingOn(UnifiedJedis jedis, String stream, String consumer) {
+    return jedis
+        .xpending(stream, "g", XPendingParams.xPendingParams("-", "+", 100).consumer(consumer))
+        .stream()
+        .map(e -> e.getID().toString())
+        .toList();
+  }
+
+  /** Makes entries pending on {@code consumer} look idle for {@code idleMs} (XCLAIM ... IDLE). */
+  private static void backdate(
+      UnifiedJedis jedis, String stream, String consumer, List<String> ids, long idleMs) {
+    jedis.xclaimJustId(
+        stream,
+        "g",
+        consumer,
+        0,
+        XClaimParams.xClaimParams().idle(idleMs),
+        ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new));
   }
 }
