@@ -23,11 +23,13 @@ import java.util.Map;
 public final class Patrol extends Daemon {
   private final PatrolConfig config;
   private final RedisSubsystem redis;
+  private final RedisSubsystem inboxRedis;
   private final PostgresSubsystem postgres;
   private final BacklogReport backlog;
   private final Clock clock = Clock.systemUTC();
   private volatile PatrolCycle cycle;
   private volatile TaskStatus taskStatus;
+  private final NodeWatch nodes;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
@@ -48,7 +50,12 @@ public final class Patrol extends Daemon {
         add(
             new RedisSubsystem(
                 "redis", config.common().redis(), Endpoint.RUNTIME, "patrol-" + node, 4, 1));
+    inboxRedis =
+        add(
+            new RedisSubsystem(
+                "inbox", config.common().redis(), Endpoint.INBOX, "patrol-inbox-" + node, 2, 1));
     postgres = add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4));
+    nodes = new NodeWatch(keys(), redis::commands, metrics());
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(
         new PeriodicTask(
@@ -83,12 +90,46 @@ public final class Patrol extends Daemon {
                   clock,
                   config.budget()),
               backlog,
-              List.of(),
+              List.of(
+                  chore(
+                      "nodes",
+                      () -> {
+                        nodes.round();
+                        return nodes.nodes().stream().filter(NodeWatch.Node::live).count();
+                      }),
+                  chore(
+                      "reclaimed",
+                      new ForeignPendingReclaim(
+                              config.pipelines(), keys(), redis::commands, metrics())
+                          ::round),
+                  chore(
+                      "trimmed",
+                      new StreamTrimmer(
+                              config.pipelines(),
+                              keys(),
+                              redis::commands,
+                              inboxRedis::commands,
+                              metrics())
+                          ::round)),
               metrics());
       taskStatus = new TaskStatus(config.pipelines(), tasks, audit, dead);
       cycle = c;
     }
     return c;
+  }
+
+  private static Chore chore(String name, java.util.function.LongSupplier body) {
+    return new Chore() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public long round() {
+        return body.getAsLong();
+      }
+    };
   }
 
   @Override
@@ -101,6 +142,7 @@ public final class Patrol extends Daemon {
     Map<String, Object> d = new LinkedHashMap<>();
     PatrolCycle c = cycle;
     d.put("round", c == null ? Map.of() : c.last());
+    d.put("nodes", nodes.nodes());
     d.put("tasks_in_flight", backlog.inflight());
     d.put("backlog", backlog.last());
     return d;
