@@ -9,8 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Daemon 3: watches the others. Subsystems: http, redis, postgres, backlog (a periodic report of
- * every step's backlog and the tasks in flight), heartbeat.
+ * Daemon 3: watches the others. Subsystems: http, redis, postgres, quartz (a never-started client
+ * of the processors' Quartz store), backlog (a periodic report of every step's backlog and the
+ * tasks in flight), chains (a periodic repair of broken step chains), heartbeat.
  */
 public final class Patrol extends Daemon {
   private final BacklogReport backlog;
@@ -25,9 +26,18 @@ public final class Patrol extends Daemon {
         add(
             new RedisSubsystem(
                 "redis", config.common().redis(), Endpoint.RUNTIME, "patrol-" + node, 4, 1));
-    add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 2));
+    PostgresSubsystem postgres =
+        add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 2));
+    QuartzClient quartz = add(new QuartzClient("patrol-" + node, postgres::dataSource));
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(new PeriodicTask("backlog", config.interval(), backlog::round));
+    ChainRepair chains =
+        new ChainRepair(
+            config.pipelines(),
+            new QuartzTables(postgres::dataSource),
+            quartz::scheduler,
+            metrics());
+    add(new PeriodicTask("chains", config.interval(), chains::round));
     addHeartbeat(redis);
   }
 

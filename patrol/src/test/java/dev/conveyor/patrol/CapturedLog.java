@@ -1,0 +1,47 @@
+package dev.conveyor.patrol;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.KeyValuePair;
+
+/** Captures the key-value events one logger writes while open. */
+final class CapturedLog implements AutoCloseable {
+  private final Logger logger;
+  private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+  CapturedLog(Class<?> owner) {
+    this.logger = (Logger) LoggerFactory.getLogger(owner);
+    appender.start();
+    logger.addAppender(appender);
+  }
+
+  /** The events named {@code event}, in logging order; the level under {@code level}. */
+  List<Map<String, Object>> events(String event) {
+    List<ILoggingEvent> copy;
+    synchronized (appender) {
+      copy = List.copyOf(appender.list);
+    }
+    return copy.stream().map(CapturedLog::pairs).filter(e -> event.equals(e.get("event"))).toList();
+  }
+
+  private static Map<String, Object> pairs(ILoggingEvent event) {
+    Map<String, Object> pairs = new LinkedHashMap<>();
+    pairs.put("level", event.getLevel().toString());
+    List<KeyValuePair> logged = event.getKeyValuePairs();
+    for (KeyValuePair pair : logged == null ? List.<KeyValuePair>of() : logged) {
+      pairs.put(pair.key, pair.value);
+    }
+    return pairs;
+  }
+
+  @Override
+  public void close() {
+    logger.detachAppender(appender);
+    appender.stop();
+  }
+}
