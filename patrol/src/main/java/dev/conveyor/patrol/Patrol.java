@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
- * /tasks/<id>}), redis, postgres, patrol (the round: backlog, and under the lease the completeness
- * audit with re-drive, the cleanup and the chores), heartbeat.
+ * /tasks/<id>}), redis, inbox, postgres, quartz (a client of the processors' Quartz store that
+ * never runs jobs), patrol (the round: backlog, and under the lease the completeness audit with
+ * re-drive, the cleanup, chain repair, node liveness, reclaim and stream trimming), heartbeat.
  */
 public final class Patrol extends Daemon {
   private final PatrolConfig config;
@@ -30,6 +31,7 @@ public final class Patrol extends Daemon {
   private volatile PatrolCycle cycle;
   private volatile TaskStatus taskStatus;
   private final NodeWatch nodes;
+  private final QuartzClient quartz;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
@@ -55,6 +57,7 @@ public final class Patrol extends Daemon {
             new RedisSubsystem(
                 "inbox", config.common().redis(), Endpoint.INBOX, "patrol-inbox-" + node, 2, 1));
     postgres = add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4));
+    quartz = add(new QuartzClient("patrol-" + node, postgres::dataSource));
     nodes = new NodeWatch(keys(), redis::commands, metrics());
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(
@@ -97,6 +100,14 @@ public final class Patrol extends Daemon {
                         nodes.round();
                         return nodes.nodes().stream().filter(NodeWatch.Node::live).count();
                       }),
+                  chore(
+                      "repaired",
+                      new ChainRepair(
+                              config.pipelines(),
+                              new QuartzTables(postgres::dataSource),
+                              quartz::scheduler,
+                              metrics())
+                          ::round),
                   chore(
                       "reclaimed",
                       new ForeignPendingReclaim(
