@@ -9,6 +9,7 @@ import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.task.DeadLetters;
 import dev.conveyor.common.task.TaskCompletion;
+import dev.conveyor.common.task.TaskReport;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -29,7 +30,7 @@ public final class Patrol extends Daemon {
   private final BacklogReport backlog;
   private final Clock clock = Clock.systemUTC();
   private volatile PatrolCycle cycle;
-  private volatile TaskStatus taskStatus;
+  private volatile TaskReport taskReport;
   private final NodeWatch nodes;
   private final QuartzClient quartz;
 
@@ -44,7 +45,7 @@ public final class Patrol extends Daemon {
         "/tasks/*",
         request -> {
           cycle();
-          return taskStatus.handle(request);
+          return taskReport.handle(request);
         },
         false);
     addHttp();
@@ -123,7 +124,7 @@ public final class Patrol extends Daemon {
                               metrics())
                           ::round)),
               metrics());
-      taskStatus = new TaskStatus(config.pipelines(), tasks, audit, dead);
+      taskReport = new TaskReport(config.pipelines(), tasks, audit, dead);
       cycle = c;
     }
     return c;

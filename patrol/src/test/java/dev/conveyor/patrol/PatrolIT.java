@@ -14,6 +14,7 @@ import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.StepProgress;
 import dev.conveyor.common.task.TaskCompletion;
+import dev.conveyor.common.task.TaskReport;
 import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
@@ -197,11 +198,11 @@ class PatrolIT {
   }
 
   @Test
-  void taskStatusShowsProgressAndAfterCleanupTheAuditRow(TestServices services) throws Exception {
+  void taskReportShowsProgressAndAfterCleanupTheAuditRow(TestServices services) throws Exception {
     Patrol patrol = start(services, "status-node");
     register(services, "watched", "status-1", 2);
-    TaskStatus status =
-        new TaskStatus(
+    TaskReport status =
+        new TaskReport(
             patrolPipelines(services),
             new TaskStore(services.jedis(), services.keys()),
             new TaskAuditRepository(services.dataSource()),

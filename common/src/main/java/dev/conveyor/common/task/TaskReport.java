@@ -1,4 +1,4 @@
-package dev.conveyor.patrol;
+package dev.conveyor.common.task;
 
 import dev.conveyor.common.db.DeadItem;
 import dev.conveyor.common.db.DeadItemRepository;
@@ -10,8 +10,6 @@ import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
-import dev.conveyor.common.task.TaskMeta;
-import dev.conveyor.common.task.TaskStore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,17 +17,18 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code GET /tasks/<id>}: where one task stands — pipeline, received time, parts, per step how
- * many items passed it, dead items with their errors, outcome — from Redis while it is in flight or
- * not yet cleaned, and from {@code task_audit} and {@code dead_items} after cleanup.
+ * Where one task stands (patrol's {@code GET /tasks/<id>}, the CLI's {@code conveyor task ID}) —
+ * pipeline, received time, parts, per step how many items passed it, dead items with their errors,
+ * outcome — from Redis while it is in flight or not yet cleaned, and from {@code task_audit} and
+ * {@code dead_items} after cleanup.
  */
-final class TaskStatus {
+public final class TaskReport {
   private final Pipelines pipelines;
   private final TaskStore tasks;
   private final TaskAuditRepository audit;
   private final DeadItemRepository deadItems;
 
-  TaskStatus(
+  public TaskReport(
       Pipelines pipelines,
       TaskStore tasks,
       TaskAuditRepository audit,
@@ -40,7 +39,8 @@ final class TaskStatus {
     this.deadItems = deadItems;
   }
 
-  HttpResponse handle(HttpRequest request) {
+  /** {@code GET /tasks/<id>}. */
+  public HttpResponse handle(HttpRequest request) {
     String id = request.wildcard();
     if (!Keys.TASK_ID.matcher(id).matches()) {
       return HttpResponse.json(400, Map.of("error", "not a task id: " + id));
@@ -51,7 +51,8 @@ final class TaskStatus {
         .orElseGet(() -> HttpResponse.json(404, Map.of("error", "no task " + id, "task_id", id)));
   }
 
-  Optional<Map<String, Object>> status(String id) {
+  /** The task's report, or empty when no task has this id. */
+  public Optional<Map<String, Object>> status(String id) {
     Optional<TaskMeta> meta = tasks.meta(id);
     Optional<TaskAudit> row = audit.find(id);
     if (meta.isEmpty() && row.isEmpty()) {
