@@ -5,6 +5,7 @@ import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.task.RegisterOutcome;
 import dev.conveyor.common.task.Registration;
+import dev.conveyor.common.task.Splitter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.conveyor.processor;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.task.QueueItem;
+import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.step.run.SinkRows;
+import dev.conveyor.common.step.run.StepWork;
+import dev.conveyor.common.step.run.WorkItem;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -105,35 +105,7 @@ final class SinkWork implements StepWork {
   }
 
   private ArrayNode rows(WorkItem w) {
-    JsonNode input;
-    try {
-      input = JSON.readTree(w.input());
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("sink input is not JSON: " + e.getOriginalMessage());
-    }
-    ArrayNode rows = JSON.createArrayNode();
-    if (input.isArray()) {
-      input.forEach(rows::add);
-    } else if (input.isObject() && input.path("rows").isArray()) {
-      input.get("rows").forEach(rows::add);
-    } else if (input.isObject()) {
-      rows.add(input);
-    } else {
-      throw new IllegalArgumentException("sink input must be a JSON object or an array of objects");
-    }
-    for (JsonNode row : rows) {
-      if (!(row instanceof ObjectNode o)) {
-        throw new IllegalArgumentException("every sink row must be a JSON object");
-      }
-      QueueItem item = w.item();
-      if (fillTaskId && !o.has("task_id")) {
-        o.put("task_id", item.taskId());
-      }
-      if (fillPart && !o.has("part") && item.part() != QueueItem.TASK) {
-        o.put("part", item.part());
-      }
-    }
-    return rows;
+    return SinkRows.rows(w.input(), w.item(), fillTaskId, fillPart);
   }
 
   /** Connection trouble, shutdown, resource exhaustion, lock conflicts: retry the batch later. */

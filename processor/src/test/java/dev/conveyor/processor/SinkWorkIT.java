@@ -3,6 +3,8 @@ package dev.conveyor.processor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.common.pipeline.SinkDef;
+import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.step.run.WorkItem;
 import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;

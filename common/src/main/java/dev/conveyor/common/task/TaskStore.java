@@ -1,16 +1,11 @@
 package dev.conveyor.common.task;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.LuaScript;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +26,6 @@ public final class TaskStore {
   private static final LuaScript RECORD_PROGRESS = LuaScript.load("record_progress");
   private static final LuaScript RETRY_LATER = LuaScript.load("retry_later");
   private static final LuaScript RETRY_DUE = LuaScript.load("retry_due");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final UnifiedJedis jedis;
   private final Keys keys;
@@ -178,14 +172,10 @@ public final class TaskStore {
     for (List<Response<String>> perItem : replies) {
       if (perItem.stream().anyMatch(r -> r.get() == null)) {
         inputs.add(null);
-      } else if (perItem.size() == 1) {
-        inputs.add(perItem.getFirst().get());
       } else {
-        ObjectNode joined = JSON.createObjectNode();
-        for (int k = 0; k < perItem.size(); k++) {
-          joined.putRawValue(step.after().get(k), new RawValue(perItem.get(k).get()));
-        }
-        inputs.add(joined.toString());
+        List<String> outputs = perItem.stream().map(Response::get).toList();
+        inputs.add(
+            step.after().isEmpty() ? outputs.getFirst() : StepInputs.join(step.after(), outputs));
       }
     }
     return inputs;
@@ -218,22 +208,12 @@ public final class TaskStore {
         inputs.add(null);
         continue;
       }
-      ObjectNode in = JSON.createObjectNode();
-      in.put("parts", Integer.parseInt(g.parts().get()));
-      ArrayNode dead = in.putArray("dead");
-      g.dead().get().keySet().stream()
-          .filter(f -> !f.equals("task"))
-          .map(Integer::parseInt)
-          .sorted()
-          .forEach(dead::add);
-      ObjectNode outputs = in.putObject("outputs");
-      for (int k = 0; k < step.after().size(); k++) {
-        ObjectNode byPart = outputs.putObject(step.after().get(k));
-        g.outputs().get(k).get().entrySet().stream()
-            .sorted(Comparator.comparingInt(e -> Integer.parseInt(e.getKey())))
-            .forEach(e -> byPart.putRawValue(e.getKey(), new RawValue(e.getValue())));
-      }
-      inputs.add(in.toString());
+      inputs.add(
+          StepInputs.gather(
+              Integer.parseInt(g.parts().get()),
+              g.dead().get().keySet(),
+              step.after(),
+              g.outputs().stream().map(Response::get).toList()));
     }
     return inputs;
   }

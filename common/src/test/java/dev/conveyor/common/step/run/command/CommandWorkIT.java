@@ -1,8 +1,8 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
-import static dev.conveyor.processor.command.TestPrograms.error;
-import static dev.conveyor.processor.command.TestPrograms.item;
-import static dev.conveyor.processor.command.TestPrograms.output;
+import static dev.conveyor.common.step.run.command.TestPrograms.error;
+import static dev.conveyor.common.step.run.command.TestPrograms.item;
+import static dev.conveyor.common.step.run.command.TestPrograms.output;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,9 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.step.run.WorkItem;
 import dev.conveyor.common.task.QueueItem;
-import dev.conveyor.processor.ItemResult;
-import dev.conveyor.processor.WorkItem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import java.time.Duration;
 import java.util.Objects;

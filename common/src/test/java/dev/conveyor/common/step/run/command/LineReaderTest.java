@@ -1,4 +1,4 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

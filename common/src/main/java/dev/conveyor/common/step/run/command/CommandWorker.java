@@ -1,7 +1,7 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import dev.conveyor.common.config.Durations;
-import dev.conveyor.processor.ItemResult;
+import dev.conveyor.common.step.run.ItemResult;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

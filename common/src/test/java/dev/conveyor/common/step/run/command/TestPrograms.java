@@ -1,10 +1,10 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.step.run.WorkItem;
 import dev.conveyor.common.task.QueueItem;
-import dev.conveyor.processor.ItemResult;
-import dev.conveyor.processor.WorkItem;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.conveyor.processor;
+package dev.conveyor.common.step.run;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * replaced by a fresh one (the stuck call is interrupted). One failing item never fails the others;
  * a call that throws fails the items of that call only.
  */
-final class JavaStepWork implements StepWork {
+public final class JavaStepWork implements StepWork {
   private static final Logger log = LoggerFactory.getLogger(JavaStepWork.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -46,7 +46,8 @@ final class JavaStepWork implements StepWork {
 
   private record Instance(int worker, Step step) {}
 
-  JavaStepWork(Pipeline pipeline, StepDef step, Map<String, StepContext.SharedResource> resources) {
+  public JavaStepWork(
+      Pipeline pipeline, StepDef step, Map<String, StepContext.SharedResource> resources) {
     this.pipeline = pipeline;
     this.step = step;
     this.resources = Map.copyOf(resources);
@@ -59,7 +60,7 @@ final class JavaStepWork implements StepWork {
   }
 
   /** Loads and opens the instances; the message of a failure says what is missing. */
-  void start() {
+  public void start() {
     for (int w = 0; w < step.workers(); w++) {
       idle.add(newInstance(w));
     }

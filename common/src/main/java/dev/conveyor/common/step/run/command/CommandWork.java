@@ -1,12 +1,12 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.pipeline.StepKind;
-import dev.conveyor.processor.ItemResult;
-import dev.conveyor.processor.StepWork;
-import dev.conveyor.processor.WorkItem;
+import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.step.run.StepWork;
+import dev.conveyor.common.step.run.WorkItem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 /**
  * A command step cannot take work: its program cannot be started, exits at once, or all its workers

@@ -1,10 +1,10 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.conveyor.common.step.run.WorkItem;
 import dev.conveyor.common.task.QueueItem;
-import dev.conveyor.processor.WorkItem;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;

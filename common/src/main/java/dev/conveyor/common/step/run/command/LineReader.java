@@ -1,4 +1,4 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.conveyor.processor;
+package dev.conveyor.common.step.run;
 
 /** What a step made of one item: an output, or an error that leaves the item for a retry. */
 public sealed interface ItemResult {

@@ -1,4 +1,4 @@
-package dev.conveyor.dispatcher;
+package dev.conveyor.common.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,4 +1,4 @@
-package dev.conveyor.processor;
+package dev.conveyor.common.step.run;
 
 import dev.conveyor.common.task.QueueItem;
 

@@ -1,4 +1,4 @@
-package dev.conveyor.processor;
+package dev.conveyor.common.step.run;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.conveyor.dispatcher;
+package dev.conveyor.common.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,13 +1,13 @@
-package dev.conveyor.processor.command;
+package dev.conveyor.common.step.run.command;
 
-import static dev.conveyor.processor.command.TestPrograms.item;
-import static dev.conveyor.processor.command.TestPrograms.output;
+import static dev.conveyor.common.step.run.command.TestPrograms.item;
+import static dev.conveyor.common.step.run.command.TestPrograms.output;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.processor.ItemResult;
+import dev.conveyor.common.step.run.ItemResult;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
