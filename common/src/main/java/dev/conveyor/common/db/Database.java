@@ -19,24 +19,49 @@ public final class Database {
    * @param size maximum connections; the pool keeps one idle connection at least
    */
   public static HikariDataSource pool(PgConfig pg, String poolName, int size) {
+    HikariConfig hc = base(pg, poolName, size);
+    hc.setMinimumIdle(1);
+    hc.setMaxLifetime(Duration.ofMinutes(30).toMillis());
+    hc.setKeepaliveTime(Duration.ofMinutes(2).toMillis());
+    // why: a daemon must be able to start while PostgreSQL is still coming up; connections are
+    // tried when first needed and the pool retries, instead of failing construction.
+    hc.setInitializationFailTimeout(-1);
+    return new HikariDataSource(hc);
+  }
+
+  /**
+   * A pool for a short-lived client (the operator CLI): it connects at once and fails at once,
+   * instead of waiting for PostgreSQL to come up as a daemon's pool does.
+   *
+   * @throws com.zaxxer.hikari.pool.HikariPool.PoolInitializationException when PostgreSQL does not
+   *     answer (or refuses the login) within {@code connectTimeout}
+   */
+  public static HikariDataSource clientPool(
+      PgConfig pg, String poolName, int size, Duration connectTimeout) {
+    HikariConfig hc = base(pg, poolName, size);
+    hc.setMinimumIdle(0);
+    hc.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
+    // why: a single attempt (Hikari reports it after a one-second pause); a larger value would
+    // keep retrying a refused connection for that long
+    hc.setInitializationFailTimeout(1);
+    hc.addDataSourceProperty(
+        "connectTimeout", Long.toString(Math.max(1, connectTimeout.toSeconds())));
+    return new HikariDataSource(hc);
+  }
+
+  private static HikariConfig base(PgConfig pg, String poolName, int size) {
     HikariConfig hc = new HikariConfig();
     hc.setPoolName(poolName);
     hc.setJdbcUrl(pg.url());
     hc.setUsername(pg.user());
     pg.password().ifPresent(p -> hc.setPassword(p.reveal()));
     hc.setMaximumPoolSize(size);
-    hc.setMinimumIdle(1);
     hc.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
     hc.setValidationTimeout(Duration.ofSeconds(3).toMillis());
-    hc.setMaxLifetime(Duration.ofMinutes(30).toMillis());
-    hc.setKeepaliveTime(Duration.ofMinutes(2).toMillis());
-    // why: a daemon must be able to start while PostgreSQL is still coming up; connections are
-    // tried when first needed and the pool retries, instead of failing construction.
-    hc.setInitializationFailTimeout(-1);
     hc.addDataSourceProperty("ApplicationName", poolName);
     hc.addDataSourceProperty("tcpKeepAlive", "true");
     hc.addDataSourceProperty("reWriteBatchedInserts", "true");
-    return new HikariDataSource(hc);
+    return hc;
   }
 
   /** Throws when the database does not answer within a few seconds. */

@@ -14,8 +14,11 @@ import java.time.temporal.TemporalAccessor;
 import java.time.temporal.TemporalAmount;
 import java.util.Optional;
 
-/** The JSON writer behind {@link HttpResponse#json}. */
-final class JsonBodies {
+/**
+ * The JSON writer behind {@link HttpResponse#json}, and behind the CLI's {@code --json} so that it
+ * prints what the HTTP routes answer.
+ */
+public final class JsonBodies {
   // why: jackson-datatype-jsr310 and -jdk8 are not on the classpath; status objects only need
   // java.time values as ISO strings and Optional as value-or-null, which these few lines give.
   private static final ObjectMapper MAPPER =
@@ -30,7 +33,8 @@ final class JsonBodies {
 
   private JsonBodies() {}
 
-  static byte[] write(Object value) {
+  /** {@code value} as UTF-8 JSON: maps, lists, records, java.time values as ISO-8601 strings. */
+  public static byte[] write(Object value) {
     try {
       return MAPPER.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {

@@ -19,7 +19,10 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Loads the real {@code logback.xml} into a private context and captures the chosen appender. */
+/**
+ * Loads the real {@code logback.xml} (and the CLI's {@code logback-cli.xml}) into a private context
+ * and captures the chosen appender.
+ */
 class LogbackXmlTest {
   private final List<LoggerContext> contexts = new ArrayList<>();
 
@@ -143,14 +146,34 @@ class LogbackXmlTest {
     assertThat(context.getLogger("com.github.dockerjava.api").isInfoEnabled()).isFalse();
   }
 
+  @Test
+  void theCliWritesOnlyWarningsToStderrAndLeavesHikariToItsOwnMessages() throws Exception {
+    Logger root = configure("/logback-cli.xml", Map.of());
+    LoggerContext context = root.getLoggerContext();
+
+    assertThat(root.getLevel()).isEqualTo(Level.WARN);
+    assertThat(((ConsoleAppender<ILoggingEvent>) root.getAppender("stderr")).getTarget())
+        .isEqualTo("System.err");
+    assertThat(root.iteratorForAppenders()).toIterable().hasSize(1);
+    assertThat(context.getLogger("dev.conveyor.common.task.DeadLetters").isWarnEnabled()).isTrue();
+    assertThat(context.getLogger("org.postgresql.Driver").isInfoEnabled()).isFalse();
+    assertThat(context.getLogger("com.zaxxer.hikari.pool.HikariPool").isErrorEnabled())
+        .as("the CLI reports an unreachable database itself, in one line")
+        .isFalse();
+  }
+
   private Logger configure(Map<String, String> properties) throws JoranException {
+    return configure("/logback.xml", properties);
+  }
+
+  private Logger configure(String resource, Map<String, String> properties) throws JoranException {
     var context = new LoggerContext();
     context.setMDCAdapter(new LogbackMDCAdapter());
     contexts.add(context);
     properties.forEach(context::putProperty);
     var configurator = new JoranConfigurator();
     configurator.setContext(context);
-    configurator.doConfigure(LogbackXmlTest.class.getResource("/logback.xml"));
+    configurator.doConfigure(LogbackXmlTest.class.getResource(resource));
     return context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
   }
 

@@ -1,0 +1,130 @@
+package dev.conveyor.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.task.Registration;
+import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deploy/bin/conveyor} as an operator runs it: a real process on a daemon jar, results alone
+ * on stdout (no log lines), one line on stderr for an error, and the documented exit codes.
+ */
+@WithServices
+class ConveyorCliScriptIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void versionComesFromTheJar(@TempDir Path dir) throws Exception {
+    Result r = run(Map.of(), dir, "--version");
+
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out()).singleElement().asString().matches("conveyor \\d+\\.\\d+\\.\\d+.*");
+  }
+
+  @Test
+  void anUnknownTaskIsExitCodeOneAndOneLineOnStderr(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Result r = run(services.env(), dir, "task", "nope");
+
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).containsExactly("conveyor: no task nope");
+  }
+
+  @Test
+  void jsonIsOneObjectAloneOnStdout(TestServices services, @TempDir Path dir) throws Exception {
+    Pipeline echo = PipelineLoader.loadFile(Repo.root().resolve("deploy/pipelines/echo.yaml"));
+    Registration task =
+        new Registration(
+            "cli-1",
+            echo,
+            "1-0",
+            Instant.parse("2026-11-22T01:22:45Z"),
+            List.of("{\"text\":\"hi\"}"));
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    store.registerAll(List.of(task));
+    store.dispatchAll(List.of(task));
+
+    Result r = run(services.env(), dir, "task", "cli-1", "--json");
+
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out()).hasSize(1);
+    JsonNode json = JSON.readTree(r.out().getFirst());
+    assertThat(json.get("task_id").asText()).isEqualTo("cli-1");
+    assertThat(json.get("state").asText()).isEqualTo("in_flight");
+    assertThat(json.at("/steps/deliver/of").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void anUnreachableRedisIsExitCodeThreeAndOneLine(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_REDIS_URL", "redis://127.0.0.1:1");
+
+    Result r = run(env, dir, "task", "nope");
+
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err())
+        .singleElement()
+        .asString()
+        .startsWith("conveyor: cannot reach Redis at redis://127.0.0.1:1: ");
+  }
+
+  @Test
+  void aBadSettingIsExitCodeTwoAndOneLine(@TempDir Path dir) throws Exception {
+    Result r = run(Map.of("CONVEYOR_PG_POOL_SIZE", "many"), dir, "task", "nope");
+
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err())
+        .containsExactly(
+            "conveyor: CONVEYOR_PG_POOL_SIZE must be an integer from 1 to 200, was 'many'");
+  }
+
+  private record Result(int code, List<String> out, List<String> err) {}
+
+  private static Result run(Map<String, String> env, Path dir, String... args)
+      throws IOException, InterruptedException {
+    Path out = dir.resolve("out.txt");
+    Path err = dir.resolve("err.txt");
+    List<String> command = new ArrayList<>();
+    command.add(Repo.root().resolve("deploy/bin/conveyor").toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    // why: only the environment given here, not the one Maven runs in nor a developer's deploy/.env
+    pb.environment().keySet().removeIf(name -> name.startsWith("CONVEYOR_"));
+    pb.environment().put("CONVEYOR_ENV_FILE", dir.resolve("no.env").toString());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("deploy/bin/conveyor " + String.join(" ", args) + " did not exit");
+    }
+    return new Result(
+        p.exitValue(),
+        Files.readAllLines(out, StandardCharsets.UTF_8),
+        Files.readAllLines(err, StandardCharsets.UTF_8));
+  }
+}
