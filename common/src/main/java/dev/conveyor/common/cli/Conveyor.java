@@ -38,7 +38,7 @@ import redis.clients.jedis.exceptions.JedisException;
  *   <li>{@value #EXIT_INTERNAL} — anything else: a bug (the stack trace follows on stderr).
  * </ul>
  *
- * <p>Commands: {@link TaskCommand task}.
+ * <p>Commands: {@link TaskCommand task}, {@link RunCommand run}.
  */
 @Command(
     name = "conveyor",
@@ -100,6 +100,7 @@ public final class Conveyor implements Callable<Integer> {
     CommandLine cli =
         new CommandLine(new Conveyor())
             .addSubcommand(new TaskCommand(context))
+            .addSubcommand(new RunCommand(context, out, err))
             .setOut(out)
             .setErr(err)
             .setParameterExceptionHandler(Conveyor::usageError)
