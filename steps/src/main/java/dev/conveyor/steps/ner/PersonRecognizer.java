@@ -1,0 +1,68 @@
+package dev.conveyor.steps.ner;
+
+import dev.conveyor.common.resource.SharedResources;
+import dev.conveyor.common.step.Step;
+import dev.conveyor.common.step.StepContext;
+import dev.conveyor.common.step.StepInput;
+import dev.conveyor.common.step.StepResult;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code person} step of the {@code ner} pipeline (an entry step): part text in, {@code
+ * {"entities": [{"kind": "person", "surface", "start", "end"}, ...]}} out, offsets in code points
+ * of the task's whole text. The rules are in {@link PersonRules}.
+ *
+ * <p>Needs the resource {@code first_names}: UTF-8, one first name per line, {@code #} comment
+ * lines and blank lines skipped. Its set is built once per JVM and shared by every worker.
+ */
+public final class PersonRecognizer implements Step {
+  /** The name of the gazetteer resource. */
+  public static final String FIRST_NAMES = "first_names";
+
+  private PersonRules rules;
+
+  @Override
+  public void open(StepContext context) {
+    StepContext.SharedResource resource =
+        context
+            .resource(FIRST_NAMES)
+            .orElseThrow(() ->
+                new IllegalStateException(
+                    "step '"
+                        + context.step()
+                        + "' needs the resource '"
+                        + FIRST_NAMES
+                        + "' (add 'resources: ["
+                        + FIRST_NAMES
+                        + "]' to the step)"));
+    rules = new PersonRules(firstNames(resource));
+  }
+
+  @Override
+  public List<StepResult> process(List<StepInput> batch) {
+    if (rules == null) {
+      throw new IllegalStateException("PersonRecognizer is not open");
+    }
+    return Recognitions.process(batch, rules::find);
+  }
+
+  /** The gazetteer as a set, built once per JVM for the mapped file. */
+  @SuppressWarnings("unchecked")
+  static Set<String> firstNames(StepContext.SharedResource resource) {
+    return SharedResources.computeShared(
+        resource, "first-names", Set.class, PersonRecognizer::readFirstNames);
+  }
+
+  static Set<String> readFirstNames(StepContext.SharedResource resource) {
+    Set<String> names = new HashSet<>();
+    for (String line : SharedResources.lines(resource)) {
+      String name = line.strip();
+      if (!name.isEmpty() && !name.startsWith("#")) {
+        names.add(name);
+      }
+    }
+    return Set.copyOf(names);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.conveyor.steps.ner;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.conveyor.common.step.StepContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A resource held in a heap array, as a unit test passes one (not mapped, not shared). */
+record TestResource(String name, byte[] content) implements StepContext.SharedResource {
+  TestResource(String name, String content) {
+    this(name, content.getBytes(UTF_8));
+  }
+
+  @Override
+  public ByteBuffer bytes() {
+    return ByteBuffer.wrap(content).asReadOnlyBuffer();
+  }
+
+  @Override
+  public long size() {
+    return content.length;
+  }
+
+  static Path repositoryRoot() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("mvnw"))) {
+        return p;
+      }
+    }
+    throw new AssertionError("no directory with mvnw above " + Path.of("").toAbsolutePath());
+  }
+
+  /** The shipped gazetteer, {@code deploy/pipelines/data/first_names.txt}. */
+  static Path firstNamesFile() {
+    return repositoryRoot().resolve("deploy/pipelines/data/first_names.txt");
+  }
+
+  static TestResource firstNames() {
+    try {
+      return new TestResource(PersonRecognizer.FIRST_NAMES, Files.readAllBytes(firstNamesFile()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The person rules over the shipped gazetteer, built the way the step builds them. */
+  static PersonRules personRules() {
+    return new PersonRules(PersonRecognizer.firstNames(firstNames()));
+  }
+}
