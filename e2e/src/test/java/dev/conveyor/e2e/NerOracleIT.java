@@ -1,0 +1,163 @@
+package dev.conveyor.e2e;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.common.embedded.EmbeddedRun;
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.resource.SharedResources;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.StreamEntryID;
+
+/**
+ * The {@code ner} pipeline, distributed, against its embedded run: a few hundred real documents
+ * (the Debian copyright files of this machine — text nobody here wrote) go through the three
+ * daemons into {@code conveyor.ner_entities}, and the rows must equal exactly what {@code conveyor
+ * run} computes in one process.
+ */
+@WithServices
+class NerOracleIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int DOCUMENTS = 300;
+  private final List<DaemonProcess> daemons = new ArrayList<>();
+
+  @AfterEach
+  void killLeftovers() throws InterruptedException {
+    for (DaemonProcess d : daemons) {
+      d.killIfAlive();
+    }
+  }
+
+  @Test
+  void distributedRowsEqualTheEmbeddedRun(TestServices services) throws Exception {
+    Path pipelines = Repo.root().resolve("deploy/pipelines");
+    List<EmbeddedRun.Input> documents = corpus();
+    assertThat(documents).as("real documents found on this machine").hasSize(DOCUMENTS);
+
+    Pipeline ner = PipelineLoader.loadFile(pipelines.resolve("ner.yaml"));
+    List<ObjectNode> expected;
+    try (EmbeddedRun run = new EmbeddedRun(ner, new SharedResources()).start()) {
+      expected = run.run(documents).rows();
+    }
+    assertThat(expected).as("the documents mention companies and people").hasSizeGreaterThan(100);
+
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", pipelines.toString());
+    Path logs = Repo.root().resolve("e2e/target/e2e-logs/ner-oracle");
+    for (String daemon : List.of("dispatcher", "processor", "patrol")) {
+      daemons.add(new DaemonProcess(daemon, env, logs).start());
+    }
+    await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
+    try (AbstractPipeline p = services.jedis().pipelined()) {
+      for (EmbeddedRun.Input d : documents) {
+        p.xadd(
+            services.keys().inbox(),
+            StreamEntryID.NEW_ENTRY,
+            Map.of("pipeline", "ner", "id", d.taskId(), "payload", d.payload().toString()));
+      }
+      p.sync();
+    }
+    await()
+        .atMost(180, SECONDS)
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() ->
+            services.queryLong("SELECT count(*) FROM conveyor.task_audit WHERE pipeline = 'ner'")
+                == DOCUMENTS);
+
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE outcome <> 'delivered'"))
+        .isZero();
+    assertThat(rows(services)).isEqualTo(expected.stream().map(NerOracleIT::normal).toList());
+  }
+
+  /** The first DOCUMENTS copyright files of at most 20 KB, in name order, as ner tasks. */
+  private static List<EmbeddedRun.Input> corpus() throws Exception {
+    List<Path> files;
+    try (Stream<Path> docs = Files.list(Path.of("/usr/share/doc"))) {
+      files =
+          docs.map(d -> d.resolve("copyright"))
+              .filter(Files::isRegularFile)
+              .filter(f -> size(f) > 200 && size(f) <= 20_000)
+              .sorted()
+              .limit(DOCUMENTS)
+              .toList();
+    }
+    List<EmbeddedRun.Input> tasks = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      String text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPLACE)
+              .onUnmappableCharacter(CodingErrorAction.REPLACE)
+              .decode(ByteBuffer.wrap(Files.readAllBytes(files.get(i))))
+              .toString()
+              .replace("\u0000", "");
+      ObjectNode payload = JSON.createObjectNode();
+      payload.put("text", text);
+      payload.put("source", files.get(i).toString());
+      tasks.add(new EmbeddedRun.Input("doc-" + i, payload));
+    }
+    return tasks;
+  }
+
+  private static long size(Path f) {
+    try {
+      return Files.size(f);
+    } catch (java.io.IOException e) {
+      return -1;
+    }
+  }
+
+  private static List<Map<String, Object>> rows(TestServices services) throws Exception {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    try (var c = services.dataSource().getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT task_id, kind, surface, start_offset, end_offset, part"
+                        + " FROM conveyor.ner_entities ORDER BY task_id COLLATE \"C\", kind COLLATE \"C\", start_offset")) {
+      while (rs.next()) {
+        Map<String, Object> row = new java.util.LinkedHashMap<>();
+        row.put("task_id", rs.getString(1));
+        row.put("kind", rs.getString(2));
+        row.put("surface", rs.getString(3));
+        row.put("start_offset", rs.getInt(4));
+        row.put("end_offset", rs.getInt(5));
+        row.put("part", rs.getInt(6));
+        rows.add(row);
+      }
+    }
+    return rows;
+  }
+
+  private static Map<String, Object> normal(ObjectNode row) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("task_id", row.get("task_id").asText());
+    m.put("kind", row.get("kind").asText());
+    m.put("surface", row.get("surface").asText());
+    m.put("start_offset", row.get("start_offset").asInt());
+    m.put("end_offset", row.get("end_offset").asInt());
+    m.put("part", row.get("part").asInt());
+    return m;
+  }
+}
