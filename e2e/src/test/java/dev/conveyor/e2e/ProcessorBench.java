@@ -1,21 +1,16 @@
 package dev.conveyor.e2e;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.redis.StreamGroup;
-import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -68,49 +61,7 @@ class ProcessorBench {
   }
 
   private static double bareCopy(TestServices services) throws Exception {
-    UnifiedJedis jedis = services.jedis();
-    String stream = services.keys().namespace() + ":bare";
-    for (int from = 0; from < ITEMS; from += 1000) {
-      try (AbstractPipeline p = jedis.pipelined()) {
-        for (int i = from; i < Math.min(ITEMS, from + 1000); i++) {
-          p.xadd(
-              stream,
-              StreamEntryID.NEW_ENTRY,
-              Map.of("t", "bare-" + i, "p", "0", "text", "item " + i));
-        }
-        p.sync();
-      }
-    }
-    StreamGroup group = new StreamGroup(jedis, stream, "g");
-    group.ensure();
-    long start = System.nanoTime();
-    try (Connection c = services.dataSource().getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "INSERT INTO conveyor.bare_rows (task_id, part, text) SELECT task_id, part, text FROM"
-                    + " jsonb_populate_recordset(NULL::conveyor.bare_rows, ?::jsonb) ON CONFLICT DO NOTHING")) {
-      while (true) {
-        List<StreamMessage> batch = group.readNew("c", BATCH, Duration.ZERO);
-        if (batch.isEmpty()) {
-          break;
-        }
-        StringBuilder json = new StringBuilder("[");
-        for (StreamMessage m : batch) {
-          json.append(json.length() == 1 ? "" : ",")
-              .append("{\"task_id\":\"")
-              .append(m.text("t").orElseThrow())
-              .append("\",\"part\":0,\"text\":\"")
-              .append(m.text("text").orElseThrow())
-              .append("\"}");
-        }
-        ps.setString(1, json.append(']').toString());
-        ps.executeUpdate();
-        group.ack(batch.stream().map(StreamMessage::id).toList());
-      }
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    assertThat(services.queryLong("SELECT count(*) FROM conveyor.bare_rows")).isEqualTo(ITEMS);
-    return seconds;
+    return ProcessorBenchBaseline.copy(services, ITEMS);
   }
 
   /** Pipeline {@code hopsN}: N identity steps, then the sink into echo_rows. */

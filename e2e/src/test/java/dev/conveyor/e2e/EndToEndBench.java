@@ -1,0 +1,274 @@
+package dev.conveyor.e2e;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.task.Registration;
+import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * The whole trio as real processes: messages/s and latency (inbox → task delivered) for the {@code
+ * ner} pipeline and a one-step identity pipeline, with a backlog of 10k and of 1M messages (the
+ * intake holds back; throughput must not fall), the daemons' memory and Redis memory per task in
+ * flight. The baseline, in the same run, is the bare stream → PostgreSQL copy loop of {@link
+ * ProcessorBench}. Run with {@code deploy/bin/bench endToEnd} ({@code BENCH_MESSAGES} scales the
+ * 10k runs; {@code BENCH_BIG} the 1M run).
+ */
+@WithServices
+class EndToEndBench {
+  private static final int MESSAGES = Integer.getInteger("bench.messages", 10_000);
+  private static final int BIG = Integer.getInteger("bench.big", 1_000_000);
+  private static final String TEXT =
+      "Acme Widgets Ltd. hired Jane Q. Smith and Ludwig van Beethoven as advisers; the Free Software"
+          + " Foundation, Inc. and Globex Corporation were not amused, said Maria Garcia.";
+
+  @Test
+  void endToEnd(TestServices services, @TempDir Path dir) throws Exception {
+    services.sql(
+        "CREATE TABLE conveyor.bare_rows (task_id text, part int, text text, PRIMARY KEY (task_id, part))");
+    Files.copy(Repo.root().resolve("deploy/pipelines/ner.yaml"), dir.resolve("ner.yaml"));
+    Files.createDirectories(dir.resolve("data"));
+    Files.copy(
+        Repo.root().resolve("deploy/pipelines/data/first_names.txt"),
+        dir.resolve("data/first_names.txt"));
+    Files.writeString(
+        dir.resolve("identity.yaml"),
+        """
+        pipeline: identity
+        version: 1
+        cleanup: {mode: force}
+        steps:
+          - {name: same, kind: java, class: dev.conveyor.common.step.builtin.Identity, batch: 500, offset: 100ms}
+          - {name: deliver, kind: sink, after: same, batch: 500, offset: 100ms, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+        """);
+    StringBuilder md = new StringBuilder();
+    md.append("### End to end\n\n`deploy/bin/bench endToEnd` — ")
+        .append(BenchReport.Machine.describe())
+        .append(
+            "\n\n| run | messages | seconds | messages/s | latency p50 (ms) | p99 (ms) |\n|---|---:|---:|---:|---:|---:|\n");
+    double bare = ProcessorBenchBaseline.copy(services, MESSAGES);
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "| bare stream → PostgreSQL copy loop | %,d | %.2f | %,.0f | | |%n",
+            MESSAGES,
+            bare,
+            MESSAGES / bare));
+
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", dir.toString());
+    env.put("CONVEYOR_PATROL_INTERVAL", "2s");
+    env.put("JAVA_OPTS", "-Xmx1g");
+    Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-e2e");
+    List<DaemonProcess> daemons = new ArrayList<>();
+    for (String d : List.of("dispatcher", "processor", "patrol")) {
+      daemons.add(new DaemonProcess(d, env, logs).start());
+    }
+    try {
+      await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
+      run(
+          services,
+          md,
+          "identity, backlog " + String.format(Locale.ROOT, "%,d", MESSAGES),
+          "identity",
+          "id10k",
+          MESSAGES,
+          "{\"text\":\"" + TEXT + "\"}");
+      run(
+          services,
+          md,
+          "ner, backlog " + String.format(Locale.ROOT, "%,d", MESSAGES),
+          "ner",
+          "ner10k",
+          MESSAGES,
+          "{\"text\":\"" + TEXT + "\"}");
+      run(
+          services,
+          md,
+          "identity, backlog " + String.format(Locale.ROOT, "%,d", BIG) + " (timed over all)",
+          "identity",
+          "id1m",
+          BIG,
+          "{\"text\":\"" + TEXT + "\"}");
+      md.append("\nDaemons' resident memory after the runs (-Xmx1g): ");
+      for (DaemonProcess d : daemons) {
+        md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
+      }
+      md.append('\n');
+    } finally {
+      for (DaemonProcess d : daemons) {
+        d.stop(Duration.ofSeconds(30));
+      }
+    }
+    md.append("\nRedis memory per task in flight (")
+        .append(String.format(Locale.ROOT, "%,d", MESSAGES))
+        .append(" ner tasks of one part registered and fanned out, nothing processing): ")
+        .append(memoryPerTask(services, dir))
+        .append(" bytes\n");
+    Path out = Repo.root().resolve("e2e/target/bench/end-to-end.md");
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, md);
+    System.out.println(md);
+  }
+
+  /**
+   * Publishes n messages at 200 per second, below capacity, so the latency is the trio's, not time
+   * spent waiting in a backlog.
+   */
+  private static void paced(
+      TestServices services,
+      StringBuilder md,
+      String label,
+      String pipeline,
+      String prefix,
+      int n,
+      String payload)
+      throws InterruptedException {
+    java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor()) {
+      var done = new java.util.concurrent.CountDownLatch(1);
+      timer.scheduleAtFixedRate(
+          () -> {
+            try (AbstractPipeline p = services.jedis().pipelined()) {
+              for (int k = 0; k < 20 && sent.get() < n; k++) {
+                int i = sent.getAndIncrement();
+                p.xadd(
+                    services.keys().inbox(),
+                    StreamEntryID.NEW_ENTRY,
+                    Map.of("pipeline", pipeline, "id", prefix + "-" + i, "payload", payload));
+              }
+              p.sync();
+            }
+            if (sent.get() >= n) {
+              done.countDown();
+            }
+          },
+          0,
+          100,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+      done.await();
+    }
+    measure(services, md, label, prefix, n);
+  }
+
+  /** Publishes n messages at once and times them from the first audit row to the last. */
+  private static void run(
+      TestServices services,
+      StringBuilder md,
+      String label,
+      String pipeline,
+      String prefix,
+      int n,
+      String payload) {
+    UnifiedJedis jedis = services.jedis();
+    for (int from = 0; from < n; from += 5_000) {
+      try (AbstractPipeline p = jedis.pipelined()) {
+        for (int i = from; i < Math.min(n, from + 5_000); i++) {
+          p.xadd(
+              services.keys().inbox(),
+              StreamEntryID.NEW_ENTRY,
+              Map.of("pipeline", pipeline, "id", prefix + "-" + i, "payload", payload));
+        }
+        p.sync();
+      }
+    }
+    measure(services, md, label, prefix, n);
+  }
+
+  private static void measure(
+      TestServices services, StringBuilder md, String label, String prefix, int n) {
+    String done = "SELECT count(*) FROM conveyor.task_audit WHERE task_id LIKE '" + prefix + "-%'";
+    await()
+        .atMost(Duration.ofMinutes(30))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> services.queryLong(done) == n);
+    String span =
+        "SELECT extract(epoch FROM max(finished_at) - min(finished_at)),"
+            + " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - received_at) * 1000),"
+            + " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - received_at) * 1000)"
+            + " FROM conveyor.task_audit WHERE task_id LIKE '"
+            + prefix
+            + "-%'";
+    double[] v = new double[3];
+    try (var c = services.dataSource().getConnection();
+        var rs = c.createStatement().executeQuery(span)) {
+      rs.next();
+      for (int i = 0; i < 3; i++) {
+        v[i] = rs.getDouble(i + 1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    String row =
+        String.format(
+            Locale.ROOT,
+            "| %s | %,d | %.2f | %,.0f | %,.0f | %,.0f |%n",
+            label,
+            n,
+            v[0],
+            n / v[0],
+            v[1],
+            v[2]);
+    System.out.print("bench: " + row);
+    md.append(row);
+  }
+
+  private static long rssMb(long pid) throws Exception {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+            .filter(l -> l.startsWith("VmRSS:"))
+            .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
+            .findFirst()
+            .orElseThrow()
+        / 1024;
+  }
+
+  private static long memoryPerTask(TestServices services, Path dir) throws Exception {
+    Pipeline ner = PipelineLoader.loadFile(dir.resolve("ner.yaml"));
+    long before = usedMemory(services.jedis());
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    for (int from = 0; from < MESSAGES; from += 1000) {
+      List<Registration> batch = new ArrayList<>();
+      for (int i = from; i < Math.min(MESSAGES, from + 1000); i++) {
+        batch.add(
+            new Registration(
+                "mem-" + i,
+                ner,
+                "1-" + i,
+                Instant.now(),
+                List.of("{\"text\":\"" + TEXT + "\",\"offset\":0}")));
+      }
+      store.registerAll(batch);
+      store.dispatchAll(batch);
+    }
+    return (usedMemory(services.jedis()) - before) / MESSAGES;
+  }
+
+  private static long usedMemory(UnifiedJedis jedis) {
+    return jedis
+        .info("memory")
+        .lines()
+        .filter(l -> l.startsWith("used_memory:"))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
+        .findFirst()
+        .orElseThrow();
+  }
+}
