@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import org.quartz.JobBuilder;
 import org.quartz.JobDetail;
@@ -31,11 +32,18 @@ final class StepChains {
   private static final Logger log = LoggerFactory.getLogger(StepChains.class);
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
 
-  private final Map<JobKey, Shard> shards = new LinkedHashMap<>();
+  private final Map<JobKey, Shard> shards = new ConcurrentHashMap<>();
+  private final Map<String, StepRunner> runnersByStep = new LinkedHashMap<>();
   private final Set<String> pipelines;
   private final Clock clock;
+  private volatile Predicate<ChainKey> drained = key -> false;
 
-  private record Shard(ChainKey key, StepRunner runner) {}
+  /**
+   * One chain this processor runs. A {@code draining} one is a shard beyond the step's current
+   * {@code shards} (the count was lowered in a new version of the pipeline): it still runs until
+   * its queue and retry set are empty, then its chain is deleted.
+   */
+  private record Shard(ChainKey key, StepRunner runner, boolean draining) {}
 
   /**
    * @param pipelines every pipeline loaded here (whose stale chains this processor may remove),
@@ -45,9 +53,10 @@ final class StepChains {
     this.pipelines = Set.copyOf(pipelines);
     this.clock = clock;
     for (StepRunner r : runners) {
+      runnersByStep.put(r.pipeline().name() + "." + r.step().name(), r);
       for (int s = 0; s < r.step().shards(); s++) {
         ChainKey key = new ChainKey(r.pipeline().name(), r.step().name(), s);
-        shards.put(key.jobKey(), new Shard(key, r));
+        shards.put(key.jobKey(), new Shard(key, r, false));
       }
     }
   }
@@ -56,10 +65,15 @@ final class StepChains {
    * Makes Quartz's store match the pipeline files: adds the chains that are missing (several
    * processors may do this at once) and removes chains of steps that no longer exist in a pipeline
    * loaded here, once their queue is drained ({@code drained}); a chain of a pipeline not loaded
-   * here belongs to another processor's files and is left alone.
+   * here belongs to another processor's files and is left alone. A chain of a shard beyond its
+   * step's current count keeps running here until it is drained.
    */
   void reconcile(Scheduler scheduler, Predicate<ChainKey> drained) throws SchedulerException {
-    for (Shard s : shards.values()) {
+    this.drained = drained;
+    for (Shard s : List.copyOf(shards.values())) {
+      if (s.draining()) {
+        continue;
+      }
       s.runner().prepareQueues();
       ChainKey key = s.key();
       if (!scheduler.checkExists(key.jobKey())) {
@@ -97,6 +111,25 @@ final class StepChains {
       for (JobKey job : scheduler.getJobKeys(GroupMatcher.jobGroupEquals(pipeline))) {
         ChainKey key = ChainKey.of(job);
         if (key == null || shards.containsKey(job)) {
+          continue;
+        }
+        StepRunner runner = runnersByStep.get(key.pipeline() + "." + key.step());
+        if (runner != null && !drained.test(key)) {
+          // why: a shard the new version no longer has; its items were routed here by the old
+          // count and must still be processed, so this chain runs until they are gone
+          shards.put(job, new Shard(key, runner, true));
+          if (!scheduler.checkExists(key.triggerKey())) {
+            try {
+              scheduler.scheduleJob(trigger(key, Duration.ZERO));
+            } catch (ObjectAlreadyExistsException raced) {
+              // another processor scheduled it first
+            }
+          }
+          log.atInfo()
+              .addKeyValue("event", "shard_draining")
+              .addKeyValue("chain", key.toString())
+              .addKeyValue("shards", runner.step().shards())
+              .log();
           continue;
         }
         if (drained.test(key)) {
@@ -147,7 +180,26 @@ final class StepChains {
     } finally {
       me.setName(name);
     }
+    if (shard.draining() && drainedNow(key)) {
+      shards.remove(job);
+      scheduler.deleteJob(job);
+      log.atInfo()
+          .addKeyValue("event", "chain_removed")
+          .addKeyValue("chain", key.toString())
+          .addKeyValue("reason", "shard drained after the shard count was lowered")
+          .log();
+      return;
+    }
     schedule(scheduler, key, next);
+  }
+
+  private boolean drainedNow(ChainKey key) {
+    try {
+      return drained.test(key);
+    } catch (RuntimeException e) {
+      // why: Redis down; the chain simply runs again and is looked at next time
+      return false;
+    }
   }
 
   private void schedule(Scheduler scheduler, ChainKey key, Duration delay)

@@ -122,6 +122,41 @@ class ProcessorControlIT {
     assertThat(jobs(services)).containsExactlyInAnyOrder("deliver.0", "busy.0");
   }
 
+  @Test
+  void loweringTheShardCountDrainsTheOldShardsThenRemovesTheirChains(
+      TestServices services, @TempDir Path dir) throws Exception {
+    String threeShards = ECHO.replace("offset: 50ms,", "offset: 50ms, shards: 3,");
+    start(services, dir, Map.of("echo.yaml", threeShards), Map.of());
+    assertThat(jobs(services)).contains("deliver.0", "deliver.1", "deliver.2");
+    processor.shutdown();
+    // tasks routed by the old count while no processor runs: most land on shards 1 and 2
+    Pipeline old = dev.conveyor.common.pipeline.PipelineLoader.parse(threeShards, "echo.yaml");
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    List<Registration> tasks = new java.util.ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      tasks.add(
+          new Registration(
+              "shard-" + i, old, i + "-1", Instant.now(), List.of("{\"text\":\"x\"}")));
+    }
+    store.registerAll(tasks);
+    store.dispatchAll(tasks);
+    assertThat(services.jedis().xlen(services.keys().stepQueue("echo", "deliver", 2))).isPositive();
+
+    start(services, dir, Map.of("echo.yaml", ECHO.replace("version: 1", "version: 2")), Map.of());
+
+    await()
+        .atMost(20, SECONDS)
+        .until(() ->
+            services.queryLong(
+                    "SELECT count(*) FROM conveyor.echo_rows WHERE task_id LIKE 'shard-%'")
+                == 60);
+    await()
+        .atMost(10, SECONDS)
+        .until(
+            () -> jobs(services).stream().filter(j -> j.startsWith("deliver.")).toList(),
+            j -> j.equals(List.of("deliver.0")));
+  }
+
   private void start(
       TestServices services, Path dir, Map<String, String> files, Map<String, String> extra)
       throws Exception {
