@@ -36,7 +36,8 @@ import redis.clients.jedis.UnifiedJedis;
 class EndToEndBench {
   private static final int MESSAGES = Integer.getInteger("bench.messages", 10_000);
   private static final int BIG = Integer.getInteger("bench.big", 1_000_000);
-  private static final String TEXT =
+  private static final int PACED = 3_000;
+  static final String TEXT =
       "Acme Widgets Ltd. hired Jane Q. Smith and Ludwig van Beethoven as advisers; the Free Software"
           + " Foundation, Inc. and Globex Corporation were not amused, said Maria Garcia.";
 
@@ -108,6 +109,22 @@ class EndToEndBench {
           "id1m",
           BIG,
           "{\"text\":\"" + TEXT + "\"}");
+      paced(
+          services,
+          md,
+          "identity, paced at 200 messages/s",
+          "identity",
+          "idpaced",
+          PACED,
+          "{\"text\":\"" + TEXT + "\"}");
+      paced(
+          services,
+          md,
+          "ner, paced at 200 messages/s",
+          "ner",
+          "nerpaced",
+          PACED,
+          "{\"text\":\"" + TEXT + "\"}");
       md.append("\nDaemons' resident memory after the runs (-Xmx1g): ");
       for (DaemonProcess d : daemons) {
         md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
@@ -171,7 +188,7 @@ class EndToEndBench {
   }
 
   /** Publishes n messages at once and times them from the first audit row to the last. */
-  private static void run(
+  static void run(
       TestServices services,
       StringBuilder md,
       String label,
@@ -194,8 +211,7 @@ class EndToEndBench {
     measure(services, md, label, prefix, n);
   }
 
-  private static void measure(
-      TestServices services, StringBuilder md, String label, String prefix, int n) {
+  static void measure(TestServices services, StringBuilder md, String label, String prefix, int n) {
     String done = "SELECT count(*) FROM conveyor.task_audit WHERE task_id LIKE '" + prefix + "-%'";
     await()
         .atMost(Duration.ofMinutes(30))
@@ -232,7 +248,7 @@ class EndToEndBench {
     md.append(row);
   }
 
-  private static long rssMb(long pid) throws Exception {
+  static long rssMb(long pid) throws Exception {
     return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
             .filter(l -> l.startsWith("VmRSS:"))
             .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
