@@ -5,9 +5,13 @@ import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.common.task.DeadItemReplay;
 import dev.conveyor.common.task.DeadLetters;
+import dev.conveyor.common.task.RejectedReplay;
+import dev.conveyor.common.task.ReplayHandler;
 import dev.conveyor.common.task.TaskCompletion;
 import dev.conveyor.common.task.TaskReport;
 import dev.conveyor.common.task.TaskStore;
@@ -18,9 +22,10 @@ import java.util.Map;
 
 /**
  * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
- * /tasks/<id>}), redis, inbox, postgres, quartz (a client of the processors' Quartz store that
- * never runs jobs), patrol (the round: backlog, and under the lease the completeness audit with
- * re-drive, the cleanup, chain repair, node liveness, reclaim and stream trimming), heartbeat.
+ * /tasks/<id>} and {@code POST /replay}), redis, inbox, postgres, quartz (a client of the
+ * processors' Quartz store that never runs jobs), patrol (the round: backlog, and under the lease
+ * the completeness audit with re-drive, the cleanup, chain repair, node liveness, reclaim and
+ * stream trimming), heartbeat.
  */
 public final class Patrol extends Daemon {
   private final PatrolConfig config;
@@ -31,6 +36,7 @@ public final class Patrol extends Daemon {
   private final Clock clock = Clock.systemUTC();
   private volatile PatrolCycle cycle;
   private volatile TaskReport taskReport;
+  private volatile DeadItemReplay deadItemReplay;
   private final NodeWatch nodes;
   private final QuartzClient quartz;
 
@@ -48,6 +54,16 @@ public final class Patrol extends Daemon {
           return taskReport.handle(request);
         },
         false);
+    route(
+        "POST",
+        "/replay",
+        new ReplayHandler(
+            () -> {
+              cycle();
+              return deadItemReplay;
+            },
+            this::rejectedReplay),
+        true);
     addHttp();
     redis =
         add(
@@ -125,9 +141,17 @@ public final class Patrol extends Daemon {
                           ::round)),
               metrics());
       taskReport = new TaskReport(config.pipelines(), tasks, audit, dead);
+      deadItemReplay = new DeadItemReplay(config.pipelines(), tasks, audit, dead);
       cycle = c;
     }
     return c;
+  }
+
+  private RejectedReplay rejectedReplay() {
+    return new RejectedReplay(
+        new RejectedMessageRepository(postgres.dataSource()),
+        inboxRedis.commands(),
+        keys().inbox());
   }
 
   private static Chore chore(String name, java.util.function.LongSupplier body) {

@@ -8,6 +8,7 @@ import dev.conveyor.common.pipeline.PipelineException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,7 +39,9 @@ import redis.clients.jedis.exceptions.JedisException;
  *   <li>{@value #EXIT_INTERNAL} — anything else: a bug (the stack trace follows on stderr).
  * </ul>
  *
- * <p>Commands: {@link TaskCommand task}, {@link RunCommand run}.
+ * <p>Commands: {@link StatusCommand status}, {@link TaskCommand task}, {@link PublishCommand
+ * publish}, {@link DeadCommand dead}, {@link ReplayCommand replay}, {@link ControlCommand suspend
+ * and resume}, {@link RunCommand run}.
  */
 @Command(
     name = "conveyor",
@@ -99,7 +102,13 @@ public final class Conveyor implements Callable<Integer> {
   public static CommandLine commandLine(CliContext context, PrintWriter out, PrintWriter err) {
     CommandLine cli =
         new CommandLine(new Conveyor())
+            .addSubcommand(new StatusCommand(context, Clock.systemUTC()))
             .addSubcommand(new TaskCommand(context))
+            .addSubcommand(new PublishCommand(context, () -> System.in, System.console() != null))
+            .addSubcommand(new DeadCommand(context))
+            .addSubcommand(new ReplayCommand(context))
+            .addSubcommand("suspend", new ControlCommand(context, "suspend"))
+            .addSubcommand("resume", new ControlCommand(context, "resume"))
             .addSubcommand(new RunCommand(context, out, err))
             .setOut(out)
             .setErr(err)
