@@ -5,11 +5,13 @@ import dev.conveyor.common.config.Env;
 import dev.conveyor.common.daemon.Version;
 import dev.conveyor.common.db.DatabaseException;
 import dev.conveyor.common.pipeline.PipelineException;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -100,11 +102,24 @@ public final class Conveyor implements Callable<Integer> {
    * the exit codes above. The caller closes {@code context}.
    */
   public static CommandLine commandLine(CliContext context, PrintWriter out, PrintWriter err) {
+    return commandLine(context, out, err, () -> System.in, System.console() != null);
+  }
+
+  /**
+   * @param stdin what {@code publish -} reads
+   * @param terminal whether stderr is a terminal ({@code publish} then draws a progress bar)
+   */
+  static CommandLine commandLine(
+      CliContext context,
+      PrintWriter out,
+      PrintWriter err,
+      Supplier<InputStream> stdin,
+      boolean terminal) {
     CommandLine cli =
         new CommandLine(new Conveyor())
             .addSubcommand(new StatusCommand(context, Clock.systemUTC()))
             .addSubcommand(new TaskCommand(context))
-            .addSubcommand(new PublishCommand(context, () -> System.in, System.console() != null))
+            .addSubcommand(new PublishCommand(context, stdin, terminal))
             .addSubcommand(new DeadCommand(context))
             .addSubcommand(new ReplayCommand(context))
             .addSubcommand("suspend", new ControlCommand(context, "suspend"))
