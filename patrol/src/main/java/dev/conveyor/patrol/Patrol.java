@@ -38,6 +38,7 @@ public final class Patrol extends Daemon {
   private volatile TaskReport taskReport;
   private volatile DeadItemReplay deadItemReplay;
   private final NodeWatch nodes;
+  private final Object roundLock = new Object();
   private final QuartzClient quartz;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
@@ -54,15 +55,23 @@ public final class Patrol extends Daemon {
           return taskReport.handle(request);
         },
         false);
-    route(
-        "POST",
-        "/replay",
+    ReplayHandler replay =
         new ReplayHandler(
             () -> {
               cycle();
               return deadItemReplay;
             },
-            this::rejectedReplay),
+            this::rejectedReplay);
+    // why: a replay re-opens finished tasks, which this patrol's cleanup may be deleting in the
+    // same moment; on one patrol they take turns (the CLI sends replays to the lease holder)
+    route(
+        "POST",
+        "/replay",
+        request -> {
+          synchronized (roundLock) {
+            return replay.handle(request);
+          }
+        },
         true);
     addHttp();
     redis =
@@ -79,7 +88,15 @@ public final class Patrol extends Daemon {
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(
         new PeriodicTask(
-            "patrol", config.interval(), () -> cycle().round(), () -> cycle().stop(), true));
+            "patrol",
+            config.interval(),
+            () -> {
+              synchronized (roundLock) {
+                cycle().round();
+              }
+            },
+            () -> cycle().stop(),
+            true));
     addHeartbeat(redis);
   }
 

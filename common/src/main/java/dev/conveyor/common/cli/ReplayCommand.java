@@ -135,7 +135,12 @@ final class ReplayCommand implements Callable<Integer> {
           new IllegalStateException(
               "no live patrol with HTTP in the heartbeats; replay runs in patrol"));
     }
-    NodeBeat patrol = patrols.getLast();
+    // why: the patrol holding the lease runs the cleanup, and lets a replay and its cleanup take
+    // turns; any other live patrol will do when the holder has no HTTP
+    String lease = context.redis().get(context.keys().patrolLease());
+    String holder = lease == null ? "" : lease.split(" ")[0];
+    NodeBeat patrol =
+        patrols.stream().filter(n -> n.id().equals(holder)).findFirst().orElse(patrols.getLast());
     String request = new String(JsonBodies.write(body), StandardCharsets.UTF_8);
     DaemonClient.Answer a = client.post(patrol.id(), patrol.http().get(), "/replay", request);
     PrintWriter out = spec.commandLine().getOut();

@@ -59,7 +59,8 @@ class DeadItemReplayIT {
         new Registration("j-1", ner, "1-0", Instant.now(), List.of("{\"a\":0}", "{\"a\":1}"));
     store.registerAll(List.of(r));
     store.dispatchAll(List.of(r));
-    output(store, ner, "company", 0, 1);
+    output(store, ner, "company", 0);
+    output(store, ner, "company", 1);
     output(store, ner, "person", 0);
     output(store, ner, "merge", 0);
     new DeadLetters(store, deadRows, Clock.systemUTC())
