@@ -120,7 +120,7 @@ final class PublishCommand implements Callable<Integer> {
       }
       published += send(redis, target, batch);
     }
-    progress.done(published);
+    progress.clear();
     spec.commandLine()
         .getOut()
         .println("published " + published + ", skipped " + bad + " bad lines");
@@ -257,10 +257,6 @@ final class PublishCommand implements Callable<Integer> {
         err.print("\r\033[K");
         drawn = false;
       }
-    }
-
-    void done(long published) {
-      clear();
     }
   }
 }

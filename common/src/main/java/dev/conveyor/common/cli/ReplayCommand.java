@@ -130,10 +130,8 @@ final class ReplayCommand implements Callable<Integer> {
                 .toList();
     if (patrols.isEmpty()) {
       throw new ServiceUnreachableException(
-          "patrol",
-          "any address",
-          new IllegalStateException(
-              "no live patrol with HTTP in the heartbeats; replay runs in patrol"));
+          "no live patrol with HTTP in the heartbeats: replay runs in patrol"
+              + " (is it running, with CONVEYOR_HTTP_PORT not 0?)");
     }
     // why: the patrol holding the lease runs the cleanup, and lets a replay and its cleanup take
     // turns; any other live patrol will do when the holder has no HTTP
@@ -146,7 +144,7 @@ final class ReplayCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (a.status() == 400) {
-      throw new ParameterException(spec.commandLine(), text(a.body()).path("error").asText());
+      throw new ParameterException(spec.commandLine(), json(a.body()).path("error").asText());
     }
     if (!a.ok()) {
       err.println(
@@ -158,7 +156,7 @@ final class ReplayCommand implements Callable<Integer> {
               + a.body());
       return Conveyor.EXIT_UNREACHABLE;
     }
-    JsonNode answer = text(a.body());
+    JsonNode answer = json(a.body());
     long replayed = answer.path("replayed").asLong();
     long skipped = answer.path("skipped").asLong();
     if (json) {
@@ -192,7 +190,7 @@ final class ReplayCommand implements Callable<Integer> {
     return replayed > 0 && skipped == 0 ? Conveyor.EXIT_OK : Conveyor.EXIT_NOT_FOUND;
   }
 
-  private static JsonNode text(String body) {
+  private static JsonNode json(String body) {
     try {
       return JSON.readTree(body);
     } catch (IOException e) {

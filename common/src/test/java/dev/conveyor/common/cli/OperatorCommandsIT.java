@@ -460,6 +460,20 @@ class OperatorCommandsIT {
   }
 
   @Test
+  void replayWithoutALivePatrolIsExitCodeThree(TestServices services) {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_NAMESPACE", services.keys().namespace() + "-nobody");
+
+    Run r = run(env, "replay", "--task", "rp-x");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_UNREACHABLE);
+    assertThat(r.err().lines())
+        .containsExactly(
+            "conveyor: no live patrol with HTTP in the heartbeats: replay runs in patrol"
+                + " (is it running, with CONVEYOR_HTTP_PORT not 0?)");
+  }
+
+  @Test
   void replayOptionsAreExclusive(TestServices services) {
     Run both = run(env(services), "replay", "--task", "a", "--rejected");
     Run stepAlone = run(env(services), "replay", "--step", "fix");
