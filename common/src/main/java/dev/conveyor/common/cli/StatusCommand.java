@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,13 @@ final class StatusCommand implements Callable<Integer> {
     Instant now = clock.instant();
 
     List<Map<String, Object>> nodes = new ArrayList<>();
-    for (NodeBeat n : new NodeReader(keys).read(redis)) {
+    List<NodeBeat> beats = new ArrayList<>(new NodeReader(keys).read(redis));
+    // why: as patrol lists them: live nodes first, then by role and id
+    beats.sort(
+        Comparator.comparing((NodeBeat n) -> !n.live())
+            .thenComparing(NodeBeat::role, Comparator.nullsLast(Comparator.naturalOrder()))
+            .thenComparing(NodeBeat::id));
+    for (NodeBeat n : beats) {
       Map<String, Object> node = new LinkedHashMap<>();
       Duration age = Duration.between(n.lastBeat(), now);
       node.put("node", n.id());
