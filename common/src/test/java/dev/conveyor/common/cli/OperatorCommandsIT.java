@@ -93,6 +93,12 @@ class OperatorCommandsIT {
     await()
         .atMost(10, SECONDS)
         .until(() -> services.jedis().hget(services.keys().node("it-patrol"), "http") != null);
+    // why: the first beat may still say READY (the heartbeat starts last); the next one, 5 s on,
+    // says RUNNING
+    await()
+        .atMost(15, SECONDS)
+        .until(() ->
+            "RUNNING".equals(services.jedis().hget(services.keys().node("it-patrol"), "state")));
   }
 
   @AfterAll
