@@ -4,6 +4,8 @@ import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.status.BacklogReader;
+import dev.conveyor.common.status.StepBacklog;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -15,19 +17,18 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
- * Measures the backlog of every step shard (XINFO GROUPS: lag and pending of the processors' group)
- * and the tasks in flight per pipeline; publishes them as gauges and in {@code /status}, and logs
- * one line per round when the totals changed.
+ * Measures the backlog of every step shard ({@link BacklogReader}: waiting, pending, retrying) and
+ * the tasks in flight per pipeline; publishes them as gauges and in {@code /status}, and logs one
+ * line per round when the totals changed.
  */
 final class BacklogReport {
   private static final Logger log = LoggerFactory.getLogger(BacklogReport.class);
 
   private final Pipelines pipelines;
   private final Keys keys;
+  private final BacklogReader reader;
   private final Supplier<UnifiedJedis> jedis;
   private final MeterRegistry registry;
   private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
@@ -40,6 +41,7 @@ final class BacklogReport {
       Pipelines pipelines, Keys keys, Supplier<UnifiedJedis> jedis, MeterRegistry registry) {
     this.pipelines = pipelines;
     this.keys = keys;
+    this.reader = new BacklogReader(pipelines, keys);
     this.jedis = jedis;
     this.registry = registry;
   }
@@ -55,7 +57,7 @@ final class BacklogReport {
       for (StepDef s : p.steps()) {
         long stepTotal = 0;
         for (int shard = 0; shard < s.shards(); shard++) {
-          StepBacklog b = measure(j, p.name(), s.name(), shard);
+          StepBacklog b = reader.measure(j, p.name(), s.name(), shard);
           backlog.add(b);
           stepTotal += b.total();
         }
@@ -84,23 +86,6 @@ final class BacklogReport {
 
   Map<String, Long> inflight() {
     return lastInflight;
-  }
-
-  private StepBacklog measure(UnifiedJedis j, String pipeline, String step, int shard) {
-    String queue = keys.stepQueue(pipeline, step, shard);
-    try {
-      for (StreamGroupInfo g : j.xinfoGroups(queue)) {
-        if (Keys.PROCESSOR_GROUP.equals(g.getName())) {
-          Object lag = g.getGroupInfo().get("lag");
-          long waiting = lag instanceof Number n ? n.longValue() : j.xlen(queue);
-          return new StepBacklog(pipeline, step, shard, waiting, g.getPending());
-        }
-      }
-      return new StepBacklog(pipeline, step, shard, j.xlen(queue), 0);
-    } catch (JedisDataException e) {
-      // why: the queue does not exist yet (nothing was ever sent to this step)
-      return new StepBacklog(pipeline, step, shard, 0, 0);
-    }
   }
 
   private AtomicLong gauge(String name, String pipeline, String step) {

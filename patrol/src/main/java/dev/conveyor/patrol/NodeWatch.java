@@ -1,13 +1,14 @@
 package dev.conveyor.patrol;
 
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.status.NodeBeat;
+import dev.conveyor.common.status.NodeReader;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -17,10 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.resps.Tuple;
 
 /**
  * Watches the daemons' heartbeats. Every node is in the index {@code ns:nodes} (node id → last
@@ -46,6 +44,7 @@ final class NodeWatch {
           .thenComparing(Node::id);
 
   private final Keys keys;
+  private final NodeReader reader;
   private final Supplier<UnifiedJedis> jedis;
   private final Clock clock;
   private final Duration retention;
@@ -71,6 +70,7 @@ final class NodeWatch {
       throw new IllegalArgumentException("retention must be > 0, was " + retention);
     }
     this.keys = keys;
+    this.reader = new NodeReader(keys);
     this.jedis = jedis;
     this.clock = clock;
     this.retention = retention;
@@ -96,33 +96,18 @@ final class NodeWatch {
    */
   void round() {
     UnifiedJedis j = jedis.get();
-    List<Tuple> index = j.zrangeWithScores(keys.nodes(), 0, -1);
-    List<Response<Map<String, String>>> beats = new ArrayList<>(index.size());
-    try (AbstractPipeline p = j.pipelined()) {
-      for (Tuple t : index) {
-        beats.add(p.hgetAll(keys.node(t.getElement())));
-      }
-      p.sync();
-    }
     Instant cutoff = clock.instant().minus(retention);
     Map<String, Node> now = new HashMap<>();
     List<String> forget = new ArrayList<>();
-    for (int i = 0; i < index.size(); i++) {
-      String id = index.get(i).getElement();
-      Instant lastBeat = Instant.ofEpochMilli((long) index.get(i).getScore());
-      Map<String, String> beat = beats.get(i).get();
+    for (NodeBeat beat : reader.read(j)) {
+      String id = beat.id();
+      Instant lastBeat = beat.lastBeat();
       Node before = previous == null ? null : previous.get(id);
       Node node =
-          beat.isEmpty()
+          !beat.live()
               ? dead(id, lastBeat, before)
               : new Node(
-                  id,
-                  beat.get("role"),
-                  beat.get("state"),
-                  beat.get("version"),
-                  instant(beat.get("started_at")),
-                  lastBeat,
-                  true);
+                  id, beat.role(), beat.state(), beat.version(), beat.startedAt(), lastBeat, true);
       if (!node.live() && lastBeat.isBefore(cutoff)) {
         forget.add(id);
         continue;
@@ -184,14 +169,6 @@ final class NodeWatch {
           .addKeyValue("state", node.state())
           .addKeyValue("started_at", node.startedAt())
           .log();
-    }
-  }
-
-  private static Instant instant(String text) {
-    try {
-      return text == null ? null : Instant.parse(text);
-    } catch (DateTimeParseException e) {
-      return null;
     }
   }
 

@@ -5,9 +5,13 @@ import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.common.task.DeadItemReplay;
 import dev.conveyor.common.task.DeadLetters;
+import dev.conveyor.common.task.RejectedReplay;
+import dev.conveyor.common.task.ReplayHandler;
 import dev.conveyor.common.task.TaskCompletion;
 import dev.conveyor.common.task.TaskReport;
 import dev.conveyor.common.task.TaskStore;
@@ -18,9 +22,10 @@ import java.util.Map;
 
 /**
  * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
- * /tasks/<id>}), redis, inbox, postgres, quartz (a client of the processors' Quartz store that
- * never runs jobs), patrol (the round: backlog, and under the lease the completeness audit with
- * re-drive, the cleanup, chain repair, node liveness, reclaim and stream trimming), heartbeat.
+ * /tasks/<id>} and {@code POST /replay}), redis, inbox, postgres, quartz (a client of the
+ * processors' Quartz store that never runs jobs), patrol (the round: backlog, and under the lease
+ * the completeness audit with re-drive, the cleanup, chain repair, node liveness, reclaim and
+ * stream trimming), heartbeat.
  */
 public final class Patrol extends Daemon {
   private final PatrolConfig config;
@@ -31,7 +36,9 @@ public final class Patrol extends Daemon {
   private final Clock clock = Clock.systemUTC();
   private volatile PatrolCycle cycle;
   private volatile TaskReport taskReport;
+  private volatile DeadItemReplay deadItemReplay;
   private final NodeWatch nodes;
+  private final Object roundLock = new Object();
   private final QuartzClient quartz;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
@@ -48,6 +55,24 @@ public final class Patrol extends Daemon {
           return taskReport.handle(request);
         },
         false);
+    ReplayHandler replay =
+        new ReplayHandler(
+            () -> {
+              cycle();
+              return deadItemReplay;
+            },
+            this::rejectedReplay);
+    // why: a replay re-opens finished tasks, which this patrol's cleanup may be deleting in the
+    // same moment; on one patrol they take turns (the CLI sends replays to the lease holder)
+    route(
+        "POST",
+        "/replay",
+        request -> {
+          synchronized (roundLock) {
+            return replay.handle(request);
+          }
+        },
+        true);
     addHttp();
     redis =
         add(
@@ -63,7 +88,15 @@ public final class Patrol extends Daemon {
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(
         new PeriodicTask(
-            "patrol", config.interval(), () -> cycle().round(), () -> cycle().stop(), true));
+            "patrol",
+            config.interval(),
+            () -> {
+              synchronized (roundLock) {
+                cycle().round();
+              }
+            },
+            () -> cycle().stop(),
+            true));
     addHeartbeat(redis);
   }
 
@@ -125,9 +158,17 @@ public final class Patrol extends Daemon {
                           ::round)),
               metrics());
       taskReport = new TaskReport(config.pipelines(), tasks, audit, dead);
+      deadItemReplay = new DeadItemReplay(config.pipelines(), tasks, audit, dead);
       cycle = c;
     }
     return c;
+  }
+
+  private RejectedReplay rejectedReplay() {
+    return new RejectedReplay(
+        new RejectedMessageRepository(postgres.dataSource()),
+        inboxRedis.commands(),
+        keys().inbox());
   }
 
   private static Chore chore(String name, java.util.function.LongSupplier body) {

@@ -6,6 +6,7 @@ import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.status.StepBacklog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -48,9 +49,9 @@ class BacklogReportIT {
 
     assertThat(report.last())
         .containsExactly(
-            new StepBacklog("p", "a", 0, 0, 0),
-            new StepBacklog("p", "a", 1, 3, 2),
-            new StepBacklog("p", "b", 0, 0, 0));
+            new StepBacklog("p", "a", 0, 0, 0, 0),
+            new StepBacklog("p", "a", 1, 3, 2, 0),
+            new StepBacklog("p", "b", 0, 0, 0, 0));
     assertThat(report.inflight()).isEqualTo(Map.of("p", 1L));
     assertThat(registry.get("conveyor_step_backlog").tag("step", "a").gauge().value()).isEqualTo(5);
     assertThat(registry.get("conveyor_tasks_inflight").tag("pipeline", "p").gauge().value())

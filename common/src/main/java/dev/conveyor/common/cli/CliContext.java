@@ -39,6 +39,7 @@ public final class CliContext implements AutoCloseable {
   private ConveyorConfig config;
   private Pipelines pipelines;
   private UnifiedJedis redis;
+  private UnifiedJedis inboxRedis;
   private HikariDataSource postgres;
 
   public CliContext(Env env) {
@@ -85,6 +86,31 @@ public final class CliContext implements AutoCloseable {
     return redis;
   }
 
+  /**
+   * A client on the Redis that holds the inbox ({@code CONVEYOR_INBOX_URL}, else the runtime one).
+   */
+  public UnifiedJedis inboxRedis() {
+    RedisConfig rc = config().redis();
+    if (rc.inboxUrl().isEmpty()) {
+      return redis();
+    }
+    if (inboxRedis == null) {
+      UnifiedJedis client = null;
+      try {
+        client = RedisConnector.connect(rc, RedisConnector.Endpoint.INBOX, CLIENT_NAME, 2);
+        client.ping();
+      } catch (JedisException e) {
+        if (client != null) {
+          client.close();
+        }
+        throw new ServiceUnreachableException(
+            "Redis", Masks.url(rc.inboxUrl().get().toString()), e);
+      }
+      inboxRedis = client;
+    }
+    return inboxRedis;
+  }
+
   /** A pool of two connections on PostgreSQL, opened on first use. */
   public DataSource postgres() {
     if (postgres == null) {
@@ -104,15 +130,23 @@ public final class CliContext implements AutoCloseable {
   public void close() {
     HikariDataSource pool = postgres;
     UnifiedJedis client = redis;
+    UnifiedJedis inbox = inboxRedis;
     postgres = null;
     redis = null;
+    inboxRedis = null;
     try {
       if (pool != null) {
         pool.close();
       }
     } finally {
-      if (client != null) {
-        client.close();
+      try {
+        if (inbox != null) {
+          inbox.close();
+        }
+      } finally {
+        if (client != null) {
+          client.close();
+        }
       }
     }
   }

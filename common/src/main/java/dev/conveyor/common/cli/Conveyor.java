@@ -5,10 +5,13 @@ import dev.conveyor.common.config.Env;
 import dev.conveyor.common.daemon.Version;
 import dev.conveyor.common.db.DatabaseException;
 import dev.conveyor.common.pipeline.PipelineException;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,7 +41,9 @@ import redis.clients.jedis.exceptions.JedisException;
  *   <li>{@value #EXIT_INTERNAL} — anything else: a bug (the stack trace follows on stderr).
  * </ul>
  *
- * <p>Commands: {@link TaskCommand task}, {@link RunCommand run}.
+ * <p>Commands: {@link StatusCommand status}, {@link TaskCommand task}, {@link PublishCommand
+ * publish}, {@link DeadCommand dead}, {@link ReplayCommand replay}, {@link ControlCommand suspend
+ * and resume}, {@link RunCommand run}.
  */
 @Command(
     name = "conveyor",
@@ -97,9 +102,28 @@ public final class Conveyor implements Callable<Integer> {
    * the exit codes above. The caller closes {@code context}.
    */
   public static CommandLine commandLine(CliContext context, PrintWriter out, PrintWriter err) {
+    return commandLine(context, out, err, () -> System.in, System.console() != null);
+  }
+
+  /**
+   * @param stdin what {@code publish -} reads
+   * @param terminal whether stderr is a terminal ({@code publish} then draws a progress bar)
+   */
+  static CommandLine commandLine(
+      CliContext context,
+      PrintWriter out,
+      PrintWriter err,
+      Supplier<InputStream> stdin,
+      boolean terminal) {
     CommandLine cli =
         new CommandLine(new Conveyor())
+            .addSubcommand(new StatusCommand(context, Clock.systemUTC()))
             .addSubcommand(new TaskCommand(context))
+            .addSubcommand(new PublishCommand(context, stdin, terminal))
+            .addSubcommand(new DeadCommand(context))
+            .addSubcommand(new ReplayCommand(context))
+            .addSubcommand("suspend", new ControlCommand(context, "suspend"))
+            .addSubcommand("resume", new ControlCommand(context, "resume"))
             .addSubcommand(new RunCommand(context, out, err))
             .setOut(out)
             .setErr(err)

@@ -17,6 +17,11 @@ public final class ServiceUnreachableException extends RuntimeException {
     super("cannot reach " + service + " at " + where + ": " + reason(cause), cause);
   }
 
+  /** A service the command needs is not there at all (e.g. no live patrol to run a replay). */
+  public ServiceUnreachableException(String message) {
+    super(message);
+  }
+
   /** What went wrong, on one line. */
   static String reason(Throwable failure) {
     Throwable root = failure;

@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  * @param pipelines directory of pipeline YAML files
  * @param nodeId this daemon's name in heartbeats, consumer groups and Quartz
  * @param httpPort health/status/metrics port, 0 = off
+ * @param httpHost the host name others reach this daemon's HTTP at ({@code CONVEYOR_HTTP_HOST},
+ *     default the host name); written in the heartbeat so the CLI can find the daemon
  * @param logLevel level of Conveyor's own loggers ({@code CONVEYOR_LOG_LEVEL})
  * @param maxMessageBytes larger inbound payloads are rejected
  * @param adminToken when set, control actions need it
@@ -27,12 +29,14 @@ public record ConveyorConfig(
     Path pipelines,
     String nodeId,
     int httpPort,
+    String httpHost,
     LogFormat logFormat,
     LogLevel logLevel,
     int maxMessageBytes,
     Optional<Secret> adminToken) {
 
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  private static final Pattern HTTP_HOST = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,255}");
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
 
   public ConveyorConfig {
@@ -41,6 +45,10 @@ public record ConveyorConfig(
           "CONVEYOR_NAMESPACE must be 1-64 characters of A-Z a-z 0-9 _ . -, was '"
               + namespace
               + "'");
+    }
+    if (!HTTP_HOST.matcher(httpHost).matches()) {
+      throw new ConfigException(
+          "CONVEYOR_HTTP_HOST must be a host name or an IP address, was '" + httpHost + "'");
     }
     if (!NODE_ID.matcher(nodeId).matches()) {
       throw new ConfigException(
@@ -56,6 +64,7 @@ public record ConveyorConfig(
         Path.of(env.string("CONVEYOR_PIPELINES", "/etc/conveyor/pipelines")),
         env.optional("CONVEYOR_NODE_ID").orElseGet(() -> defaultNodeId(env)),
         env.integer("CONVEYOR_HTTP_PORT", 8080, 0, 65535),
+        env.optional("CONVEYOR_HTTP_HOST").orElseGet(() -> defaultHttpHost(env)),
         env.choice("CONVEYOR_LOG_FORMAT", LogFormat.class, LogFormat.TEXT),
         env.choice("CONVEYOR_LOG_LEVEL", LogLevel.class, LogLevel.INFO),
         env.integer("CONVEYOR_MAX_MESSAGE_BYTES", 1 << 20, 1, Integer.MAX_VALUE),
@@ -67,6 +76,11 @@ public record ConveyorConfig(
     String host = env.optional("HOSTNAME").orElseGet(ConveyorConfig::localHostName);
     String id = host.replaceAll("[^A-Za-z0-9_.-]", "-") + "-" + ProcessHandle.current().pid();
     return id.length() > 128 ? id.substring(id.length() - 128) : id;
+  }
+
+  /** The host name, as {@code HOSTNAME} (Docker sets it to the container's) or the OS says. */
+  static String defaultHttpHost(Env env) {
+    return env.optional("HOSTNAME").orElseGet(ConveyorConfig::localHostName);
   }
 
   private static String localHostName() {
@@ -96,6 +110,7 @@ public record ConveyorConfig(
     d.put("pipelines", pipelines.toString());
     d.put("node_id", nodeId);
     d.put("http_port", httpPort);
+    d.put("http_host", httpHost);
     d.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
     d.put("log_level", logLevel.name().toLowerCase(java.util.Locale.ROOT));
     d.put("max_message_bytes", maxMessageBytes);

@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The base of each daemon: a system of subsystems with what all three share — configuration,
@@ -62,6 +63,18 @@ public abstract class Daemon extends CompositeLifecycle {
   /** The bound HTTP port, or 0 when HTTP is off. */
   public int httpPort() {
     return http == null ? 0 : http.port();
+  }
+
+  /** {@code host:port} of the HTTP server ({@code CONVEYOR_HTTP_HOST}), empty while it is off. */
+  private Optional<String> httpAddress() {
+    int port = httpPort();
+    if (port == 0) {
+      return Optional.empty();
+    }
+    String host = config.httpHost();
+    // why: an IPv6 literal needs brackets before the port
+    return Optional.of(
+        (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port);
   }
 
   /** What {@code GET /status} shows besides the lifecycle tree. */
@@ -116,7 +129,8 @@ public abstract class Daemon extends CompositeLifecycle {
             name(),
             () -> state().name(),
             HEARTBEAT_INTERVAL,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            this::httpAddress);
     add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave, false));
   }
 

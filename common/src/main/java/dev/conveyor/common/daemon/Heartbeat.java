@@ -6,14 +6,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * One daemon's heartbeat: a hash {@code ns:node:<id>} (role, lifecycle state, version, start time,
- * last beat) that expires after three missed beats, and the node's score in the {@code ns:nodes}
- * index, so patrol can list live nodes and notice dead ones.
+ * One daemon's heartbeat: a hash {@code ns:node:<id>} (role, lifecycle state, version, pid, start
+ * time, last beat and, when its HTTP is on, {@code http}: the {@code host:port} the operator CLI
+ * reaches it at) that expires after three missed beats, and the node's score in the {@code
+ * ns:nodes} index, so patrol can list live nodes and notice dead ones.
  */
 public final class Heartbeat {
   private final Supplier<UnifiedJedis> jedis;
@@ -24,7 +26,9 @@ public final class Heartbeat {
   private final Duration interval;
   private final Clock clock;
   private final Instant startedAt;
+  private final Supplier<Optional<String>> http;
 
+  /** A heartbeat without an HTTP address (a daemon whose HTTP is off). */
   public Heartbeat(
       Supplier<UnifiedJedis> jedis,
       Keys keys,
@@ -33,6 +37,22 @@ public final class Heartbeat {
       Supplier<String> state,
       Duration interval,
       Clock clock) {
+    this(jedis, keys, nodeId, role, state, interval, clock, Optional::empty);
+  }
+
+  /**
+   * @param http the {@code host:port} of the daemon's HTTP server, empty while it has none
+   */
+  public Heartbeat(
+      Supplier<UnifiedJedis> jedis,
+      Keys keys,
+      String nodeId,
+      String role,
+      Supplier<String> state,
+      Duration interval,
+      Clock clock,
+      Supplier<Optional<String>> http) {
+    this.http = http;
     this.jedis = jedis;
     this.keys = keys;
     this.nodeId = nodeId;
@@ -66,6 +86,7 @@ public final class Heartbeat {
     fields.put("pid", Long.toString(ProcessHandle.current().pid()));
     fields.put("started_at", startedAt.toString());
     fields.put("beat_at", now.toString());
+    http.get().ifPresent(address -> fields.put("http", address));
     String key = keys.node(nodeId);
     try (AbstractPipeline p = jedis.get().pipelined()) {
       p.hset(key, fields);

@@ -7,6 +7,8 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import javax.sql.DataSource;
 
 /** Every statement on {@code conveyor.dead_items}. */
@@ -23,6 +25,20 @@ public final class DeadItemRepository {
       SELECT task_id, pipeline, part, step, attempts, error, payload::text, failed_at
       FROM conveyor.dead_items WHERE task_id = ? ORDER BY part, step
       """;
+
+  private static final String LIST =
+      """
+      SELECT task_id, pipeline, part, step, attempts, error, payload::text, failed_at
+      FROM conveyor.dead_items
+      WHERE (?::text IS NULL OR task_id = ?) AND (?::text IS NULL OR pipeline = ?)
+        AND (?::text IS NULL OR step = ?)
+      ORDER BY failed_at DESC, id DESC
+      LIMIT ?
+      """;
+  private static final String COUNT_BY_STEP =
+      "SELECT pipeline, step, count(*) FROM conveyor.dead_items GROUP BY pipeline, step";
+  private static final String DELETE =
+      "DELETE FROM conveyor.dead_items WHERE task_id = ? AND part = ? AND step = ?";
 
   private final DataSource dataSource;
 
@@ -81,5 +97,85 @@ public final class DeadItemRepository {
     } catch (SQLException e) {
       throw new DatabaseException("dead_items read of " + taskId + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Dead items, newest first; a null filter matches everything.
+   *
+   * @param limit at most this many
+   */
+  public List<DeadItem> list(String taskId, String pipeline, String step, int limit) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(LIST)) {
+      ps.setString(1, taskId);
+      ps.setString(2, taskId);
+      ps.setString(3, pipeline);
+      ps.setString(4, pipeline);
+      ps.setString(5, step);
+      ps.setString(6, step);
+      ps.setInt(7, limit);
+      return read(ps);
+    } catch (SQLException e) {
+      throw new DatabaseException("dead_items list failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** How many dead items each step has: pipeline → step → count. */
+  public Map<String, Map<String, Long>> countByStep() {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_BY_STEP);
+        ResultSet rs = ps.executeQuery()) {
+      Map<String, Map<String, Long>> counts = new TreeMap<>();
+      while (rs.next()) {
+        counts
+            .computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
+            .put(rs.getString(2), rs.getLong(3));
+      }
+      return counts;
+    } catch (SQLException e) {
+      throw new DatabaseException("dead_items count failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes the rows of these items (after a replay); returns how many were deleted. */
+  public int delete(List<DeadItem> items) {
+    if (items.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(DELETE)) {
+      for (DeadItem d : items) {
+        ps.setString(1, d.taskId());
+        ps.setInt(2, d.part());
+        ps.setString(3, d.step());
+        ps.addBatch();
+      }
+      int deleted = 0;
+      for (int n : ps.executeBatch()) {
+        deleted += n == PreparedStatement.SUCCESS_NO_INFO ? 1 : Math.max(n, 0);
+      }
+      return deleted;
+    } catch (SQLException e) {
+      throw new DatabaseException("dead_items delete failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<DeadItem> read(PreparedStatement ps) throws SQLException {
+    List<DeadItem> items = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        items.add(
+            new DeadItem(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getInt(3),
+                rs.getString(4),
+                rs.getInt(5),
+                rs.getString(6),
+                rs.getString(7),
+                rs.getTimestamp(8).toInstant()));
+      }
+    }
+    return items;
   }
 }

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /** Every statement on {@code conveyor.rejected_messages}. */
@@ -16,6 +18,17 @@ public final class RejectedMessageRepository {
       """;
   private static final String COUNT_BY_REASON =
       "SELECT count(*) FROM conveyor.rejected_messages WHERE reason = ?";
+
+  private static final String LIST =
+      """
+      SELECT id, stream_id, reason, detail, fields::text, received_at
+      FROM conveyor.rejected_messages
+      WHERE (?::text IS NULL OR reason = ?) AND (?::text IS NULL OR fields->>'pipeline' = ?)
+        AND (?::text IS NULL OR fields->>'id' = ?)
+      ORDER BY id DESC
+      LIMIT ?
+      """;
+  private static final String DELETE = "DELETE FROM conveyor.rejected_messages WHERE id = ANY (?)";
 
   private final DataSource dataSource;
 
@@ -53,6 +66,55 @@ public final class RejectedMessageRepository {
       }
     } catch (SQLException e) {
       throw new DatabaseException("rejected_messages count failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Rejected messages, newest first; a null filter matches everything.
+   *
+   * @param pipeline matches the message's {@code pipeline} field
+   * @param taskId matches the message's {@code id} field
+   */
+  public List<RejectedMessage> list(String reason, String pipeline, String taskId, int limit) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(LIST)) {
+      ps.setString(1, reason);
+      ps.setString(2, reason);
+      ps.setString(3, pipeline);
+      ps.setString(4, pipeline);
+      ps.setString(5, taskId);
+      ps.setString(6, taskId);
+      ps.setInt(7, limit);
+      List<RejectedMessage> rows = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(
+              new RejectedMessage(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getTimestamp(6).toInstant()));
+        }
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages list failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes these rows (after a replay); returns how many were deleted. */
+  public int delete(List<Long> ids) {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(DELETE)) {
+      ps.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages delete failed: " + e.getMessage(), e);
     }
   }
 }

@@ -49,6 +49,8 @@ public final class TaskAuditRepository {
           + " WHERE task_id = ? AND cleaned_at IS NULL";
   private static final String COUNT_HELD =
       "SELECT count(*) FROM conveyor.task_audit WHERE cleanup_held_at IS NOT NULL AND cleaned_at IS NULL";
+  private static final String DELETE_OPEN =
+      "DELETE FROM conveyor.task_audit WHERE task_id = ? AND cleaned_at IS NULL";
   private static final String COUNT_BY_OUTCOME =
       "SELECT count(*) FROM conveyor.task_audit WHERE outcome = ?";
 
@@ -107,6 +109,21 @@ public final class TaskAuditRepository {
               + ") failed: "
               + e.getMessage(),
           e);
+    }
+  }
+
+  /**
+   * Deletes the audit row of a task that is being re-opened (a replay): it gets a new one when it
+   * finishes again. A cleaned task's row stays. True when a row was deleted.
+   */
+  public boolean deleteOpen(String taskId) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(DELETE_OPEN)) {
+      ps.setString(1, taskId);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new DatabaseException(
+          "task_audit delete of " + taskId + " failed: " + e.getMessage(), e);
     }
   }
 

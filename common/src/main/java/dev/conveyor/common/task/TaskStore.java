@@ -26,6 +26,7 @@ public final class TaskStore {
   private static final LuaScript RECORD_PROGRESS = LuaScript.load("record_progress");
   private static final LuaScript RETRY_LATER = LuaScript.load("retry_later");
   private static final LuaScript RETRY_DUE = LuaScript.load("retry_due");
+  private static final LuaScript REOPEN = LuaScript.load("reopen_task");
 
   private final UnifiedJedis jedis;
   private final Keys keys;
@@ -492,5 +493,45 @@ public final class TaskStore {
       }
       p.sync();
     }
+  }
+
+  /**
+   * Re-opens a task for a replay of dead items, atomically on its keys ({@code reopen_task.lua}):
+   * each item is no longer dead (if its step recorded it), the outputs listed in {@code clear} are
+   * forgotten, the task is no longer finished; then it is put back in its pipeline's in-flight
+   * index. Idempotent. False when the task's data is gone (it was cleaned up).
+   *
+   * @param dead the items: dead-hash field (part number or {@code task}) → the step it died at
+   * @param clear output fields to forget: step → fields
+   */
+  public boolean reopen(
+      TaskMeta meta,
+      Map<String, String> dead,
+      Map<String, ? extends java.util.Collection<String>> clear) {
+    List<String> k = new ArrayList<>();
+    k.add(keys.taskMeta(meta.taskId()));
+    k.add(keys.taskDead(meta.taskId()));
+    List<String> args = new ArrayList<>();
+    args.add(Integer.toString(dead.size()));
+    dead.forEach((field, step) -> {
+      args.add(field);
+      args.add(step);
+    });
+    clear.forEach((step, fields) -> {
+      for (String field : fields) {
+        k.add(keys.taskOutput(meta.taskId(), step));
+        args.add(field);
+      }
+    });
+    Object reply = REOPEN.run(jedis, k, args);
+    if (((Number) reply).longValue() == 0) {
+      return false;
+    }
+    jedis.zadd(
+        keys.inflight(meta.pipeline()),
+        meta.receivedAt().toEpochMilli(),
+        meta.taskId(),
+        ZAddParams.zAddParams().nx());
+    return true;
   }
 }

@@ -28,6 +28,7 @@ class ConveyorConfigTest {
     assertThat(c.pipelines()).isEqualTo(Path.of("/etc/conveyor/pipelines"));
     assertThat(c.nodeId()).isEqualTo("box-" + ProcessHandle.current().pid());
     assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.httpHost()).isEqualTo("box");
     assertThat(c.logFormat()).isEqualTo(LogFormat.TEXT);
     assertThat(c.maxMessageBytes()).isEqualTo(1_048_576);
     assertThat(c.adminToken()).isEmpty();
@@ -188,5 +189,16 @@ class ConveyorConfigTest {
     assertThatThrownBy(() -> ConveyorConfig.from(Env.of(Map.of(variable, value))))
         .isInstanceOf(ConfigException.class)
         .hasMessage(message);
+  }
+
+  @Test
+  void theHttpHostIsReadAndChecked() {
+    assertThat(ConveyorConfig.from(Env.of(Map.of("CONVEYOR_HTTP_HOST", "10.0.0.7"))).httpHost())
+        .isEqualTo("10.0.0.7");
+    assertThat(ConveyorConfig.from(Env.of(Map.of("CONVEYOR_HTTP_HOST", "::1"))).httpHost())
+        .isEqualTo("::1");
+    assertThatThrownBy(() -> ConveyorConfig.from(Env.of(Map.of("CONVEYOR_HTTP_HOST", "a b"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("CONVEYOR_HTTP_HOST must be a host name or an IP address, was 'a b'");
   }
 }
