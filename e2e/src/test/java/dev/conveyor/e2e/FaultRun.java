@@ -174,24 +174,38 @@ final class FaultRun implements AutoCloseable {
   }
 
   /**
-   * SIGKILL to Redis, whose AOF then loses what was written in the last second (at least one second
-   * of writes, as after a power cut with {@code appendfsync everysec}), and a start on the same
-   * port and directory.
+   * SIGKILL to Redis, whose AOF then loses everything written since a patrol round (at least one
+   * second, and a round that cleaned up tasks: what a power cut leaves of an {@code appendfsync
+   * everysec} AOF, at its worst moment), and a start on the same port and directory.
    */
   void crashRedisLosingASecond() throws Exception {
+    DaemonProcess patrol = daemons.get("patrol");
+    long rounds = cleaningRounds(patrol);
+    await("a patrol round that cleans up")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> cleaningRounds(patrol) > rounds);
     redis.snapshotAof();
     long snapshotAt = System.nanoTime();
     long before = redis.aofBytes();
-    await("a second of writes after the snapshot")
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(100))
+    long roundsBefore = cleaningRounds(patrol);
+    await("a second of writes, and a cleanup, after the snapshot")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
         .until(() ->
             System.nanoTime() - snapshotAt >= Duration.ofSeconds(1).toNanos()
-                && redis.aofBytes() > before);
+                && cleaningRounds(patrol) > roundsBefore);
     redis.kill();
     aofBytesLost += redis.aofBytes() - before;
     redis.restoreAof();
     redis.start();
+  }
+
+  /** Patrol rounds so far that cleaned up at least one task. */
+  private static long cleaningRounds(DaemonProcess patrol) throws IOException {
+    return patrol.logLines().stream()
+        .filter(l -> l.contains("event=patrol_round") && !l.contains(" cleaned=0 "))
+        .count();
   }
 
   void crashPostgres() throws Exception {
