@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code off}: never.
  * </ul>
  *
- * Cleaning deletes every key of the task (one command, one slot), then sets {@code cleaned_at} with
- * this patrol's fencing token — only if no other patrol did, so a task is never counted as cleaned
- * twice — and only then takes the task out of its pipeline's finished index in Redis.
+ * Cleaning deletes every key of the task (one command, one slot), then takes the task out of its
+ * pipeline's finished index in Redis, then sets {@code cleaned_at} with this patrol's fencing token
+ * — only if no other patrol did, so a task is never counted as cleaned twice.
  *
  * <p>A Redis restarted from an {@code everysec} AOF may have lost the last second of writes,
  * deletes included: the task's keys are back while {@code task_audit} says it is cleaned. The
