@@ -83,6 +83,8 @@ class BadInputIT {
 
     int good = 0;
     List<Runnable> bad = badInputs(jedis, keys);
+    // why: one bad entry after every few good ones, so that they share the dispatcher's batches
+    int every = GOOD / bad.size();
     for (int i = 0; i < GOOD; i++) {
       jedis.xadd(
           keys.inbox(),
@@ -90,7 +92,7 @@ class BadInputIT {
           Map.of(
               "pipeline", "echo", "id", "good-" + i, "payload", "{\"text\":\"good " + i + "\"}"));
       good++;
-      if (i % (GOOD / bad.size()) == 0 && !bad.isEmpty()) {
+      if (i % every == every - 1 && !bad.isEmpty()) {
         bad.removeFirst().run();
       }
     }

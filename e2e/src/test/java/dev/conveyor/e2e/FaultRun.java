@@ -43,11 +43,13 @@ final class FaultRun implements AutoCloseable {
   private final PostgresServer pg;
   private final Path pipelines;
   private final Map<String, DaemonProcess> daemons = new LinkedHashMap<>();
-  private final List<String> timeline = new ArrayList<>();
+  private final List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final long started = System.nanoTime();
   private final AtomicReference<Throwable> publishFailure = new AtomicReference<>();
   private final Set<String> faults = new HashSet<>();
   private Thread publisher;
+  private Thread supervisor;
+  private volatile boolean closing;
   private int baseline;
   private long aofBytesLost;
 
@@ -99,8 +101,33 @@ final class FaultRun implements AutoCloseable {
     pg.start();
     note("redis and postgresql up");
     daemons.values().forEach(DaemonProcess::start);
+    supervisor = Thread.ofPlatform().daemon().name("supervisor").start(this::supervise);
     awaitHealthy();
     note("daemons healthy");
+  }
+
+  /**
+   * What compose's {@code restart: always} (and {@code run-local}'s trio) does: a daemon that exits
+   * by itself is started again a second later. A daemon exits 1 when it cannot get ready — e.g. the
+   * patrol, restarted while PostgreSQL is still recovering from its crash.
+   */
+  private void supervise() {
+    while (!closing) {
+      try {
+        // why: compose restarts a container about a second after it exited
+        Thread.sleep(1_000);
+        synchronized (this) {
+          for (DaemonProcess d : daemons.values()) {
+            if (!closing && d.exitCode().isPresent()) {
+              note(d.name() + " exited with code " + d.exitCode().getAsInt() + ", restarted");
+              d.start();
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
   }
 
   /** A few tasks through and cleaned; the key count then is the baseline. */
@@ -125,6 +152,7 @@ final class FaultRun implements AutoCloseable {
               try {
                 for (int from = warm; from < documents.size(); from += 25) {
                   publishRetrying(documents.subList(from, Math.min(documents.size(), from + 25)));
+                  // why: a producer's pace (125 a second), so that the faults meet a running flow
                   Thread.sleep(200);
                 }
               } catch (Throwable t) {
@@ -296,6 +324,10 @@ final class FaultRun implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    closing = true;
+    if (supervisor != null) {
+      supervisor.interrupt();
+    }
     if (publisher != null) {
       publisher.interrupt();
     }
@@ -311,7 +343,7 @@ final class FaultRun implements AutoCloseable {
     }
   }
 
-  private void restart(String daemon) throws InterruptedException {
+  private synchronized void restart(String daemon) throws InterruptedException {
     DaemonProcess d = daemons.get(daemon);
     d.kill();
     d.start();
@@ -383,7 +415,7 @@ final class FaultRun implements AutoCloseable {
     }
   }
 
-  private void note(String what) {
+  private synchronized void note(String what) {
     String line =
         String.format(
             java.util.Locale.ROOT, "  %6.1fs  %s", (System.nanoTime() - started) / 1e9, what);
