@@ -11,7 +11,12 @@
 --    "terminals":[{"key":6,"scope":"part"|"task"}]}
 --   For 'output' the successors are this step's; for 'dead' they are every step of the pipeline
 --   that gathers all parts (a dead part may be the last one such a step waits for).
--- Returns: { complete (0|1), ready successor names ... }
+-- Returns: { complete (0|1), ready successor names ... }; {0} and no write at all when the task's
+-- meta is gone: a late redelivery of a task cleaned up already must not bring back keys of it that
+-- nothing would ever delete.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0}
+end
 local mode = ARGV[1]
 local field = ARGV[2]
 local now = redis.call('TIME')

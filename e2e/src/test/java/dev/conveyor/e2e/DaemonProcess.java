@@ -92,6 +92,13 @@ final class DaemonProcess {
     return process != null && process.isAlive();
   }
 
+  /** The exit code of the last run, if it ended. */
+  java.util.OptionalInt exitCode() {
+    return process == null || process.isAlive()
+        ? java.util.OptionalInt.empty()
+        : java.util.OptionalInt.of(process.exitValue());
+  }
+
   long pid() {
     return process.pid();
   }

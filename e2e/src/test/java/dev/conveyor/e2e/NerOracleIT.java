@@ -4,7 +4,6 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.embedded.EmbeddedRun;
 import dev.conveyor.common.pipeline.Pipeline;
@@ -12,17 +11,12 @@ import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.resource.SharedResources;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import java.nio.ByteBuffer;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.AbstractPipeline;
@@ -36,7 +30,6 @@ import redis.clients.jedis.StreamEntryID;
  */
 @WithServices
 class NerOracleIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int DOCUMENTS = 300;
   private final List<DaemonProcess> daemons = new ArrayList<>();
 
@@ -50,7 +43,7 @@ class NerOracleIT {
   @Test
   void distributedRowsEqualTheEmbeddedRun(TestServices services) throws Exception {
     Path pipelines = Repo.root().resolve("deploy/pipelines");
-    List<EmbeddedRun.Input> documents = corpus();
+    List<EmbeddedRun.Input> documents = Corpus.documents(DOCUMENTS);
     assertThat(documents).as("real documents found on this machine").hasSize(DOCUMENTS);
 
     Pipeline ner = PipelineLoader.loadFile(pipelines.resolve("ner.yaml"));
@@ -88,44 +81,6 @@ class NerOracleIT {
                 "SELECT count(*) FROM conveyor.task_audit WHERE outcome <> 'delivered'"))
         .isZero();
     assertThat(rows(services)).isEqualTo(expected.stream().map(NerOracleIT::normal).toList());
-  }
-
-  /** The first DOCUMENTS copyright files of at most 20 KB, in name order, as ner tasks. */
-  private static List<EmbeddedRun.Input> corpus() throws Exception {
-    List<Path> files;
-    try (Stream<Path> docs = Files.list(Path.of("/usr/share/doc"))) {
-      files =
-          docs.map(d -> d.resolve("copyright"))
-              .filter(Files::isRegularFile)
-              .filter(f -> size(f) > 200 && size(f) <= 20_000)
-              .sorted()
-              .limit(DOCUMENTS)
-              .toList();
-    }
-    List<EmbeddedRun.Input> tasks = new ArrayList<>();
-    for (int i = 0; i < files.size(); i++) {
-      String text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPLACE)
-              .onUnmappableCharacter(CodingErrorAction.REPLACE)
-              .decode(ByteBuffer.wrap(Files.readAllBytes(files.get(i))))
-              .toString()
-              .replace("\u0000", "");
-      ObjectNode payload = JSON.createObjectNode();
-      payload.put("text", text);
-      payload.put("source", files.get(i).toString());
-      tasks.add(new EmbeddedRun.Input("doc-" + i, payload));
-    }
-    return tasks;
-  }
-
-  private static long size(Path f) {
-    try {
-      return Files.size(f);
-    } catch (java.io.IOException e) {
-      return -1;
-    }
   }
 
   private static List<Map<String, Object>> rows(TestServices services) throws Exception {

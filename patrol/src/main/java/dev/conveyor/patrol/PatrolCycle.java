@@ -72,6 +72,7 @@ final class PatrolCycle {
     summary.put("finished", a.finished());
     summary.put("cleaned", c.cleaned());
     summary.put("held", c.held());
+    summary.put("recleaned", c.recleaned());
     for (Chore chore : chores) {
       summary.put(chore.name(), chore.round());
     }

@@ -33,9 +33,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code off}: never.
  * </ul>
  *
- * Cleaning deletes every key of the task (one command, one slot), then sets {@code cleaned_at} with
- * this patrol's fencing token — only if no other patrol did, so a task is never counted as cleaned
- * twice.
+ * Cleaning deletes every key of the task (one command, one slot), then takes the task out of its
+ * pipeline's finished index in Redis, then sets {@code cleaned_at} with this patrol's fencing token
+ * — only if no other patrol did, so a task is never counted as cleaned twice.
+ *
+ * <p>A Redis restarted from an {@code everysec} AOF may have lost the last second of writes,
+ * deletes included: the task's keys are back while {@code task_audit} says it is cleaned. The
+ * finished index lost its removal too, so each round also walks that index (up to {@code budget}
+ * tasks, going on where the last round stopped) and deletes again the keys of tasks PostgreSQL says
+ * are cleaned ({@code event=cleanup_repeated}): nothing is left behind that no one would ever
+ * delete.
  */
 final class TaskCleanup {
   private static final Logger log = LoggerFactory.getLogger(TaskCleanup.class);
@@ -47,8 +54,14 @@ final class TaskCleanup {
   private final Clock clock;
   private final int budget;
 
-  /** What one round did. */
-  record Round(int cleaned, int held) {}
+  private final Map<String, Long> cursors = new HashMap<>();
+
+  /**
+   * What one round did.
+   *
+   * @param recleaned tasks cleaned before whose keys Redis brought back, deleted again
+   */
+  record Round(int cleaned, int held, int recleaned) {}
 
   TaskCleanup(
       Pipelines pipelines,
@@ -114,10 +127,48 @@ final class TaskCleanup {
         clean.add(f.taskId());
       }
       // why: keys first, then the row: a crash in between leaves a task cleaned again next round
-      tasks.deleteTasks(clean);
+      tasks.deleteTasks(e.getKey(), clean);
       cleaned += audit.markCleaned(clean, now, fencingToken);
     }
-    return new Round(cleaned, held);
+    int recleaned = 0;
+    for (Pipeline p : pipelines.all()) {
+      if (p.cleanup().mode() != Cleanup.Mode.OFF) {
+        recleaned += sweep(p.name());
+      }
+    }
+    return new Round(cleaned, held, recleaned);
+  }
+
+  /**
+   * Deletes again the keys of tasks in the pipeline's finished index that PostgreSQL says are
+   * cleaned already (Redis lost the deletes); returns how many.
+   */
+  private int sweep(String pipeline) {
+    long from = cursors.getOrDefault(pipeline, 0L);
+    List<String> slice = tasks.finishedSlice(pipeline, from, budget);
+    if (slice.isEmpty() && from > 0) {
+      from = 0;
+      slice = tasks.finishedSlice(pipeline, 0, budget);
+    }
+    if (slice.isEmpty()) {
+      cursors.put(pipeline, 0L);
+      return 0;
+    }
+    List<String> again = List.copyOf(audit.cleaned(slice));
+    // why: the tasks taken out shift the ranks of those after them
+    cursors.put(pipeline, slice.size() < budget ? 0 : from + slice.size() - again.size());
+    if (again.isEmpty()) {
+      return 0;
+    }
+    tasks.deleteTasks(pipeline, again);
+    log.atWarn()
+        .addKeyValue("event", "cleanup_repeated")
+        .addKeyValue("pipeline", pipeline)
+        .addKeyValue("tasks", again.size())
+        .addKeyValue(
+            "reason", "Redis holds data of tasks cleaned up before (it lost recent writes)")
+        .log();
+    return again.size();
   }
 
   /** Rows per task in the pipeline's sink tables; null for a task whose sinks cannot be counted. */

@@ -10,6 +10,7 @@ import dev.conveyor.common.db.DeadItemRepository;
 import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.StepProgress;
@@ -171,6 +172,37 @@ class PatrolIT {
         .atMost(10, SECONDS)
         .until(() -> audits.find("forced-1").orElseThrow().cleanedAt().isPresent());
     assertThat(services.jedis().exists(services.keys().taskParts("forced-1"))).isFalse();
+  }
+
+  @Test
+  void keysOfACleanedTaskThatRedisBroughtBackAreDeletedAgain(TestServices services) {
+    finished(services, "forced", "back-1", 2, 0);
+    Keys keys = services.keys();
+    List<String> taskKeys =
+        List.of(
+            keys.taskMeta("back-1"),
+            keys.taskParts("back-1"),
+            keys.taskOutput("back-1", "deliver"));
+    Map<String, byte[]> before = new HashMap<>();
+    taskKeys.forEach(k -> before.put(k, services.jedis().dump(k)));
+    assertThat(before.values()).doesNotContainNull();
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    start(services, "reclean-node");
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> audits.find("back-1").orElseThrow().cleanedAt().isPresent());
+    assertThat(taskKeys).noneMatch(k -> services.jedis().exists(k));
+
+    // Redis restarted from an AOF that lost its last second: the deletes and the index removal
+    before.forEach((k, v) -> services.jedis().restore(k, 0, v));
+    services.jedis().zadd(keys.finished("forced"), 1, "back-1");
+
+    await()
+        .atMost(10, SECONDS)
+        .untilAsserted(() -> {
+          assertThat(taskKeys).noneMatch(k -> services.jedis().exists(k));
+          assertThat(services.jedis().zscore(keys.finished("forced"), "back-1")).isNull();
+        });
   }
 
   @Test

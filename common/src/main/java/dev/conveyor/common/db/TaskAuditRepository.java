@@ -32,6 +32,8 @@ public final class TaskAuditRepository {
       """;
   private static final String EXISTING =
       "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?)";
+  private static final String CLEANED =
+      "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL";
   private static final String TO_CLEAN =
       """
       SELECT task_id, pipeline, outcome, parts, failed_parts, rows_delivered, finished_at
@@ -156,6 +158,26 @@ public final class TaskAuditRepository {
       return found;
     } catch (SQLException e) {
       throw new DatabaseException("task_audit lookup failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Which of these task ids were cleaned up already ({@code cleaned_at} set). */
+  public Set<String> cleaned(Collection<String> taskIds) {
+    Set<String> found = new HashSet<>();
+    if (taskIds.isEmpty()) {
+      return found;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(CLEANED)) {
+      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+      return found;
+    } catch (SQLException e) {
+      throw new DatabaseException("task_audit cleaned lookup failed: " + e.getMessage(), e);
     }
   }
 

@@ -78,6 +78,16 @@ public final class Keys {
     return ns + ":inflight:" + pipeline;
   }
 
+  /**
+   * Sorted set: task id → finished time (ms) of every task of the pipeline that finished and whose
+   * runtime data is not deleted yet. Cleanup takes a task out only after deleting its keys, so a
+   * Redis that lost the deletes (AOF without its last second) still lists the task, and the keys it
+   * brought back are deleted again.
+   */
+  public String finished(String pipeline) {
+    return ns + ":finished:" + pipeline;
+  }
+
   /** Hash with a TTL: one daemon's heartbeat (role, state, version, start time). */
   public String node(String nodeId) {
     return ns + ":node:" + nodeId;

@@ -27,6 +27,7 @@ public final class TaskStore {
   private static final LuaScript RETRY_LATER = LuaScript.load("retry_later");
   private static final LuaScript RETRY_DUE = LuaScript.load("retry_due");
   private static final LuaScript REOPEN = LuaScript.load("reopen_task");
+  private static final LuaScript MARK_FINISHED = LuaScript.load("mark_finished");
 
   private final UnifiedJedis jedis;
   private final Keys keys;
@@ -350,15 +351,40 @@ public final class TaskStore {
    */
   public record Finishing(TaskMeta meta, int deadParts, long rows) {}
 
-  /** Notes that the tasks finished (their audit rows are written) and takes them out of flight. */
+  /**
+   * Notes that the tasks finished (their audit rows are written): lists them in the pipeline's
+   * finished index, then takes them out of flight — in this order, so that a Redis that loses the
+   * last writes never holds a task in neither index.
+   */
   public void markFinished(String pipeline, List<String> taskIds, Instant finishedAt) {
+    if (taskIds.isEmpty()) {
+      return;
+    }
+    String at = Long.toString(finishedAt.toEpochMilli());
+    List<LuaScript.Call> calls = new ArrayList<>(taskIds.size());
+    for (String id : taskIds) {
+      calls.add(new LuaScript.Call(List.of(keys.taskMeta(id)), List.of(at)));
+    }
+    MARK_FINISHED.runAll(jedis, calls);
     try (AbstractPipeline p = jedis.pipelined()) {
       for (String id : taskIds) {
-        p.hset(keys.taskMeta(id), "finished_at", Long.toString(finishedAt.toEpochMilli()));
+        p.zadd(
+            keys.finished(pipeline), finishedAt.toEpochMilli(), id, ZAddParams.zAddParams().nx());
+      }
+      for (String id : taskIds) {
         p.zrem(keys.inflight(pipeline), id);
       }
       p.sync();
     }
+  }
+
+  /**
+   * A slice of the pipeline's finished index (tasks finished, data not yet deleted), oldest first.
+   *
+   * @param from rank of the first task (0 = the oldest)
+   */
+  public List<String> finishedSlice(String pipeline, long from, int count) {
+    return jedis.zrange(keys.finished(pipeline), from, from + count - 1);
   }
 
   /**
@@ -467,9 +493,14 @@ public final class TaskStore {
 
   /**
    * Deletes every runtime key of finished tasks (meta, parts, dead, each step's outputs as listed
-   * in the meta): two round trips for all, one command per task (its keys share a slot).
+   * in the meta), one command per task (its keys share a slot), then takes them out of the
+   * pipeline's finished index: three round trips for all. Keys first, so that a Redis that loses
+   * the last writes still lists a task whose keys it brought back.
    */
-  public void deleteTasks(List<String> taskIds) {
+  public void deleteTasks(String pipeline, List<String> taskIds) {
+    if (taskIds.isEmpty()) {
+      return;
+    }
     List<Response<java.util.Set<String>>> fields = new ArrayList<>(taskIds.size());
     try (AbstractPipeline p = jedis.pipelined()) {
       for (String id : taskIds) {
@@ -493,6 +524,7 @@ public final class TaskStore {
       }
       p.sync();
     }
+    jedis.zrem(keys.finished(pipeline), taskIds.toArray(String[]::new));
   }
 
   /**

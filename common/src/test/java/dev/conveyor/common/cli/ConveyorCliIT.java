@@ -112,7 +112,7 @@ class ConveyorCliIT {
     store.recordOutput(progress("assemble"), new QueueItem("doc-41", QueueItem.TASK, "1-0"), "{}");
     store.recordOutput(progress("deliver"), new QueueItem("doc-41", QueueItem.TASK, "1-0"), "2");
     completion(services).finish(ner, List.of("doc-41"));
-    store.deleteTasks(List.of("doc-41"));
+    store.deleteTasks("ner", List.of("doc-41"));
     new TaskAuditRepository(services.dataSource()).markCleaned(List.of("doc-41"), CLEANED, 1);
   }
 

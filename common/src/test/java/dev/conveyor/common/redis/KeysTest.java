@@ -21,6 +21,7 @@ class KeysTest {
     assertThat(keys.stepQueue("ner", "company", 3)).isEqualTo("conveyor:q:{ner:company:3}");
     assertThat(keys.stepRetries("ner", "company", 3)).isEqualTo("conveyor:retry:{ner:company:3}");
     assertThat(keys.inflight("ner")).isEqualTo("conveyor:inflight:ner");
+    assertThat(keys.finished("ner")).isEqualTo("conveyor:finished:ner");
     assertThat(keys.node("processor-1")).isEqualTo("conveyor:node:processor-1");
     assertThat(keys.nodes()).isEqualTo("conveyor:nodes");
     assertThat(keys.patrolLease()).isEqualTo("conveyor:{patrol}:lease");
@@ -39,6 +40,7 @@ class KeysTest {
                 other.taskMeta("a"),
                 other.stepQueue("p", "s", 0),
                 other.inflight("p"),
+                other.finished("p"),
                 other.node("n"),
                 other.nodes()))
         .allMatch(k -> k.startsWith("staging:"));

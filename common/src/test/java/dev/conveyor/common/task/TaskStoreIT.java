@@ -77,6 +77,35 @@ class TaskStoreIT {
   }
 
   @Test
+  void progressOfATaskWhoseDataIsGoneBringsBackNoKey(TestServices services) {
+    TaskStore store = registered(services, "gone-1", 1);
+    Keys keys = services.keys();
+    QueueItem part0 = new QueueItem("gone-1", 0, "1-0");
+    store.recordOutput(StepProgress.of(DAG, DAG.step("company").orElseThrow()), part0, "[]");
+    store.markFinished("dag", List.of("gone-1"), Instant.now());
+    assertThat(store.finishedSlice("dag", 0, 10)).containsExactly("gone-1");
+    store.deleteTasks("dag", List.of("gone-1"));
+    assertThat(store.finishedSlice("dag", 0, 10)).isEmpty();
+
+    // a late redelivery: the step's output, a dead item, the finish — after the cleanup
+    Progress late =
+        store.recordOutput(StepProgress.of(DAG, DAG.step("person").orElseThrow()), part0, "[]");
+    store.recordDead(StepProgress.of(DAG, DAG.step("merge").orElseThrow()), part0, "boom");
+    store.markFinished("dag", List.of("gone-1"), Instant.now());
+
+    assertThat(late.ready()).isEmpty();
+    assertThat(late.complete()).isFalse();
+    assertThat(
+            List.of(
+                keys.taskMeta("gone-1"),
+                keys.taskParts("gone-1"),
+                keys.taskDead("gone-1"),
+                keys.taskOutput("gone-1", "company"),
+                keys.taskOutput("gone-1", "person")))
+        .noneMatch(k -> services.jedis().exists(k));
+  }
+
+  @Test
   void aTaskScopeStepIsReadyWhenEveryPartPassedItsPredecessor(TestServices services) {
     TaskStore store = registered(services, "m1", 3);
     StepProgress merge = StepProgress.of(DAG, DAG.step("merge").orElseThrow());
@@ -188,6 +217,7 @@ class TaskStoreIT {
         .as("a finished task is not finished again")
         .isEmpty();
     assertThat(store.inflightCount("sh")).isZero();
+    assertThat(store.finishedSlice("sh", 0, 10)).containsExactly("task-a");
     assertThat(store.meta("task-a").orElseThrow().finishedAt()).isPresent();
     assertThat(store.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
         .isEqualTo(RegisterOutcome.DONE);
