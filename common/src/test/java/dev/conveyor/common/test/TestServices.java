@@ -164,24 +164,39 @@ public final class TestServices implements AutoCloseable {
 
   /** Every key of this namespace (SCAN; tests only — the daemons never scan the keyspace). */
   public List<String> redisKeys() {
+    return redisKeys(namespace);
+  }
+
+  /**
+   * Every key under {@code ns} (a namespace a test made up, e.g. this class's namespace plus a
+   * suffix), on every master of a cluster.
+   */
+  public List<String> redisKeys(String ns) {
     if (cluster == null) {
-      return scan(jedis);
+      return scan(jedis, ns);
     }
     // why: a cluster client cannot SCAN the keyspace; each master is scanned on its own
     Set<String> keys = new LinkedHashSet<>();
     for (HostAndPort master : cluster.masters()) {
       try (UnifiedJedis node =
           RedisClient.builder().hostAndPort(master.getHost(), master.getPort()).build()) {
-        keys.addAll(scan(node));
+        keys.addAll(scan(node, ns));
       }
     }
     return List.copyOf(keys);
   }
 
-  private List<String> scan(UnifiedJedis client) {
+  /** Deletes every key under {@code ns}. */
+  public void deleteRedisKeys(String ns) {
+    for (String key : redisKeys(ns)) {
+      jedis.del(key);
+    }
+  }
+
+  private static List<String> scan(UnifiedJedis client, String ns) {
     List<String> keys = new java.util.ArrayList<>();
     String cursor = ScanParams.SCAN_POINTER_START;
-    ScanParams params = new ScanParams().match(namespace + ":*").count(1000);
+    ScanParams params = new ScanParams().match(ns + ":*").count(1000);
     do {
       ScanResult<String> page = client.scan(cursor, params);
       keys.addAll(page.getResult());
@@ -193,9 +208,7 @@ public final class TestServices implements AutoCloseable {
   @Override
   public void close() {
     try {
-      for (String key : redisKeys()) {
-        jedis.del(key);
-      }
+      deleteRedisKeys(namespace);
     } finally {
       jedis.close();
       dataSource.close();
