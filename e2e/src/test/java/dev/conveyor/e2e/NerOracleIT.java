@@ -12,17 +12,12 @@ import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.resource.SharedResources;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import java.nio.ByteBuffer;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.AbstractPipeline;
@@ -50,7 +45,7 @@ class NerOracleIT {
   @Test
   void distributedRowsEqualTheEmbeddedRun(TestServices services) throws Exception {
     Path pipelines = Repo.root().resolve("deploy/pipelines");
-    List<EmbeddedRun.Input> documents = corpus();
+    List<EmbeddedRun.Input> documents = NerCorpus.documents(DOCUMENTS);
     assertThat(documents).as("real documents found on this machine").hasSize(DOCUMENTS);
 
     Pipeline ner = PipelineLoader.loadFile(pipelines.resolve("ner.yaml"));
@@ -87,77 +82,6 @@ class NerOracleIT {
             services.queryLong(
                 "SELECT count(*) FROM conveyor.task_audit WHERE outcome <> 'delivered'"))
         .isZero();
-    assertThat(rows(services)).isEqualTo(expected.stream().map(NerOracleIT::normal).toList());
-  }
-
-  /** The first DOCUMENTS copyright files of at most 20 KB, in name order, as ner tasks. */
-  private static List<EmbeddedRun.Input> corpus() throws Exception {
-    List<Path> files;
-    try (Stream<Path> docs = Files.list(Path.of("/usr/share/doc"))) {
-      files =
-          docs.map(d -> d.resolve("copyright"))
-              .filter(Files::isRegularFile)
-              .filter(f -> size(f) > 200 && size(f) <= 20_000)
-              .sorted()
-              .limit(DOCUMENTS)
-              .toList();
-    }
-    List<EmbeddedRun.Input> tasks = new ArrayList<>();
-    for (int i = 0; i < files.size(); i++) {
-      String text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPLACE)
-              .onUnmappableCharacter(CodingErrorAction.REPLACE)
-              .decode(ByteBuffer.wrap(Files.readAllBytes(files.get(i))))
-              .toString()
-              .replace("\u0000", "");
-      ObjectNode payload = JSON.createObjectNode();
-      payload.put("text", text);
-      payload.put("source", files.get(i).toString());
-      tasks.add(new EmbeddedRun.Input("doc-" + i, payload));
-    }
-    return tasks;
-  }
-
-  private static long size(Path f) {
-    try {
-      return Files.size(f);
-    } catch (java.io.IOException e) {
-      return -1;
-    }
-  }
-
-  private static List<Map<String, Object>> rows(TestServices services) throws Exception {
-    List<Map<String, Object>> rows = new ArrayList<>();
-    try (var c = services.dataSource().getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT task_id, kind, surface, start_offset, end_offset, part"
-                        + " FROM conveyor.ner_entities ORDER BY task_id COLLATE \"C\", kind COLLATE \"C\", start_offset")) {
-      while (rs.next()) {
-        Map<String, Object> row = new java.util.LinkedHashMap<>();
-        row.put("task_id", rs.getString(1));
-        row.put("kind", rs.getString(2));
-        row.put("surface", rs.getString(3));
-        row.put("start_offset", rs.getInt(4));
-        row.put("end_offset", rs.getInt(5));
-        row.put("part", rs.getInt(6));
-        rows.add(row);
-      }
-    }
-    return rows;
-  }
-
-  private static Map<String, Object> normal(ObjectNode row) {
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("task_id", row.get("task_id").asText());
-    m.put("kind", row.get("kind").asText());
-    m.put("surface", row.get("surface").asText());
-    m.put("start_offset", row.get("start_offset").asInt());
-    m.put("end_offset", row.get("end_offset").asInt());
-    m.put("part", row.get("part").asInt());
-    return m;
+    assertThat(NerCorpus.rows(services)).isEqualTo(NerCorpus.normal(expected));
   }
 }

@@ -4,6 +4,7 @@ import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.LuaScript;
+import dev.conveyor.common.redis.PipelineReplies;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -81,30 +82,35 @@ public final class TaskStore {
     if (registrations.isEmpty()) {
       return;
     }
+    PipelineReplies fanOut = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Registration r : registrations) {
-        p.zadd(
-            keys.inflight(r.pipeline().name()),
-            r.receivedAt().toEpochMilli(),
-            r.taskId(),
-            ZAddParams.zAddParams().nx());
+        fanOut.add(
+            p.zadd(
+                keys.inflight(r.pipeline().name()),
+                r.receivedAt().toEpochMilli(),
+                r.taskId(),
+                ZAddParams.zAddParams().nx()));
         for (StepDef entry : r.pipeline().entrySteps()) {
           String queue =
               keys.stepQueue(
                   r.pipeline().name(), entry.name(), Shards.of(r.taskId(), entry.shards()));
           for (int part = 0; part < r.partInputs().size(); part++) {
-            p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(r.taskId(), part));
+            fanOut.add(p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(r.taskId(), part)));
           }
         }
       }
       p.sync();
     }
+    fanOut.check();
+    PipelineReplies marked = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Registration r : registrations) {
-        p.hset(keys.taskMeta(r.taskId()), "dispatched", "1");
+        marked.add(p.hset(keys.taskMeta(r.taskId()), "dispatched", "1"));
       }
       p.sync();
     }
+    marked.check();
   }
 
   /** How many tasks of each pipeline are in flight, in one round trip. */
@@ -131,14 +137,18 @@ public final class TaskStore {
     if (items.isEmpty()) {
       return;
     }
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Map.Entry<String, Integer> item : items) {
         String queue =
             keys.stepQueue(pipeline.name(), step.name(), Shards.of(item.getKey(), step.shards()));
-        p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(item.getKey(), item.getValue()));
+        replies.add(
+            p.xadd(
+                queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(item.getKey(), item.getValue())));
       }
       p.sync();
     }
+    replies.check();
   }
 
   /**
@@ -351,13 +361,16 @@ public final class TaskStore {
 
   /** Notes that the tasks finished (their audit rows are written) and takes them out of flight. */
   public void markFinished(String pipeline, List<String> taskIds, Instant finishedAt) {
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (String id : taskIds) {
-        p.hset(keys.taskMeta(id), "finished_at", Long.toString(finishedAt.toEpochMilli()));
-        p.zrem(keys.inflight(pipeline), id);
+        replies.add(
+            p.hset(keys.taskMeta(id), "finished_at", Long.toString(finishedAt.toEpochMilli())));
+        replies.add(p.zrem(keys.inflight(pipeline), id));
       }
       p.sync();
     }
+    replies.check();
   }
 
   /**
@@ -446,11 +459,13 @@ public final class TaskStore {
 
   /** Notes a re-drive: one more counted, and the stuck clock starts again. */
   public void noteRedrive(String taskId, Instant now) {
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
-      p.hincrBy(keys.taskMeta(taskId), "redrives", 1);
-      p.hset(keys.taskMeta(taskId), "progress_at", Long.toString(now.toEpochMilli()));
+      replies.add(p.hincrBy(keys.taskMeta(taskId), "redrives", 1));
+      replies.add(p.hset(keys.taskMeta(taskId), "progress_at", Long.toString(now.toEpochMilli())));
       p.sync();
     }
+    replies.check();
   }
 
   /** Whether a step shard holds nothing: no entry waiting, none pending, no retry due later. */
@@ -476,6 +491,7 @@ public final class TaskStore {
       }
       p.sync();
     }
+    PipelineReplies deleted = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (int i = 0; i < taskIds.size(); i++) {
         String id = taskIds.get(i);
@@ -488,9 +504,10 @@ public final class TaskStore {
             doomed.add(keys.taskOutput(id, field.substring(4)));
           }
         }
-        p.unlink(doomed.toArray(String[]::new));
+        deleted.add(p.unlink(doomed.toArray(String[]::new)));
       }
       p.sync();
     }
+    deleted.check();
   }
 }

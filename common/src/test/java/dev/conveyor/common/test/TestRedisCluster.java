@@ -136,9 +136,12 @@ public final class TestRedisCluster implements AutoCloseable {
         .orElseThrow(() -> new IllegalStateException("no master serves slot " + slot));
   }
 
-  /** The masters, in port order. */
+  /** The masters serving slots, in port order. */
   public List<HostAndPort> masters() {
-    return topology().stream().filter(ClusterNode::master).map(ClusterNode::address).toList();
+    return topology().stream()
+        .filter(n -> n.master() && !n.slots().isEmpty())
+        .map(ClusterNode::address)
+        .toList();
   }
 
   /** A connected replica of {@code master}. */
@@ -173,6 +176,23 @@ public final class TestRedisCluster implements AutoCloseable {
     awaitHealthy(READY_TIMEOUT);
   }
 
+  /**
+   * SIGKILL to a master this helper started; returns once its replica has taken its slots (after
+   * the node timeout, 2 s, and an election) and every node sees the cluster healthy.
+   *
+   * @return the replica that took over
+   */
+  public HostAndPort killMaster(HostAndPort master) {
+    HostAndPort heir = replicaOf(master);
+    kill(master);
+    awaitTrue(
+        READY_TIMEOUT,
+        () -> masters().contains(heir) && !masters().contains(master),
+        heir + " did not take over from the killed " + master);
+    awaitHealthy(READY_TIMEOUT);
+    return heir;
+  }
+
   /** SIGKILL to a node this helper started (no shutdown, no AOF flush beyond what was written). */
   public void kill(HostAndPort node) {
     Process p = processes.get(node);
@@ -188,8 +208,8 @@ public final class TestRedisCluster implements AutoCloseable {
   }
 
   /**
-   * Waits until every node that answers reports {@code cluster_state:ok} with all slots served, and
-   * all of them agree on which master serves each slot range.
+   * Waits until every node that answers reports {@code cluster_state:ok} with all slots served,
+   * every master serving slots answers, and all nodes agree on which master serves each slot range.
    */
   public void awaitHealthy(Duration timeout) {
     awaitTrue(timeout, this::healthy, "Redis Cluster " + seeds() + " did not become healthy");
@@ -207,7 +227,15 @@ public final class TestRedisCluster implements AutoCloseable {
         if (!info.contains("cluster_state:ok") || !info.contains("cluster_slots_ok:16384")) {
           return false;
         }
-        String v = masterView(ClusterNode.parseAll(j.clusterNodes()));
+        List<ClusterNode> nodes = ClusterNode.parseAll(j.clusterNodes());
+        boolean mastersLive =
+            nodes.stream()
+                .filter(n -> n.master() && !n.slots().isEmpty())
+                .allMatch(n -> live.contains(n.address()) && !n.failed());
+        if (!mastersLive) {
+          return false;
+        }
+        String v = masterView(nodes);
         if (view != null && !view.equals(v)) {
           return false;
         }
