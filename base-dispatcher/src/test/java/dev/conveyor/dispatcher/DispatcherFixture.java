@@ -258,11 +258,11 @@ final class DispatcherFixture implements AutoCloseable {
           .untilAsserted(
               () -> assertThat(daemonThreads()).as("dispatcher threads after shutdown").isEmpty());
     } finally {
-      deleteKeys(jedis(), keys.namespace());
+      services.deleteRedisKeys(keys.namespace());
     }
   }
 
-  /** Deletes every key of the namespace on {@code jedis} (SCAN: tests only). */
+  /** Deletes every key of the namespace on a single Redis server (SCAN: tests only). */
   static void deleteKeys(UnifiedJedis jedis, String namespace) {
     String cursor = ScanParams.SCAN_POINTER_START;
     ScanParams params = new ScanParams().match(namespace + ":*").count(1000);

@@ -28,11 +28,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.AbstractTransaction;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
 
 /**
@@ -260,21 +258,25 @@ class DispatcherReplicasIT {
   }
 
   /**
-   * Publishes a message and reads it as {@code consumer} in one transaction, so that no running
-   * dispatcher sees it first.
+   * Publishes a message and reads it as {@code consumer} in one script (atomic, and unlike MULTI it
+   * works on a Redis Cluster too), so that no running dispatcher sees it first.
    */
   private StreamEntryID publishAndTake(String consumer, Map<String, String> message) {
-    Response<StreamEntryID> id;
-    try (AbstractTransaction t = jedis.multi()) {
-      id = t.xadd(keys.inbox(), StreamEntryID.NEW_ENTRY, message);
-      t.xreadGroup(
-          Keys.DISPATCHER_GROUP,
-          consumer,
-          XReadGroupParams.xReadGroupParams().count(1),
-          Map.of(keys.inbox(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
-      t.exec();
-    }
-    return id.get();
+    List<String> args = new ArrayList<>(List.of(Keys.DISPATCHER_GROUP, consumer));
+    message.forEach((k, v) -> {
+      args.add(k);
+      args.add(v);
+    });
+    Object id =
+        jedis.eval(
+            """
+            local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+            redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+            return id
+            """,
+            List.of(keys.inbox()),
+            args);
+    return new StreamEntryID(String.valueOf(id));
   }
 
   /** Publishes in pipelined chunks, so the replicas read while the producer writes. */

@@ -43,7 +43,7 @@ class NerOracleIT {
   @Test
   void distributedRowsEqualTheEmbeddedRun(TestServices services) throws Exception {
     Path pipelines = Repo.root().resolve("deploy/pipelines");
-    List<EmbeddedRun.Input> documents = Corpus.documents(DOCUMENTS);
+    List<EmbeddedRun.Input> documents = NerCorpus.documents(DOCUMENTS);
     assertThat(documents).as("real documents found on this machine").hasSize(DOCUMENTS);
 
     Pipeline ner = PipelineLoader.loadFile(pipelines.resolve("ner.yaml"));
@@ -80,39 +80,6 @@ class NerOracleIT {
             services.queryLong(
                 "SELECT count(*) FROM conveyor.task_audit WHERE outcome <> 'delivered'"))
         .isZero();
-    assertThat(rows(services)).isEqualTo(expected.stream().map(NerOracleIT::normal).toList());
-  }
-
-  private static List<Map<String, Object>> rows(TestServices services) throws Exception {
-    List<Map<String, Object>> rows = new ArrayList<>();
-    try (var c = services.dataSource().getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT task_id, kind, surface, start_offset, end_offset, part"
-                        + " FROM conveyor.ner_entities ORDER BY task_id COLLATE \"C\", kind COLLATE \"C\", start_offset")) {
-      while (rs.next()) {
-        Map<String, Object> row = new java.util.LinkedHashMap<>();
-        row.put("task_id", rs.getString(1));
-        row.put("kind", rs.getString(2));
-        row.put("surface", rs.getString(3));
-        row.put("start_offset", rs.getInt(4));
-        row.put("end_offset", rs.getInt(5));
-        row.put("part", rs.getInt(6));
-        rows.add(row);
-      }
-    }
-    return rows;
-  }
-
-  private static Map<String, Object> normal(ObjectNode row) {
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("task_id", row.get("task_id").asText());
-    m.put("kind", row.get("kind").asText());
-    m.put("surface", row.get("surface").asText());
-    m.put("start_offset", row.get("start_offset").asInt());
-    m.put("end_offset", row.get("end_offset").asInt());
-    m.put("part", row.get("part").asInt());
-    return m;
+    assertThat(NerCorpus.rows(services)).isEqualTo(NerCorpus.normal(expected));
   }
 }

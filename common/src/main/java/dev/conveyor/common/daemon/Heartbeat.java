@@ -1,6 +1,7 @@
 package dev.conveyor.common.daemon;
 
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.PipelineReplies;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -88,11 +89,13 @@ public final class Heartbeat {
     fields.put("beat_at", now.toString());
     http.get().ifPresent(address -> fields.put("http", address));
     String key = keys.node(nodeId);
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.get().pipelined()) {
-      p.hset(key, fields);
-      p.pexpire(key, ttl.toMillis());
-      p.zadd(keys.nodes(), now.toEpochMilli(), nodeId);
+      replies.add(p.hset(key, fields));
+      replies.add(p.pexpire(key, ttl.toMillis()));
+      replies.add(p.zadd(keys.nodes(), now.toEpochMilli(), nodeId));
       p.sync();
     }
+    replies.check();
   }
 }

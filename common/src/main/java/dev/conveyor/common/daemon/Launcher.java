@@ -32,6 +32,7 @@ public final class Launcher {
 
   /** Runs the daemon until it is closed, then exits the JVM with its status. */
   public static void launch(String role, Factory factory) {
+    UncaughtExceptions.install();
     int code = run(role, Env.system(), factory);
     System.exit(code);
   }

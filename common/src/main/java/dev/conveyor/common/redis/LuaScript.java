@@ -62,7 +62,7 @@ public final class LuaScript {
     List<Object> out = new ArrayList<>(calls.size());
     for (int i = 0; i < calls.size(); i++) {
       try {
-        out.add(replies.get(i).get());
+        out.add(PipelineReplies.get(replies.get(i)));
       } catch (JedisNoScriptException e) {
         out.add(run(jedis, calls.get(i).keys(), calls.get(i).args()));
       }

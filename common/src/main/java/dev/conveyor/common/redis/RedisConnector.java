@@ -28,6 +28,9 @@ import redis.clients.jedis.UnifiedJedis;
  * a healthy blocking read always returns before the socket gives up.
  */
 public final class RedisConnector {
+  /** How often a cluster client re-reads which master serves which slots. */
+  static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(1);
+
   private RedisConnector() {}
 
   /** Which Redis: the runtime state, or the inbox (which may live elsewhere). */
@@ -57,6 +60,10 @@ public final class RedisConnector {
           .poolConfig(pool)
           .maxAttempts(5)
           .maxTotalRetriesDuration(config.socketTimeout().multipliedBy(2))
+          // why: single commands follow MOVED and re-read the slot map themselves, pipelines do
+          // not: after a failover a pipeline would be sent to the old master until something
+          // else refreshed the map. One CLUSTER SLOTS a second bounds that to about a second.
+          .topologyRefreshPeriod(TOPOLOGY_REFRESH)
           .build();
     }
     return RedisClient.builder()

@@ -4,6 +4,7 @@ import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.LuaScript;
+import dev.conveyor.common.redis.PipelineReplies;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,30 +84,35 @@ public final class TaskStore {
     if (registrations.isEmpty()) {
       return;
     }
+    PipelineReplies fanOut = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Registration r : registrations) {
-        p.zadd(
-            keys.inflight(r.pipeline().name()),
-            r.receivedAt().toEpochMilli(),
-            r.taskId(),
-            ZAddParams.zAddParams().nx());
+        fanOut.add(
+            p.zadd(
+                keys.inflight(r.pipeline().name()),
+                r.receivedAt().toEpochMilli(),
+                r.taskId(),
+                ZAddParams.zAddParams().nx()));
         for (StepDef entry : r.pipeline().entrySteps()) {
           String queue =
               keys.stepQueue(
                   r.pipeline().name(), entry.name(), Shards.of(r.taskId(), entry.shards()));
           for (int part = 0; part < r.partInputs().size(); part++) {
-            p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(r.taskId(), part));
+            fanOut.add(p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(r.taskId(), part)));
           }
         }
       }
       p.sync();
     }
+    fanOut.check();
+    PipelineReplies marked = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Registration r : registrations) {
-        p.hset(keys.taskMeta(r.taskId()), "dispatched", "1");
+        marked.add(p.hset(keys.taskMeta(r.taskId()), "dispatched", "1"));
       }
       p.sync();
     }
+    marked.check();
   }
 
   /** How many tasks of each pipeline are in flight, in one round trip. */
@@ -133,14 +139,18 @@ public final class TaskStore {
     if (items.isEmpty()) {
       return;
     }
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (Map.Entry<String, Integer> item : items) {
         String queue =
             keys.stepQueue(pipeline.name(), step.name(), Shards.of(item.getKey(), step.shards()));
-        p.xadd(queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(item.getKey(), item.getValue()));
+        replies.add(
+            p.xadd(
+                queue, StreamEntryID.NEW_ENTRY, QueueItem.fields(item.getKey(), item.getValue())));
       }
       p.sync();
     }
+    replies.check();
   }
 
   /**
@@ -366,16 +376,22 @@ public final class TaskStore {
       calls.add(new LuaScript.Call(List.of(keys.taskMeta(id)), List.of(at)));
     }
     MARK_FINISHED.runAll(jedis, calls);
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (String id : taskIds) {
-        p.zadd(
-            keys.finished(pipeline), finishedAt.toEpochMilli(), id, ZAddParams.zAddParams().nx());
+        replies.add(
+            p.zadd(
+                keys.finished(pipeline),
+                finishedAt.toEpochMilli(),
+                id,
+                ZAddParams.zAddParams().nx()));
       }
       for (String id : taskIds) {
-        p.zrem(keys.inflight(pipeline), id);
+        replies.add(p.zrem(keys.inflight(pipeline), id));
       }
       p.sync();
     }
+    replies.check();
   }
 
   /**
@@ -473,11 +489,13 @@ public final class TaskStore {
 
   /** Notes a re-drive: one more counted, and the stuck clock starts again. */
   public void noteRedrive(String taskId, Instant now) {
+    PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
-      p.hincrBy(keys.taskMeta(taskId), "redrives", 1);
-      p.hset(keys.taskMeta(taskId), "progress_at", Long.toString(now.toEpochMilli()));
+      replies.add(p.hincrBy(keys.taskMeta(taskId), "redrives", 1));
+      replies.add(p.hset(keys.taskMeta(taskId), "progress_at", Long.toString(now.toEpochMilli())));
       p.sync();
     }
+    replies.check();
   }
 
   /** Whether a step shard holds nothing: no entry waiting, none pending, no retry due later. */
@@ -508,6 +526,7 @@ public final class TaskStore {
       }
       p.sync();
     }
+    PipelineReplies deleted = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
       for (int i = 0; i < taskIds.size(); i++) {
         String id = taskIds.get(i);
@@ -520,10 +539,11 @@ public final class TaskStore {
             doomed.add(keys.taskOutput(id, field.substring(4)));
           }
         }
-        p.unlink(doomed.toArray(String[]::new));
+        deleted.add(p.unlink(doomed.toArray(String[]::new)));
       }
       p.sync();
     }
+    deleted.check();
     jedis.zrem(keys.finished(pipeline), taskIds.toArray(String[]::new));
   }
 
@@ -564,6 +584,8 @@ public final class TaskStore {
         meta.receivedAt().toEpochMilli(),
         meta.taskId(),
         ZAddParams.zAddParams().nx());
+    // why: after the in-flight index has it, so that the task is never in neither index
+    jedis.zrem(keys.finished(meta.pipeline()), meta.taskId());
     return true;
   }
 }

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -221,6 +223,60 @@ class TaskStoreIT {
     assertThat(store.meta("task-a").orElseThrow().finishedAt()).isPresent();
     assertThat(store.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
         .isEqualTo(RegisterOutcome.DONE);
+  }
+
+  @Test
+  void aFailedItemWaitsInTheRetrySetAndComesBackOnTheQueueWhenDue(TestServices services) {
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    Keys keys = services.keys();
+    StreamGroup queue =
+        new StreamGroup(
+            services.jedis(), keys.stepQueue("dag", "company", 0), Keys.PROCESSOR_GROUP);
+    queue.ensure();
+    store.enqueue(DAG, DAG.step("company").orElseThrow(), List.of(Map.entry("r1", 0)));
+    QueueItem item =
+        QueueItem.from(queue.readNew(Keys.PROCESSOR_CONSUMER, 10, Duration.ZERO).getFirst())
+            .orElseThrow();
+    Instant due = Instant.ofEpochMilli(1_700_000_010_000L);
+
+    store.retryLater("dag", "company", 0, Keys.PROCESSOR_GROUP, item, due);
+
+    assertThat(queue.state().pending()).as("taken off the queue").isZero();
+    assertThat(services.jedis().zcard(keys.stepRetries("dag", "company", 0))).isEqualTo(1);
+    assertThat(store.moveDueRetries("dag", "company", 0, due.minusMillis(1), 10))
+        .as("not due yet")
+        .isZero();
+    assertThat(store.moveDueRetries("dag", "company", 0, due, 10)).isEqualTo(1);
+    assertThat(services.jedis().zcard(keys.stepRetries("dag", "company", 0))).isZero();
+    QueueItem again =
+        QueueItem.from(queue.readNew(Keys.PROCESSOR_CONSUMER, 10, Duration.ZERO).getFirst())
+            .orElseThrow();
+    assertThat(again.taskId()).isEqualTo("r1");
+    assertThat(again.part()).isZero();
+    assertThat(again.attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void deletingFinishedTasksRemovesEveryKeyOfThemAndNoOther(TestServices services) {
+    TaskStore store = registered(services, "x1", 2);
+    registered(services, "x2", 1);
+    registered(services, "keep", 1);
+    StepProgress company = StepProgress.of(DAG, DAG.step("company").orElseThrow());
+    store.recordOutput(company, new QueueItem("x1", 0, "1-0"), "[]");
+    store.recordOutput(company, new QueueItem("x2", 0, "1-0"), "[]");
+    store.recordDead(company, new QueueItem("x1", 1, "1-1"), "boom");
+    assertThat(store.passed("x1", List.of("company", "person")).byStep().get("company"))
+        .containsExactly("0");
+    assertThat(store.pulses(List.of("x1", "x2", "gone")))
+        .extracting(p -> p.map(TaskStore.Pulse::parts).orElse(-1))
+        .containsExactly(2, 1, -1);
+
+    store.deleteTasks(DAG.name(), List.of("x1", "x2"));
+
+    assertThat(services.redisKeys())
+        .as("the deleted tasks have no keys left; the other one keeps its own")
+        .noneMatch(k -> k.contains("{x1}") || k.contains("{x2}"))
+        .anyMatch(k -> k.contains("{keep}"));
   }
 
   @Test

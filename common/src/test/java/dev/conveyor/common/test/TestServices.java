@@ -14,11 +14,15 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -38,9 +42,14 @@ public final class TestServices implements AutoCloseable {
   private final ConveyorConfig config;
   private final HikariDataSource dataSource;
   private final UnifiedJedis jedis;
+  private final TestRedisCluster cluster;
+  private final Runnable afterClose;
 
-  private TestServices(ServiceEndpoints endpoints, String suffix) {
+  private TestServices(
+      ServiceEndpoints endpoints, String suffix, TestRedisCluster cluster, Runnable afterClose) {
     this.endpoints = endpoints;
+    this.cluster = cluster;
+    this.afterClose = afterClose;
     this.namespace = "test-" + suffix;
     this.database = "conveyor_test_" + suffix;
     createDatabase(endpoints.pgAdminUrl(), database);
@@ -52,9 +61,30 @@ public final class TestServices implements AutoCloseable {
   }
 
   static TestServices create(ServiceEndpoints endpoints) {
+    return new TestServices(endpoints, suffix(), null, () -> {});
+  }
+
+  /**
+   * Services whose Redis is {@code cluster}; {@code afterClose} runs when they are closed (stops a
+   * cluster of the class's own).
+   */
+  static TestServices create(
+      ServiceEndpoints endpoints, TestRedisCluster cluster, Runnable afterClose) {
+    return new TestServices(endpoints, suffix(), cluster, afterClose);
+  }
+
+  private static String suffix() {
     byte[] random = new byte[4];
     ThreadLocalRandom.current().nextBytes(random);
-    return new TestServices(endpoints, HexFormat.of().formatHex(random));
+    return HexFormat.of().formatHex(random);
+  }
+
+  /** The Redis Cluster of a class annotated {@link OnRedisCluster}. */
+  public TestRedisCluster cluster() {
+    if (cluster == null) {
+      throw new IllegalStateException("this test class is not @OnRedisCluster");
+    }
+    return cluster;
   }
 
   /** The namespace all of this class's Redis keys live under. */
@@ -66,8 +96,9 @@ public final class TestServices implements AutoCloseable {
     return new Keys(namespace);
   }
 
+  /** The Redis URL (on a cluster: one of its nodes). */
   public String redisUrl() {
-    return endpoints.redisUrl();
+    return cluster == null ? endpoints.redisUrl() : cluster.url();
   }
 
   /** JDBC URL of this class's own database (credentials as URL parameters). */
@@ -80,7 +111,7 @@ public final class TestServices implements AutoCloseable {
     return dataSource;
   }
 
-  /** A client on the test Redis. */
+  /** A client on the test Redis (a cluster client with {@link OnRedisCluster}). */
   public UnifiedJedis jedis() {
     return jedis;
   }
@@ -96,7 +127,10 @@ public final class TestServices implements AutoCloseable {
    */
   public Map<String, String> env() {
     Map<String, String> env = new HashMap<>();
-    env.put("CONVEYOR_REDIS_URL", endpoints.redisUrl());
+    env.put("CONVEYOR_REDIS_URL", redisUrl());
+    if (cluster != null) {
+      env.put("CONVEYOR_REDIS_CLUSTER", cluster.seeds());
+    }
     env.put("CONVEYOR_PG_URL", pgUrl);
     env.put("CONVEYOR_PG_USER", userOf(pgUrl));
     env.put("CONVEYOR_NAMESPACE", namespace);
@@ -130,11 +164,41 @@ public final class TestServices implements AutoCloseable {
 
   /** Every key of this namespace (SCAN; tests only — the daemons never scan the keyspace). */
   public List<String> redisKeys() {
+    return redisKeys(namespace);
+  }
+
+  /**
+   * Every key under {@code ns} (a namespace a test made up, e.g. this class's namespace plus a
+   * suffix), on every master of a cluster.
+   */
+  public List<String> redisKeys(String ns) {
+    if (cluster == null) {
+      return scan(jedis, ns);
+    }
+    // why: a cluster client cannot SCAN the keyspace; each master is scanned on its own
+    Set<String> keys = new LinkedHashSet<>();
+    for (HostAndPort master : cluster.masters()) {
+      try (UnifiedJedis node =
+          RedisClient.builder().hostAndPort(master.getHost(), master.getPort()).build()) {
+        keys.addAll(scan(node, ns));
+      }
+    }
+    return List.copyOf(keys);
+  }
+
+  /** Deletes every key under {@code ns}. */
+  public void deleteRedisKeys(String ns) {
+    for (String key : redisKeys(ns)) {
+      jedis.del(key);
+    }
+  }
+
+  private static List<String> scan(UnifiedJedis client, String ns) {
     List<String> keys = new java.util.ArrayList<>();
     String cursor = ScanParams.SCAN_POINTER_START;
-    ScanParams params = new ScanParams().match(namespace + ":*").count(1000);
+    ScanParams params = new ScanParams().match(ns + ":*").count(1000);
     do {
-      ScanResult<String> page = jedis.scan(cursor, params);
+      ScanResult<String> page = client.scan(cursor, params);
       keys.addAll(page.getResult());
       cursor = page.getCursor();
     } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
@@ -144,13 +208,15 @@ public final class TestServices implements AutoCloseable {
   @Override
   public void close() {
     try {
-      for (String key : redisKeys()) {
-        jedis.del(key);
-      }
+      deleteRedisKeys(namespace);
     } finally {
       jedis.close();
       dataSource.close();
-      dropDatabase(endpoints.pgAdminUrl(), database);
+      try {
+        dropDatabase(endpoints.pgAdminUrl(), database);
+      } finally {
+        afterClose.run();
+      }
     }
   }
 
