@@ -149,6 +149,7 @@ public final class TaskAuditRepository {
     }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(EXISTING)) {
+      planEachTime(ps);
       ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -169,6 +170,7 @@ public final class TaskAuditRepository {
     }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(CLEANED)) {
+      planEachTime(ps);
       ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -263,6 +265,7 @@ public final class TaskAuditRepository {
     }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
+      planEachTime(ps);
       ps.setTimestamp(1, Timestamp.from(at));
       ps.setLong(2, fencingToken);
       ps.setArray(3, c.createArrayOf("text", taskIds.toArray()));
@@ -295,5 +298,15 @@ public final class TaskAuditRepository {
     } catch (SQLException e) {
       throw new DatabaseException("task_audit count failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Plans the statement on every execution instead of reusing a server-side plan. why: a plan
+   * cached while task_audit was nearly empty is a sequential scan, and nothing replaces it while
+   * the table grows unless it is analyzed (autovacuum off, or not yet run): the dispatcher's
+   * duplicate check then scans the whole table per batch and throughput falls with history.
+   */
+  private static void planEachTime(PreparedStatement ps) throws SQLException {
+    ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
   }
 }
