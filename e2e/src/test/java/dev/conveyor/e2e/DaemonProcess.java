@@ -25,17 +25,27 @@ final class DaemonProcess {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final String daemon;
+  private final String name;
   private final Map<String, String> env;
   private final Path log;
   private final int port;
   private Process process;
 
   DaemonProcess(String daemon, Map<String, String> env, Path logDir) {
+    this(daemon, daemon, env, logDir);
+  }
+
+  /**
+   * A replica: {@code name} (e.g. {@code processor-2}) names its log file and is what {@link
+   * #name()} returns; {@code daemon} is what it runs.
+   */
+  DaemonProcess(String daemon, String name, Map<String, String> env, Path logDir) {
     this.daemon = daemon;
+    this.name = name;
     this.port = freePort();
     this.env = new HashMap<>(env);
     this.env.put("CONVEYOR_HTTP_PORT", Integer.toString(port));
-    this.log = logDir.resolve(daemon + ".log");
+    this.log = logDir.resolve(name + ".log");
     try {
       // why: restarts within one test append to the log; a new test starts a new one
       Files.deleteIfExists(log);
@@ -107,7 +117,7 @@ final class DaemonProcess {
   int stop(Duration timeout) throws InterruptedException {
     process.destroy();
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(daemon + " did not exit within " + timeout + " of SIGTERM");
+      throw new AssertionError(name + " did not exit within " + timeout + " of SIGTERM");
     }
     return process.exitValue();
   }
@@ -123,7 +133,7 @@ final class DaemonProcess {
   }
 
   String name() {
-    return daemon;
+    return name;
   }
 
   /** Kills the daemon if it still runs (after a failed test). */

@@ -30,9 +30,10 @@ import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
 /**
- * One run of the {@code ner} pipeline under faults, for {@link FaultsIT} and the soak: a Redis and
- * a PostgreSQL of its own, the three daemons as processes (each with a stable node id, as a
- * container has), a producer, and the faults to inject while the documents flow. Prints a timeline.
+ * One run of the {@code ner} pipeline under faults, for {@link FaultsIT}, {@link ReplicasIT} and
+ * the soak: a Redis and a PostgreSQL of its own, the daemons as processes (one or more replicas of
+ * each, each with a stable node id, as a container has), a producer, and the faults to inject while
+ * the documents flow. Prints a timeline.
  */
 final class FaultRun implements AutoCloseable {
   private static final String NAMESPACE = "conveyor";
@@ -47,19 +48,41 @@ final class FaultRun implements AutoCloseable {
   private final long started = System.nanoTime();
   private final AtomicReference<Throwable> publishFailure = new AtomicReference<>();
   private final Set<String> faults = new HashSet<>();
+  private final Set<String> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final List<String> overlaps = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private Thread shardWatch;
   private Thread publisher;
   private Thread supervisor;
   private volatile boolean closing;
-  private int baseline;
+  private Set<String> baseline;
   private long aofBytesLost;
 
-  private FaultRun(Path tmp, String name, int documents, int warm) throws IOException {
+  /**
+   * How many replicas of each daemon run, and the {@code shards} of every step.
+   *
+   * <p>With one replica, a daemon is named as what it runs ({@code processor}); with more, {@code
+   * processor-1}, {@code processor-2}, ...
+   */
+  record Topology(int dispatchers, int processors, int patrols, int shards) {
+    static final Topology ONE_OF_EACH = new Topology(1, 1, 1, 1);
+
+    Map<String, Integer> replicas() {
+      Map<String, Integer> m = new LinkedHashMap<>();
+      m.put("dispatcher", dispatchers);
+      m.put("processor", processors);
+      m.put("patrol", patrols);
+      return m;
+    }
+  }
+
+  private FaultRun(Path tmp, String name, int documents, int warm, Topology topology)
+      throws IOException {
     this.documents = Corpus.repeated(documents);
     this.warm = warm;
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/" + name);
     this.redis = new RedisServer(tmp.resolve("redis"), logs.resolve("redis.log"));
     this.pg = new PostgresServer(tmp.resolve("pg"), tmp.resolve("pg.log"));
-    this.pipelines = nerWithShortGrace(tmp.resolve("pipelines"));
+    this.pipelines = nerWithShortGrace(tmp.resolve("pipelines"), topology.shards());
     Map<String, String> env = new HashMap<>();
     env.put("CONVEYOR_REDIS_URL", redis.url());
     env.put("CONVEYOR_PG_URL", pg.jdbcUrl("conveyor"));
@@ -69,16 +92,27 @@ final class FaultRun implements AutoCloseable {
     env.put("CONVEYOR_PATROL_INTERVAL", "2s");
     env.put("CONVEYOR_CLUSTER_CHECKIN", "2s");
     env.put("JAVA_OPTS", "-Xmx512m");
-    for (String d : List.of("dispatcher", "processor", "patrol")) {
-      Map<String, String> e = new HashMap<>(env);
-      // why: a stable id per daemon, as a container's hostname: a restarted one finds its own work
-      e.put("CONVEYOR_NODE_ID", name + "-" + d);
-      daemons.put(d, new DaemonProcess(d, e, logs));
-    }
+    topology
+        .replicas()
+        .forEach((d, n) -> {
+          for (int i = 1; i <= n; i++) {
+            String replica = n == 1 ? d : d + "-" + i;
+            Map<String, String> e = new HashMap<>(env);
+            // why: a stable id per daemon, as a container's hostname: a restarted one finds its
+            // own work
+            e.put("CONVEYOR_NODE_ID", name + "-" + replica);
+            daemons.put(replica, new DaemonProcess(d, replica, e, logs));
+          }
+        });
   }
 
   static FaultRun prepare(Path tmp, String name, int documents, int warm) throws IOException {
-    return new FaultRun(tmp, name, documents, warm);
+    return prepare(tmp, name, documents, warm, Topology.ONE_OF_EACH);
+  }
+
+  static FaultRun prepare(Path tmp, String name, int documents, int warm, Topology topology)
+      throws IOException {
+    return new FaultRun(tmp, name, documents, warm, topology);
   }
 
   int documents() {
@@ -118,7 +152,7 @@ final class FaultRun implements AutoCloseable {
         Thread.sleep(1_000);
         synchronized (this) {
           for (DaemonProcess d : daemons.values()) {
-            if (!closing && d.exitCode().isPresent()) {
+            if (!closing && !down.contains(d.name()) && d.exitCode().isPresent()) {
               note(d.name() + " exited with code " + d.exitCode().getAsInt() + ", restarted");
               d.start();
             }
@@ -139,8 +173,8 @@ final class FaultRun implements AutoCloseable {
         .ignoreExceptions()
         .until(() ->
             count("SELECT count(*) FROM conveyor.task_audit WHERE cleaned_at IS NOT NULL") == warm);
-    baseline = keys().size();
-    note("baseline " + baseline + " keys after " + warm + " tasks");
+    baseline = withoutHeartbeats(keys());
+    note("baseline " + baseline.size() + " keys after " + warm + " tasks");
   }
 
   /** The rest of the documents, 25 every 200 ms, retrying a batch while Redis is away. */
@@ -294,14 +328,26 @@ final class FaultRun implements AutoCloseable {
     return rows;
   }
 
+  /**
+   * The namespace holds the keys it held after the warm-up, no more, no fewer — not counting the
+   * heartbeats of replicas killed for good, which expire.
+   */
   void assertKeysBackToBaseline() {
-    await("the namespace back to its " + baseline + " keys")
+    await("the namespace back to its " + baseline.size() + " keys")
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofSeconds(1))
-        .untilAsserted(() -> assertThat(keys()).hasSize(baseline));
-    note("keys back to the baseline of " + baseline);
+        .untilAsserted(() ->
+            assertThat(withoutHeartbeats(keys())).containsExactlyInAnyOrderElementsOf(baseline));
+    note("keys back to the baseline of " + baseline.size());
   }
 
+  private static Set<String> withoutHeartbeats(List<String> keys) {
+    Set<String> kept = new HashSet<>(keys);
+    kept.removeIf(k -> k.startsWith(NAMESPACE + ":node:"));
+    return kept;
+  }
+
+  /** The daemons not killed for good are healthy; none logged a lost task. */
   void assertDaemonsHealthyAndNothingLost() throws IOException {
     awaitHealthy();
     for (DaemonProcess d : daemons.values()) {
@@ -331,6 +377,9 @@ final class FaultRun implements AutoCloseable {
     if (publisher != null) {
       publisher.interrupt();
     }
+    if (shardWatch != null) {
+      shardWatch.interrupt();
+    }
     try {
       for (DaemonProcess d : daemons.values()) {
         d.killIfAlive();
@@ -343,6 +392,85 @@ final class FaultRun implements AutoCloseable {
     }
   }
 
+  /** SIGKILL to one replica, which stays down (a host lost): the others must take over. */
+  synchronized void killForGood(String replica) throws InterruptedException {
+    down.add(replica);
+    daemons.get(replica).kill();
+  }
+
+  /** The patrol replica that took the lease last (and has not logged losing it). */
+  String leaseHolder() throws IOException {
+    for (DaemonProcess d : daemons.values()) {
+      if (!d.name().startsWith("patrol") || down.contains(d.name())) {
+        continue;
+      }
+      List<String> events =
+          d.logLines().stream()
+              .filter(l -> l.contains("event=lease_taken") || l.contains("event=lease_lost"))
+              .toList();
+      if (!events.isEmpty() && events.getLast().contains("event=lease_taken")) {
+        return d.name();
+      }
+    }
+    throw new AssertionError("no live patrol holds the lease");
+  }
+
+  /** How often the replica logged {@code event=<event>}. */
+  long logged(String replica, String event) throws IOException {
+    return daemons.get(replica).logLines().stream()
+        .filter(l -> l.contains("event=" + event + " ") || l.endsWith("event=" + event))
+        .count();
+  }
+
+  /** The sum of a counter's series in the replica's {@code /metrics}. */
+  double counter(String replica, String metric) throws IOException, InterruptedException {
+    return daemons
+        .get(replica)
+        .get("/metrics")
+        .lines()
+        .filter(l -> l.startsWith(metric + "{") || l.startsWith(metric + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  /**
+   * Samples Quartz's {@code qrtz_fired_triggers} every 20 ms until {@link #close()} and records
+   * every moment at which one chain (one step shard) was executing on two replicas at once.
+   */
+  void watchShardsRunOnceAtATime() {
+    shardWatch =
+        Thread.ofPlatform()
+            .daemon()
+            .name("shard-watch")
+            .start(() -> {
+              try (Connection c = pg.connect();
+                  java.sql.PreparedStatement s =
+                      c.prepareStatement(
+                          "SELECT job_group, job_name, string_agg(instance_name, ',')"
+                              + " FROM conveyor.qrtz_fired_triggers WHERE state = 'EXECUTING'"
+                              + " GROUP BY job_group, job_name HAVING count(*) > 1")) {
+                while (!closing) {
+                  try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                      overlaps.add(
+                          rs.getString(1) + "." + rs.getString(2) + " on " + rs.getString(3));
+                    }
+                  } catch (SQLException e) {
+                    // why: PostgreSQL may be away for a moment (a fault); sample again
+                  }
+                  Thread.sleep(20);
+                }
+              } catch (SQLException | InterruptedException e) {
+                // closing
+              }
+            });
+  }
+
+  void assertNoShardRanOnTwoReplicasAtOnce() {
+    assertThat(shardWatch).as("watchShardsRunOnceAtATime() was called").isNotNull();
+    assertThat(overlaps).as("step shards executing on two replicas at once").isEmpty();
+  }
+
   private synchronized void restart(String daemon) throws InterruptedException {
     DaemonProcess d = daemons.get(daemon);
     d.kill();
@@ -353,7 +481,10 @@ final class FaultRun implements AutoCloseable {
     await("every daemon answers /health with 200")
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(500))
-        .until(() -> daemons.values().stream().allMatch(DaemonProcess::healthy));
+        .until(() ->
+            daemons.values().stream()
+                .filter(d -> !down.contains(d.name()))
+                .allMatch(DaemonProcess::healthy));
   }
 
   private void publish(List<EmbeddedRun.Input> batch) {
@@ -423,8 +554,11 @@ final class FaultRun implements AutoCloseable {
     System.out.println(line);
   }
 
-  /** {@code deploy/pipelines/ner.yaml} with cleanup grace 2 s (so cleanup runs amid the faults). */
-  private static Path nerWithShortGrace(Path dir) throws IOException {
+  /**
+   * {@code deploy/pipelines/ner.yaml} with cleanup grace 2 s (so cleanup runs amid the faults) and
+   * {@code shards} chains for every step.
+   */
+  private static Path nerWithShortGrace(Path dir, int shards) throws IOException {
     Files.createDirectories(dir);
     Path shipped = Repo.root().resolve("deploy/pipelines");
     String yaml = Files.readString(shipped.resolve("ner.yaml"));
@@ -434,6 +568,13 @@ final class FaultRun implements AutoCloseable {
             "cleanup: {mode: auto, tolerance: 0.1, grace: 2s}");
     if (patched.equals(yaml)) {
       throw new IllegalStateException("ner.yaml's cleanup line changed; update FaultRun");
+    }
+    if (shards > 1) {
+      String sharded = patched.replace("defaults:\n", "defaults:\n  shards: " + shards + "\n");
+      if (sharded.equals(patched)) {
+        throw new IllegalStateException("ner.yaml has no defaults: block; update FaultRun");
+      }
+      patched = sharded;
     }
     Files.writeString(dir.resolve("ner.yaml"), patched);
     Files.createSymbolicLink(dir.resolve("data"), shipped.resolve("data"));

@@ -46,6 +46,7 @@ public final class Processor extends Daemon {
   private final SharedResources resources = new SharedResources();
   private static final Duration STEP_SYNC_INTERVAL = Duration.ofSeconds(5);
   private final StepScheduler scheduler;
+  private final ChainShare share;
   private StepControl stepControl;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
@@ -73,6 +74,7 @@ public final class Processor extends Daemon {
         steps.add(stepGroup.addOptional(new StepSubsystem(pipeline, step, this::runnerFor)));
       }
     }
+    share = new ChainShare(postgres::dataSource, redis::commands, keys(), node);
     scheduler =
         add(
             new StepScheduler(
@@ -81,9 +83,11 @@ public final class Processor extends Daemon {
                 threads,
                 config.clusterCheckin(),
                 this::chains,
-                this::drained));
+                this::drained,
+                share));
     stepControl = new StepControl(steps, scheduler::quartz);
     add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync));
+    add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh));
     addHeartbeat(redis);
   }
 
@@ -174,6 +178,13 @@ public final class Processor extends Daemon {
     for (StepSubsystem s : steps) {
       stepStates.put(s.pipeline().name() + "." + s.step().name(), s.state().name());
     }
-    return Map.of("pipelines", config.pipelines().names(), "steps", stepStates);
+    int limit = share.limit();
+    return Map.of(
+        "pipelines",
+        config.pipelines().names(),
+        "steps",
+        stepStates,
+        "chain_share",
+        limit == Integer.MAX_VALUE ? "unlimited" : limit);
   }
 }

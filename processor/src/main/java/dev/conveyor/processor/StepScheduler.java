@@ -12,6 +12,8 @@ import java.util.function.Supplier;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
 import org.quartz.impl.StdSchedulerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Quartz, clustered over its JDBC store in schema {@code conveyor} (PostgreSQLDelegate, triggers
@@ -23,17 +25,21 @@ final class StepScheduler extends Lifecycle {
   /** The scheduler name: the {@code qrtz_locks} rows of the migrations belong to it. */
   static final String SCHEDULER_NAME = "conveyor";
 
+  private static final Logger log = LoggerFactory.getLogger(StepScheduler.class);
+
   private final PgConfig pg;
   private final String instanceId;
   private final int threads;
   private final Duration checkin;
   private final Supplier<StepChains> chains;
   private final Predicate<ChainKey> drained;
+  private final ChainShare share;
   private volatile Scheduler scheduler;
 
   /**
    * @param drained whether a chain's queue holds nothing (a chain of a removed step is deleted only
    *     then)
+   * @param share how many chains this processor runs at once (its worker pool keeps to it)
    */
   StepScheduler(
       PgConfig pg,
@@ -41,7 +47,8 @@ final class StepScheduler extends Lifecycle {
       int threads,
       Duration checkin,
       Supplier<StepChains> chains,
-      Predicate<ChainKey> drained) {
+      Predicate<ChainKey> drained,
+      ChainShare share) {
     super("scheduler");
     this.pg = pg;
     this.instanceId = instanceId;
@@ -49,6 +56,7 @@ final class StepScheduler extends Lifecycle {
     this.checkin = checkin;
     this.chains = chains;
     this.drained = drained;
+    this.share = share;
   }
 
   Scheduler quartz() {
@@ -57,6 +65,7 @@ final class StepScheduler extends Lifecycle {
 
   @Override
   protected void onActivate() throws SchedulerException {
+    ShareLimitedThreadPool.register(instanceId, share::limit);
     scheduler = new StdSchedulerFactory(properties()).getScheduler();
   }
 
@@ -65,6 +74,15 @@ final class StepScheduler extends Lifecycle {
     StepChains c = chains.get();
     scheduler.getContext().put(StepChains.CONTEXT_KEY, c);
     c.reconcile(scheduler, drained);
+    try {
+      share.refresh();
+    } catch (RuntimeException e) {
+      // why: the share is recounted every check-in; until then this processor takes what it can
+      log.atWarn()
+          .addKeyValue("event", "chain_share_unknown")
+          .addKeyValue("error", e.getMessage())
+          .log();
+    }
     scheduler.start();
   }
 
@@ -84,6 +102,7 @@ final class StepScheduler extends Lifecycle {
     if (s != null) {
       s.shutdown(true);
     }
+    ShareLimitedThreadPool.unregister(instanceId);
   }
 
   @Override
@@ -92,6 +111,7 @@ final class StepScheduler extends Lifecycle {
     if (s != null) {
       s.shutdown(false);
     }
+    ShareLimitedThreadPool.unregister(instanceId);
   }
 
   Properties properties() {
@@ -99,9 +119,14 @@ final class StepScheduler extends Lifecycle {
     p.setProperty("org.quartz.scheduler.instanceName", SCHEDULER_NAME);
     p.setProperty("org.quartz.scheduler.instanceId", instanceId);
     p.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+    // why: a processor below its share looks for chains left by others this often (Quartz's
+    // default is 30 s, its minimum 1 s)
+    p.setProperty("org.quartz.scheduler.idleWaitTime", "1000");
     p.setProperty(
         "org.quartz.scheduler.batchTriggerAcquisitionMaxCount", Integer.toString(threads));
-    p.setProperty("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
+    // why: a node with threads free takes every trigger due within its look-ahead; the pool offers
+    // only the threads of this processor's share of the chains (see ChainShare)
+    p.setProperty("org.quartz.threadPool.class", ShareLimitedThreadPool.class.getName());
     p.setProperty("org.quartz.threadPool.threadCount", Integer.toString(threads));
     p.setProperty("org.quartz.threadPool.threadNamePrefix", "quartz-worker");
     p.setProperty("org.quartz.jobStore.class", "org.quartz.impl.jdbcjobstore.JobStoreTX");

@@ -18,11 +18,20 @@ public final class PostgresSubsystem extends Lifecycle {
   private final int poolSize;
   private volatile HikariDataSource pool;
 
-  public PostgresSubsystem(PgConfig config, String poolName, int poolSize) {
+  /**
+   * @param needed the connections the daemon needs at least (a processor: one per worker thread and
+   *     two more); the pool holds {@code CONVEYOR_PG_POOL_SIZE} or that many, the larger
+   */
+  public PostgresSubsystem(PgConfig config, String poolName, int needed) {
     super("postgres");
     this.config = config;
     this.poolName = poolName;
-    this.poolSize = poolSize;
+    this.poolSize = Math.max(config.poolSize(), needed);
+  }
+
+  /** The most connections the pool opens. */
+  public int poolSize() {
+    return poolSize;
   }
 
   /** The pool; available once READY. */

@@ -1,0 +1,117 @@
+package dev.conveyor.processor;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.config.Env;
+import dev.conveyor.common.daemon.Heartbeat;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A processor's share of the chains against real PostgreSQL and Redis: the chains in Quartz's store
+ * divided by the processors whose heartbeats say RUNNING. (That replicas then split the work is
+ * checked with processes in the e2e {@code ReplicasIT}: in one JVM, processors share one Quartz
+ * scheduler.)
+ */
+@WithServices
+class ChainShareIT {
+  private static final String SPREAD =
+      """
+      pipeline: spread
+      version: 1
+      steps:
+        - {name: deliver, kind: sink, offset: 50ms, batch: 5, shards: 4, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+      """;
+  private Processor processor;
+  private int port;
+
+  @AfterEach
+  void stop() {
+    if (processor != null) {
+      processor.shutdown();
+    }
+  }
+
+  @Test
+  void theShareIsTheActiveChainsOverTheRunningProcessors(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("spread.yaml"), SPREAD);
+    processor = start(services, dir, "share-a");
+    assertThat(share()).as("alone: every chain").isEqualTo(4);
+
+    beat(services, "share-b", "processor", "RUNNING");
+    beat(services, "share-c", "processor", "RUNNING");
+    beat(services, "some-dispatcher", "dispatcher", "RUNNING");
+    await("three processors running: ⌈4 ÷ 3⌉").atMost(20, SECONDS).until(() -> share().equals(2));
+
+    beat(services, "share-b", "processor", "INTERMITTED");
+    beat(services, "share-c", "processor", "INTERMITTED");
+    await("the others suspended: every chain again")
+        .atMost(20, SECONDS)
+        .until(() -> share().equals(4));
+
+    beat(services, "share-b", "processor", "RUNNING");
+    await("two processors running").atMost(20, SECONDS).until(() -> share().equals(2));
+
+    HttpResponse<String> suspended =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/steps/spread.deliver/suspend"))
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(suspended.statusCode()).isEqualTo(200);
+    await("a suspended step's chains are not counted")
+        .atMost(20, SECONDS)
+        .until(() -> share().equals(1));
+  }
+
+  private Processor start(TestServices services, Path dir, String node) throws Exception {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", dir.toString());
+    env.put("CONVEYOR_REDIS_BLOCK", "200ms");
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    env.put("CONVEYOR_HTTP_PORT", Integer.toString(port));
+    env.put("CONVEYOR_NODE_ID", node);
+    env.put("CONVEYOR_CLUSTER_CHECKIN", "1s");
+    Processor p = new Processor(ProcessorConfig.from(Env.of(env)));
+    p.activate();
+    p.start();
+    return p;
+  }
+
+  private static void beat(TestServices services, String node, String role, String state) {
+    new Heartbeat(
+            services::jedis,
+            services.keys(),
+            node,
+            role,
+            () -> state,
+            Duration.ofSeconds(5),
+            Clock.systemUTC())
+        .beat();
+  }
+
+  private Object share() {
+    return processor.status().get("chain_share");
+  }
+}

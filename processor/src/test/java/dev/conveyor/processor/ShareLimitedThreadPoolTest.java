@@ -1,0 +1,107 @@
+package dev.conveyor.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ShareLimitedThreadPoolTest {
+  private final AtomicInteger limit = new AtomicInteger(2);
+  private final ShareLimitedThreadPool pool = new ShareLimitedThreadPool();
+
+  ShareLimitedThreadPoolTest() {
+    ShareLimitedThreadPool.register("pool-test", limit::get);
+    pool.setThreadCount(5);
+    pool.setThreadNamePrefix("pool-test-worker");
+    pool.setInstanceId("pool-test");
+    pool.initialize();
+  }
+
+  @AfterEach
+  void shutdown() {
+    pool.shutdown(true);
+    ShareLimitedThreadPool.unregister("pool-test");
+  }
+
+  @Test
+  void offersNoMoreThreadsThanTheShareAndWaitsWhileTheShareIsTaken() throws Exception {
+    assertThat(pool.blockForAvailableThreads()).isEqualTo(2);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch started = new CountDownLatch(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(
+              pool.runInThread(() -> {
+                started.countDown();
+                await(release);
+              }))
+          .isTrue();
+    }
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    CountDownLatch offered = new CountDownLatch(1);
+    AtomicInteger free = new AtomicInteger();
+    Thread.ofPlatform()
+        .start(() -> {
+          free.set(pool.blockForAvailableThreads());
+          offered.countDown();
+        });
+    assertThat(offered.await(1, TimeUnit.SECONDS)).as("blocked while the share is taken").isFalse();
+    release.countDown();
+    assertThat(offered.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(free.get()).isBetween(1, 2);
+  }
+
+  @Test
+  void aRaisedShareIsOfferedWithoutATickEnding() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    pool.runInThread(() -> await(release));
+    pool.runInThread(() -> await(release));
+    CountDownLatch offered = new CountDownLatch(1);
+    AtomicInteger free = new AtomicInteger();
+    Thread.ofPlatform()
+        .start(() -> {
+          free.set(pool.blockForAvailableThreads());
+          offered.countDown();
+        });
+    limit.set(4);
+    assertThat(offered.await(3, TimeUnit.SECONDS)).isTrue();
+    assertThat(free.get()).isEqualTo(2);
+    release.countDown();
+  }
+
+  @Test
+  void neverMoreThanItsThreadsWhateverTheShare() {
+    limit.set(100);
+    assertThat(pool.blockForAvailableThreads()).isEqualTo(5);
+    assertThat(pool.getPoolSize()).isEqualTo(5);
+  }
+
+  @Test
+  void aTickHandedOverDuringShutdownStillRuns() throws Exception {
+    pool.shutdown(false);
+    assertThat(pool.blockForAvailableThreads()).isZero();
+    CountDownLatch ran = new CountDownLatch(1);
+    assertThat(pool.runInThread(ran::countDown)).isTrue();
+    assertThat(ran.await(5, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void shareIsTheCeilingOfChainsPerProcessorAndAtLeastOne() {
+    assertThat(ChainShare.share(10, 3)).isEqualTo(4);
+    assertThat(ChainShare.share(10, 1)).isEqualTo(10);
+    assertThat(ChainShare.share(9, 3)).isEqualTo(3);
+    assertThat(ChainShare.share(0, 3)).isEqualTo(1);
+    assertThat(ChainShare.share(5, 0)).isEqualTo(5);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
