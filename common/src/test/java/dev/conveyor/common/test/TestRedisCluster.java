@@ -94,6 +94,11 @@ public final class TestRedisCluster implements AutoCloseable {
       TestRedisCluster started =
           new TestRedisCluster(List.copyOf(processes.keySet()), processes, dir);
       started.awaitHealthy(READY_TIMEOUT);
+      // why: cluster_state:ok comes before the replicas' links are up; a failover test needs them
+      awaitTrue(
+          READY_TIMEOUT,
+          started::everyMasterHasAConnectedReplica,
+          "a master of " + started.seeds() + " has no connected replica");
       Runtime.getRuntime()
           .addShutdownHook(new Thread(started::stopProcesses, "redis-cluster-stop"));
       return started;
@@ -142,6 +147,15 @@ public final class TestRedisCluster implements AutoCloseable {
         .filter(n -> n.master() && !n.slots().isEmpty())
         .map(ClusterNode::address)
         .toList();
+  }
+
+  private boolean everyMasterHasAConnectedReplica() {
+    try {
+      masters().forEach(this::replicaOf);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   /** A connected replica of {@code master}. */
