@@ -3,6 +3,7 @@ package dev.conveyor.e2e;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import java.io.IOException;
@@ -20,19 +21,31 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Throughput of the {@code ner} pipeline with 1, 2 and 3 processor replicas (one dispatcher, one
- * patrol, all real processes) over the same backlog, and where the CPU went in each run: the
- * daemons' own CPU seconds (from {@code /proc}), Redis's (INFO cpu) and PostgreSQL's (every {@code
- * postgres} process). Run with {@code deploy/bin/bench replicas} ({@code BENCH_MESSAGES} sets the
- * backlog, 10,000 by default).
+ * Throughput of the {@code ner} pipeline (three shards per step: fifteen chains) with 1, 2 and 3
+ * processor replicas (one dispatcher, one patrol, all real processes) over the same backlog, timed
+ * once every processor is at its share of the chains and after a warm-up batch, and where the CPU
+ * went in each run: the daemons' own CPU seconds (from {@code /proc}), Redis's (INFO cpu) and
+ * PostgreSQL's (every {@code postgres} process). Run with {@code deploy/bin/bench replicas} ({@code
+ * BENCH_MESSAGES} sets the backlog, 10,000 by default).
  */
 @WithServices
 class ReplicasBench {
   private static final int MESSAGES = Integer.getInteger("bench.messages", 10_000);
 
+  /** Shards of every step: at least one chain of each step for each of up to three processors. */
+  private static final int SHARDS = 3;
+
+  private static final int CHAINS = 5 * SHARDS;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   @Test
   void replicas(TestServices services, @TempDir Path dir) throws Exception {
-    Files.copy(Repo.root().resolve("deploy/pipelines/ner.yaml"), dir.resolve("ner.yaml"));
+    String ner = Files.readString(Repo.root().resolve("deploy/pipelines/ner.yaml"));
+    String sharded = ner.replace("defaults:\n", "defaults:\n  shards: " + SHARDS + "\n");
+    if (sharded.equals(ner)) {
+      throw new IllegalStateException("ner.yaml has no defaults: block; update ReplicasBench");
+    }
+    Files.writeString(dir.resolve("ner.yaml"), sharded);
     Files.createDirectories(dir.resolve("data"));
     Files.copy(
         Repo.root().resolve("deploy/pipelines/data/first_names.txt"),
@@ -67,6 +80,27 @@ class ReplicasBench {
                   dispatcher.healthy()
                       && patrol.healthy()
                       && processors.stream().allMatch(DaemonProcess::healthy));
+          int share = Math.ceilDiv(CHAINS, n);
+          await("every processor at its share of " + share + " chains")
+              .atMost(60, SECONDS)
+              .ignoreExceptions()
+              .until(() -> {
+                for (DaemonProcess p : processors) {
+                  if (JSON.readTree(p.get("/status")).path("chain_share").asInt() != share) {
+                    return false;
+                  }
+                }
+                return true;
+              });
+          // why: fresh JVMs; a first batch compiles the hot paths before the timed one
+          EndToEndBench.run(
+              services,
+              new StringBuilder(),
+              "warm-up",
+              "ner",
+              "warm" + n,
+              Math.min(MESSAGES, 3_000),
+              "{\"text\":\"" + EndToEndBench.TEXT + "\"}");
           Map<String, Double> before = cpu(services, dispatcher, patrol, processors);
           long start = System.nanoTime();
           EndToEndBench.run(
