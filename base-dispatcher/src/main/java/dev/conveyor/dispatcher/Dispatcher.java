@@ -9,6 +9,7 @@ import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
@@ -78,7 +79,13 @@ public final class Dispatcher extends Daemon {
         new BatchHandler(
             new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
             new Rejections(new RejectedMessageRepository(postgres.dataSource())),
-            new TaskFanOut(tasks),
+            new TaskFanOut(
+                tasks,
+                redis.commands(),
+                new ReplicationBarrier(
+                    keys(),
+                    config.common().redis().waitReplicas(),
+                    config.common().redis().replicaWait())),
             new TaskAuditRepository(postgres.dataSource()),
             metrics,
             config.maxDeliveries()),

@@ -1,10 +1,12 @@
 package dev.conveyor.dispatcher;
 
+import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.common.task.RegisterOutcome;
 import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.TaskStore;
 import java.util.ArrayList;
 import java.util.List;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Registers a batch of accepted tasks with their parts and fans every new part out to every entry
@@ -15,9 +17,18 @@ import java.util.List;
  */
 public final class TaskFanOut {
   private final TaskStore tasks;
+  private final UnifiedJedis jedis;
+  private final ReplicationBarrier replicated;
 
-  public TaskFanOut(TaskStore tasks) {
+  /**
+   * @param jedis the runtime Redis the tasks are written to
+   * @param replicated waits, when configured, until the batch's registrations are on enough
+   *     replicas: only then may its inbox entries be acknowledged
+   */
+  public TaskFanOut(TaskStore tasks, UnifiedJedis jedis, ReplicationBarrier replicated) {
     this.tasks = tasks;
+    this.jedis = jedis;
+    this.replicated = replicated;
   }
 
   /** What happened to each task, in order; the caller acknowledges the entries afterwards. */
@@ -33,6 +44,9 @@ public final class TaskFanOut {
       }
     }
     tasks.dispatchAll(fanOut);
+    // why: every task of the batch, also those only resumed or found done: their writes may come
+    // from a pass that crashed before it waited
+    replicated.await(jedis, batch.stream().map(Registration::taskId).toList());
     return outcomes;
   }
 }

@@ -102,6 +102,7 @@ public record ConveyorConfig(
     }
     redis.inboxUrl().ifPresent(u -> d.put("inbox_url", Masks.url(u.toString())));
     d.put("redis_password", redis.password().isPresent() ? "****" : "unset");
+    d.put("redis_wait_replicas", redis.waitReplicas());
     d.put("pg_url", Masks.url(pg.url()));
     d.put("pg_user", pg.user());
     d.put("pg_password", pg.password().isPresent() ? "****" : "unset");

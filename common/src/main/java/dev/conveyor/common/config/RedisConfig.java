@@ -17,6 +17,9 @@ import java.util.Optional;
  * @param inboxUrl the inbox's Redis when it is not the runtime Redis
  * @param socketTimeout read timeout of ordinary commands
  * @param block how long a blocking stream read waits; kept well under the socket timeout
+ * @param waitReplicas whether a dispatcher waits until its writes are on every online replica of
+ *     the masters it wrote to before it acknowledges the inbox entries they came from ({@code
+ *     CONVEYOR_REDIS_WAIT_REPLICAS})
  */
 public record RedisConfig(
     URI url,
@@ -24,7 +27,8 @@ public record RedisConfig(
     Optional<Secret> password,
     Optional<URI> inboxUrl,
     Duration socketTimeout,
-    Duration block) {
+    Duration block,
+    boolean waitReplicas) {
 
   public RedisConfig {
     clusterNodes = List.copyOf(clusterNodes);
@@ -45,6 +49,11 @@ public record RedisConfig(
     }
   }
 
+  /** How long a dispatcher waits for its writes to reach the replicas: half the timeout. */
+  public Duration replicaWait() {
+    return socketTimeout.dividedBy(2);
+  }
+
   public boolean cluster() {
     return !clusterNodes.isEmpty();
   }
@@ -62,8 +71,9 @@ public record RedisConfig(
         env.duration("CONVEYOR_REDIS_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100));
     Duration block =
         env.duration("CONVEYOR_REDIS_BLOCK", Duration.ofSeconds(5), Duration.ofMillis(1));
+    boolean waitReplicas = env.bool("CONVEYOR_REDIS_WAIT_REPLICAS", true);
     return new RedisConfig(
-        url, nodes, env.secret("CONVEYOR_REDIS_PASSWORD"), inbox, timeout, block);
+        url, nodes, env.secret("CONVEYOR_REDIS_PASSWORD"), inbox, timeout, block, waitReplicas);
   }
 
   /** Parses and checks a redis:// or rediss:// URL. */

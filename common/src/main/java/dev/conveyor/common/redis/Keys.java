@@ -108,6 +108,14 @@ public final class Keys {
     return ns + ":{patrol}:fence";
   }
 
+  /**
+   * A short-lived marker written with the hash tag {@code {tag}} (a task id), so that it lands on
+   * the node holding that task's keys: {@link ReplicationBarrier} waits for it to be replicated.
+   */
+  public String replicationMarker(String tag) {
+    return ns + ":sync:{" + tag + "}";
+  }
+
   private static String shardTag(String pipeline, String step, int shard) {
     return "{" + pipeline + ":" + step + ":" + shard + "}";
   }

@@ -94,7 +94,7 @@ public final class TestRedisCluster implements AutoCloseable {
       TestRedisCluster started =
           new TestRedisCluster(List.copyOf(processes.keySet()), processes, dir);
       started.awaitHealthy(READY_TIMEOUT);
-      // why: cluster_state:ok comes before the replicas' links are up; a failover test needs them
+      // why: cluster_state:ok comes before the replicas are in sync; failover tests need them
       awaitTrue(
           READY_TIMEOUT,
           started::everyMasterHasAConnectedReplica,
@@ -151,7 +151,15 @@ public final class TestRedisCluster implements AutoCloseable {
 
   private boolean everyMasterHasAConnectedReplica() {
     try {
-      masters().forEach(this::replicaOf);
+      for (HostAndPort master : masters()) {
+        replicaOf(master);
+        try (Jedis j = admin(master)) {
+          // why: a replica is connected before its first sync is done (state wait_bgsave)
+          if (!j.info("replication").contains("state=online")) {
+            return false;
+          }
+        }
+      }
       return true;
     } catch (RuntimeException e) {
       return false;
@@ -205,6 +213,42 @@ public final class TestRedisCluster implements AutoCloseable {
         heir + " did not take over from the killed " + master);
     awaitHealthy(READY_TIMEOUT);
     return heir;
+  }
+
+  /**
+   * SIGSTOP to a node this helper started: it keeps its connections but answers nothing (a stalled
+   * host) until {@link #resume(HostAndPort)}. Keep it short: after the node timeout (2 s) the
+   * cluster takes it for failed.
+   */
+  public void pause(HostAndPort node) {
+    signal(node, "STOP");
+  }
+
+  /** SIGCONT to a node {@link #pause(HostAndPort) paused}. */
+  public void resume(HostAndPort node) {
+    signal(node, "CONT");
+  }
+
+  private void signal(HostAndPort node, String signal) {
+    Process p = processes.get(node);
+    if (p == null) {
+      throw new IllegalStateException(node + " was not started by this helper");
+    }
+    try {
+      int code =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+              .inheritIO()
+              .start()
+              .waitFor();
+      if (code != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + node + " exited with " + code);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** SIGKILL to a node this helper started (no shutdown, no AOF flush beyond what was written). */
@@ -331,6 +375,9 @@ public final class TestRedisCluster implements AutoCloseable {
               "nodes-" + port + ".conf",
               "--cluster-node-timeout",
               "2000",
+              // why: a replica's first sync would wait 5 s for other replicas to share it
+              "--repl-diskless-sync-delay",
+              "0",
               "--appendonly",
               "yes",
               "--dir",
