@@ -59,6 +59,16 @@ class DispatchBench {
         "bare XREADGROUP→XADD→XACK loop, 2 consumers", MESSAGES, bareCopy(services, "b2", 2));
     report.row("dispatcher, 1 replica", MESSAGES, dispatch(services, pipelines, "d1", 1));
     report.row("dispatcher, 2 replicas", MESSAGES, dispatch(services, pipelines, "d2", 2));
+    try (ReplicaOf replica = ReplicaOf.start(services.redisUrl())) {
+      report.row(
+          "dispatcher, 1 replica; Redis with a replica, CONVEYOR_REDIS_WAIT_REPLICAS=false",
+          MESSAGES,
+          dispatch(services, pipelines, "w0", 1, Map.of("CONVEYOR_REDIS_WAIT_REPLICAS", "false")));
+      report.row(
+          "dispatcher, 1 replica; Redis with a replica, CONVEYOR_REDIS_WAIT_REPLICAS=true",
+          MESSAGES,
+          dispatch(services, pipelines, "w1", 1, Map.of("CONVEYOR_REDIS_WAIT_REPLICAS", "true")));
+    }
     report.write("dispatch");
   }
 
@@ -105,6 +115,16 @@ class DispatchBench {
   /** The dispatcher jar, as real processes, draining the backlog. */
   private static double dispatch(TestServices services, Path pipelines, String run, int replicas)
       throws Exception {
+    return dispatch(services, pipelines, run, replicas, Map.of());
+  }
+
+  private static double dispatch(
+      TestServices services,
+      Path pipelines,
+      String run,
+      int replicas,
+      Map<String, String> overrides)
+      throws Exception {
     UnifiedJedis jedis = services.jedis();
     Keys keys = services.keys();
     jedis.del(keys.inbox());
@@ -112,6 +132,7 @@ class DispatchBench {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", pipelines.toString());
     env.put("JAVA_OPTS", "-Xmx512m");
+    env.putAll(overrides);
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-dispatch-" + run);
     List<DaemonProcess> daemons = new ArrayList<>();
     for (int r = 0; r < replicas; r++) {
@@ -161,6 +182,56 @@ class DispatchBench {
         }
         p.sync();
       }
+    }
+  }
+
+  /**
+   * A Redis replica of the test Redis, on a free port, for as long as the bench needs it; ready
+   * once its master lists it online.
+   */
+  private record ReplicaOf(Process process, java.net.URI master) implements AutoCloseable {
+    static ReplicaOf start(String masterUrl) throws Exception {
+      java.net.URI master = java.net.URI.create(masterUrl);
+      int port;
+      try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      Process p =
+          new ProcessBuilder(
+                  "redis-server",
+                  "--port",
+                  Integer.toString(port),
+                  "--bind",
+                  "127.0.0.1",
+                  "--replicaof",
+                  master.getHost(),
+                  Integer.toString(master.getPort()),
+                  "--repl-diskless-load",
+                  "swapdb",
+                  "--save",
+                  "",
+                  "--appendonly",
+                  "no",
+                  "--dir",
+                  Files.createTempDirectory("bench-replica").toString())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      ReplicaOf replica = new ReplicaOf(p, master);
+      try (redis.clients.jedis.Jedis j = new redis.clients.jedis.Jedis(master)) {
+        await("the bench replica in sync")
+            .atMost(60, SECONDS)
+            .until(() -> j.info("replication").contains("port=" + port + ",state=online"));
+      } catch (RuntimeException e) {
+        replica.close();
+        throw e;
+      }
+      return replica;
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
     }
   }
 }
