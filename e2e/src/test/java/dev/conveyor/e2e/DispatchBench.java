@@ -68,6 +68,7 @@ class DispatchBench {
           "dispatcher, 1 replica; Redis with a replica, CONVEYOR_REDIS_WAIT_REPLICAS=true",
           MESSAGES,
           dispatch(services, pipelines, "w1", 1, Map.of("CONVEYOR_REDIS_WAIT_REPLICAS", "true")));
+      assertThat(replica.process().isAlive()).as("the replica stayed up through the runs").isTrue();
     }
     report.write("dispatch");
   }
