@@ -68,7 +68,7 @@ class DispatchBench {
           "dispatcher, 1 replica; Redis with a replica, CONVEYOR_REDIS_WAIT_REPLICAS=true",
           MESSAGES,
           dispatch(services, pipelines, "w1", 1, Map.of("CONVEYOR_REDIS_WAIT_REPLICAS", "true")));
-      assertThat(replica.process().isAlive()).as("the replica stayed up through the runs").isTrue();
+      assertThat(replica.alive()).as("the replica stayed up through the runs").isTrue();
     }
     report.write("dispatch");
   }
@@ -186,53 +186,34 @@ class DispatchBench {
     }
   }
 
-  /**
-   * A Redis replica of the test Redis, on a free port, for as long as the bench needs it; ready
-   * once its master lists it online.
-   */
-  private record ReplicaOf(Process process, java.net.URI master) implements AutoCloseable {
+  /** A Redis replica of the test Redis, for as long as the bench needs it. */
+  private record ReplicaOf(RedisServer server) implements AutoCloseable {
     static ReplicaOf start(String masterUrl) throws Exception {
       java.net.URI master = java.net.URI.create(masterUrl);
-      int port;
-      try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-        port = socket.getLocalPort();
-      }
-      Process p =
-          new ProcessBuilder(
-                  "redis-server",
-                  "--port",
-                  Integer.toString(port),
-                  "--bind",
-                  "127.0.0.1",
-                  "--replicaof",
-                  master.getHost(),
-                  Integer.toString(master.getPort()),
-                  "--repl-diskless-load",
-                  "swapdb",
-                  "--save",
-                  "",
-                  "--appendonly",
-                  "no",
-                  "--dir",
-                  Files.createTempDirectory("bench-replica").toString())
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      ReplicaOf replica = new ReplicaOf(p, master);
+      Path dir = Files.createTempDirectory("bench-replica");
+      RedisServer server =
+          new RedisServer(dir.resolve("data"), dir.resolve("redis.log"))
+              .startReplicaOf(master.getHost(), master.getPort());
       try (redis.clients.jedis.Jedis j = new redis.clients.jedis.Jedis(master)) {
         await("the bench replica in sync")
             .atMost(60, SECONDS)
-            .until(() -> j.info("replication").contains("port=" + port + ",state=online"));
+            .until(() -> j.info("replication").contains("port=" + server.port() + ",state=online"));
       } catch (RuntimeException e) {
-        replica.close();
+        server.close();
         throw e;
       }
-      return replica;
+      return new ReplicaOf(server);
+    }
+
+    boolean alive() {
+      try (var j = server.client()) {
+        return "PONG".equals(j.ping());
+      }
     }
 
     @Override
     public void close() {
-      process.destroyForcibly();
+      server.close();
     }
   }
 }

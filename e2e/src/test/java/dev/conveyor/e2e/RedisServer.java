@@ -44,8 +44,18 @@ final class RedisServer implements AutoCloseable {
   }
 
   RedisServer start() {
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    return start(List.of());
+  }
+
+  /** Starts it as a replica of the Redis at {@code host:port}. */
+  RedisServer startReplicaOf(String host, int masterPort) {
+    return start(List.of("--replicaof", host, Integer.toString(masterPort)));
+  }
+
+  private RedisServer start(List<String> extra) {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
                 "redis-server",
                 "--port",
                 Integer.toString(port),
@@ -60,7 +70,10 @@ final class RedisServer implements AutoCloseable {
                 "--save",
                 "",
                 "--dir",
-                dir.toString())
+                dir.toString()));
+    command.addAll(extra);
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     try {

@@ -2,6 +2,7 @@ package dev.conveyor.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,17 +42,11 @@ class ShareLimitedThreadPoolTest {
     }
     assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 
-    CountDownLatch offered = new CountDownLatch(1);
-    AtomicInteger free = new AtomicInteger();
-    Thread.ofPlatform()
-        .start(() -> {
-          free.set(pool.blockForAvailableThreads());
-          offered.countDown();
-        });
-    assertThat(offered.await(1, TimeUnit.SECONDS)).as("blocked while the share is taken").isFalse();
+    CompletableFuture<Integer> offered = offerInBackground();
+    Thread.sleep(1_000);
+    assertThat(offered).as("blocked while the share is taken").isNotDone();
     release.countDown();
-    assertThat(offered.await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(free.get()).isBetween(1, 2);
+    assertThat(offered.get(5, TimeUnit.SECONDS)).isBetween(1, 2);
   }
 
   @Test
@@ -59,16 +54,9 @@ class ShareLimitedThreadPoolTest {
     CountDownLatch release = new CountDownLatch(1);
     pool.runInThread(() -> await(release));
     pool.runInThread(() -> await(release));
-    CountDownLatch offered = new CountDownLatch(1);
-    AtomicInteger free = new AtomicInteger();
-    Thread.ofPlatform()
-        .start(() -> {
-          free.set(pool.blockForAvailableThreads());
-          offered.countDown();
-        });
+    CompletableFuture<Integer> offered = offerInBackground();
     limit.set(4);
-    assertThat(offered.await(3, TimeUnit.SECONDS)).isTrue();
-    assertThat(free.get()).isEqualTo(2);
+    assertThat(offered.get(3, TimeUnit.SECONDS)).isEqualTo(2);
     release.countDown();
   }
 
@@ -95,6 +83,12 @@ class ShareLimitedThreadPoolTest {
     assertThat(ChainShare.share(9, 3)).isEqualTo(3);
     assertThat(ChainShare.share(0, 3)).isEqualTo(1);
     assertThat(ChainShare.share(5, 0)).isEqualTo(5);
+  }
+
+  /** What {@code blockForAvailableThreads()} returns, asked on a thread of its own. */
+  private CompletableFuture<Integer> offerInBackground() {
+    return CompletableFuture.supplyAsync(
+        pool::blockForAvailableThreads, r -> Thread.ofPlatform().start(r));
   }
 
   private static void await(CountDownLatch latch) {
