@@ -11,6 +11,7 @@ import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.processor.Processor;

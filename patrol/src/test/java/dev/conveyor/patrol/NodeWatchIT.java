@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.daemon.Heartbeat;
 import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

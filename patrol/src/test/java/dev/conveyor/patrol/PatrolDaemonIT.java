@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.LifecycleSnapshot;
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import java.nio.file.Files;

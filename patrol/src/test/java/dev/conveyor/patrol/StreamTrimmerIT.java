@@ -7,6 +7,7 @@ import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -14,6 +14,7 @@ import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.step.run.ItemResult;
 import dev.conveyor.common.step.run.WorkItem;
 import dev.conveyor.common.task.QueueItem;
+import dev.conveyor.common.test.CapturedLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.test.CapturedLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

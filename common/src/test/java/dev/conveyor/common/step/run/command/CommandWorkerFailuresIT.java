@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.step.run.ItemResult;
+import dev.conveyor.common.test.CapturedLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

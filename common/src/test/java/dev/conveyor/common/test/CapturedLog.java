@@ -1,4 +1,4 @@
-package dev.conveyor.common.step.run.command;
+package dev.conveyor.common.test;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -9,12 +9,12 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 
-/** Captures the key-value events one logger writes while open. */
-final class CapturedLog implements AutoCloseable {
+/** Captures the key-value events one logger writes while open (tests of every module). */
+public final class CapturedLog implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-  CapturedLog(Class<?> owner) {
+  public CapturedLog(Class<?> owner) {
     this.logger = (Logger) LoggerFactory.getLogger(owner);
     appender.start();
     logger.addAppender(appender);
@@ -24,7 +24,7 @@ final class CapturedLog implements AutoCloseable {
    * Each event's pairs, in logging order; the level and thread under {@code level} and {@code
    * thread}.
    */
-  List<Map<String, Object>> events() {
+  public List<Map<String, Object>> events() {
     List<ILoggingEvent> copy;
     synchronized (appender) {
       copy = List.copyOf(appender.list);
@@ -33,7 +33,7 @@ final class CapturedLog implements AutoCloseable {
   }
 
   /** The events named {@code event}. */
-  List<Map<String, Object>> events(String event) {
+  public List<Map<String, Object>> events(String event) {
     return events().stream().filter(e -> event.equals(e.get("event"))).toList();
   }
 
