@@ -143,33 +143,22 @@ public final class TaskAuditRepository {
 
   /** Which of these task ids already have an audit row (they finished before). */
   public Set<String> existing(Collection<String> taskIds) {
-    Set<String> found = new HashSet<>();
-    if (taskIds.isEmpty()) {
-      return found;
-    }
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(EXISTING)) {
-      planEachTime(ps);
-      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          found.add(rs.getString(1));
-        }
-      }
-      return found;
-    } catch (SQLException e) {
-      throw new DatabaseException("task_audit lookup failed: " + e.getMessage(), e);
-    }
+    return idsAmong(EXISTING, taskIds, "task_audit lookup");
   }
 
   /** Which of these task ids were cleaned up already ({@code cleaned_at} set). */
   public Set<String> cleaned(Collection<String> taskIds) {
+    return idsAmong(CLEANED, taskIds, "task_audit cleaned lookup");
+  }
+
+  /** The ids {@code query} (one {@code text[]} parameter, one id column) returns of these. */
+  private Set<String> idsAmong(String query, Collection<String> taskIds, String what) {
     Set<String> found = new HashSet<>();
     if (taskIds.isEmpty()) {
       return found;
     }
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(CLEANED)) {
+        PreparedStatement ps = c.prepareStatement(query)) {
       planEachTime(ps);
       ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
@@ -179,7 +168,7 @@ public final class TaskAuditRepository {
       }
       return found;
     } catch (SQLException e) {
-      throw new DatabaseException("task_audit cleaned lookup failed: " + e.getMessage(), e);
+      throw new DatabaseException(what + " failed: " + e.getMessage(), e);
     }
   }
 
