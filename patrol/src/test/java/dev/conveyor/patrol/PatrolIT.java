@@ -117,7 +117,6 @@ class PatrolIT {
 
   @Test
   void aPartStuckPastItsRedrivesIsDeadAndItsTaskPartial(TestServices services) {
-    start(services, "kill-node");
     TaskStore store = new TaskStore(services.jedis(), services.keys());
     Pipeline doomed = pipeline(services, "doomed");
     register(services, "doomed", "doomed-1", 2);
@@ -126,6 +125,8 @@ class PatrolIT {
         StepProgress.of(doomed, doomed.step("deliver").orElseThrow()),
         new QueueItem("doomed-1", 0, "1-0"),
         "1");
+    // why: only now: a round before part 0's output would find both parts stuck (FAILED)
+    start(services, "kill-node");
 
     TaskAudit audit = awaitAudit(services, "doomed-1");
     assertThat(audit.outcome()).isEqualTo(TaskAudit.Outcome.PARTIAL);
