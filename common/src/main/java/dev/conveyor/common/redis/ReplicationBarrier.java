@@ -21,15 +21,16 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * task registration lost that way after its inbox entry was acknowledged would be a message lost.
  *
  * <p>{@code WAIT} only covers the writes of its own connection, and a pool spreads writes over
- * connections, so on one connection to each master concerned the barrier writes a marker (with the
- * hash tag of a task written there), asks how many replicas are online, and waits for them to have
- * the marker: a replica applies its master's stream in order, so the marker replicated means
- * everything written before it was too. A master without an online replica is not waited for: there
- * is no replica that could take over without its writes (its own AOF keeps them).
+ * connections, so on one connection to each master concerned the barrier asks how many replicas are
+ * online, writes a short-lived marker (with the hash tag of a task written there), and waits for
+ * them to have the marker: a replica applies its master's stream in order, so the marker replicated
+ * means everything written before it was too. A master without an online replica is not waited for:
+ * there is no replica that could take over without its writes (its own AOF keeps them).
  */
 public final class ReplicationBarrier {
   // why: the connections speak the client's default protocol (RESP2); SET, INFO and WAIT read alike
   // in both
+  private static final long MARKER_TTL_MILLIS = 1_000;
   private static final CommandObjects COMMANDS = new CommandObjects(RedisProtocol.RESP2);
 
   private final Keys keys;
@@ -58,13 +59,13 @@ public final class ReplicationBarrier {
     }
     for (Map.Entry<String, Integer> marker : markersByNode(jedis, taskIds).entrySet()) {
       try (Connection c = connection(jedis, marker.getValue())) {
-        long ttl = Math.max(1_000, timeout.toMillis() * 2);
-        // why: the marker only has to outlive the WAIT that follows it
-        c.executeCommand(COMMANDS.set(marker.getKey(), "1", SetParams.setParams().px(ttl)));
         int online = onlineReplicas(c.executeCommand(COMMANDS.info("replication")));
         if (online == 0) {
           continue;
         }
+        // why: any write will do, and this one is gone a second later (WAIT needs no key)
+        c.executeCommand(
+            COMMANDS.set(marker.getKey(), "1", SetParams.setParams().px(MARKER_TTL_MILLIS)));
         long reached =
             c.executeCommand(COMMANDS.waitReplicas(online, Math.max(1, timeout.toMillis())));
         if (reached < online) {
