@@ -1,5 +1,6 @@
 package dev.conveyor.e2e;
 
+import static dev.conveyor.e2e.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,16 +11,11 @@ import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +29,7 @@ class ConveyorCliScriptIT {
 
   @Test
   void versionComesFromTheJar(@TempDir Path dir) throws Exception {
-    Result r = run(Map.of(), dir, "--version");
+    CliRun r = run(Map.of(), dir, "--version");
 
     assertThat(r.code()).isZero();
     assertThat(r.err()).isEmpty();
@@ -43,7 +39,7 @@ class ConveyorCliScriptIT {
   @Test
   void anUnknownTaskIsExitCodeOneAndOneLineOnStderr(TestServices services, @TempDir Path dir)
       throws Exception {
-    Result r = run(services.env(), dir, "task", "nope");
+    CliRun r = run(services.env(), dir, "task", "nope");
 
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.out()).isEmpty();
@@ -64,7 +60,7 @@ class ConveyorCliScriptIT {
     store.registerAll(List.of(task));
     store.dispatchAll(List.of(task));
 
-    Result r = run(services.env(), dir, "task", "cli-1", "--json");
+    CliRun r = run(services.env(), dir, "task", "cli-1", "--json");
 
     assertThat(r.code()).isZero();
     assertThat(r.err()).isEmpty();
@@ -81,7 +77,7 @@ class ConveyorCliScriptIT {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_REDIS_URL", "redis://127.0.0.1:1");
 
-    Result r = run(env, dir, "task", "nope");
+    CliRun r = run(env, dir, "task", "nope");
 
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.out()).isEmpty();
@@ -93,38 +89,12 @@ class ConveyorCliScriptIT {
 
   @Test
   void aBadSettingIsExitCodeTwoAndOneLine(@TempDir Path dir) throws Exception {
-    Result r = run(Map.of("CONVEYOR_PG_POOL_SIZE", "many"), dir, "task", "nope");
+    CliRun r = run(Map.of("CONVEYOR_PG_POOL_SIZE", "many"), dir, "task", "nope");
 
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
     assertThat(r.err())
         .containsExactly(
             "conveyor: CONVEYOR_PG_POOL_SIZE must be an integer from 1 to 200, was 'many'");
-  }
-
-  private record Result(int code, List<String> out, List<String> err) {}
-
-  private static Result run(Map<String, String> env, Path dir, String... args)
-      throws IOException, InterruptedException {
-    Path out = dir.resolve("out.txt");
-    Path err = dir.resolve("err.txt");
-    List<String> command = new ArrayList<>();
-    command.add(Repo.root().resolve("deploy/bin/conveyor").toString());
-    command.addAll(List.of(args));
-    ProcessBuilder pb =
-        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-    // why: only the environment given here, not the one Maven runs in nor a developer's deploy/.env
-    pb.environment().keySet().removeIf(name -> name.startsWith("CONVEYOR_"));
-    pb.environment().put("CONVEYOR_ENV_FILE", dir.resolve("no.env").toString());
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("deploy/bin/conveyor " + String.join(" ", args) + " did not exit");
-    }
-    return new Result(
-        p.exitValue(),
-        Files.readAllLines(out, StandardCharsets.UTF_8),
-        Files.readAllLines(err, StandardCharsets.UTF_8));
   }
 }

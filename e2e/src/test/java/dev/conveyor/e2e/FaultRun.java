@@ -126,7 +126,7 @@ final class FaultRun implements AutoCloseable {
                 PipelineLoader.loadFile(pipelines.resolve("ner.yaml")), new SharedResources())
             .start()) {
       List<ObjectNode> rows = run.run(documents).rows();
-      return rows.stream().map(FaultRun::normal).toList();
+      return NerCorpus.normal(rows);
     }
   }
 
@@ -306,26 +306,9 @@ final class FaultRun implements AutoCloseable {
 
   /** The delivered rows, in the embedded run's order. */
   List<Map<String, Object>> rows() throws SQLException {
-    List<Map<String, Object>> rows = new ArrayList<>();
-    try (Connection c = pg.connect();
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT task_id, kind, surface, start_offset, end_offset, part"
-                    + " FROM conveyor.ner_entities"
-                    + " ORDER BY task_id COLLATE \"C\", kind COLLATE \"C\", start_offset")) {
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("task_id", rs.getString(1));
-        row.put("kind", rs.getString(2));
-        row.put("surface", rs.getString(3));
-        row.put("start_offset", rs.getInt(4));
-        row.put("end_offset", rs.getInt(5));
-        row.put("part", rs.getInt(6));
-        rows.add(row);
-      }
+    try (Connection c = pg.connect()) {
+      return NerCorpus.rows(c);
     }
-    return rows;
   }
 
   /**
@@ -579,17 +562,6 @@ final class FaultRun implements AutoCloseable {
     Files.writeString(dir.resolve("ner.yaml"), patched);
     Files.createSymbolicLink(dir.resolve("data"), shipped.resolve("data"));
     return dir;
-  }
-
-  static Map<String, Object> normal(ObjectNode row) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("task_id", row.get("task_id").asText());
-    m.put("kind", row.get("kind").asText());
-    m.put("surface", row.get("surface").asText());
-    m.put("start_offset", row.get("start_offset").asInt());
-    m.put("end_offset", row.get("end_offset").asInt());
-    m.put("part", row.get("part").asInt());
-    return m;
   }
 
   /** A fault to inject. */

@@ -64,14 +64,21 @@ final class NerCorpus {
   }
 
   /** Every row of {@code conveyor.ner_entities}, in key order (byte order of the task ids). */
-  static List<Map<String, Object>> rows(TestServices services) throws Exception {
+  static List<Map<String, Object>> rows(TestServices services) throws java.sql.SQLException {
+    try (var c = services.dataSource().getConnection()) {
+      return rows(c);
+    }
+  }
+
+  /** {@link #rows(TestServices)} over a connection of the caller's. */
+  static List<Map<String, Object>> rows(java.sql.Connection c) throws java.sql.SQLException {
     List<Map<String, Object>> rows = new ArrayList<>();
-    try (var c = services.dataSource().getConnection();
+    try (var s = c.createStatement();
         var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT task_id, kind, surface, start_offset, end_offset, part"
-                        + " FROM conveyor.ner_entities ORDER BY task_id COLLATE \"C\", kind COLLATE \"C\", start_offset")) {
+            s.executeQuery(
+                "SELECT task_id, kind, surface, start_offset, end_offset, part"
+                    + " FROM conveyor.ner_entities"
+                    + " ORDER BY task_id COLLATE \"C\", kind COLLATE \"C\", start_offset")) {
       while (rs.next()) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("task_id", rs.getString(1));

@@ -1,5 +1,6 @@
 package dev.conveyor.e2e;
 
+import static dev.conveyor.e2e.CliRun.run;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,16 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +102,7 @@ class OperatorCliIT {
         {"id": "fx-2", "pipeline": "fixme", "payload": {"text": "two"}}
         {"id": "fx-3", "pipeline": "fixme"}
         """);
-    Result publish = run(cli, dir, "publish", input.toString());
+    CliRun publish = run(cli, dir, "publish", input.toString());
     assertThat(publish.out()).containsExactly("published 2, skipped 1 bad lines");
     assertThat(publish.err()).containsExactly("conveyor: line 3: no \"payload\" object");
     assertThat(publish.code()).isEqualTo(1);
@@ -118,7 +115,7 @@ class OperatorCliIT {
                         "SELECT count(*) FROM conveyor.task_audit WHERE outcome = 'failed'"))
                 .isEqualTo(2));
 
-    Result status = run(cli, dir, "status", "--json");
+    CliRun status = run(cli, dir, "status", "--json");
     assertThat(status.code()).isZero();
     assertThat(status.out()).hasSize(1);
     JsonNode s = JSON.readTree(status.out().getFirst());
@@ -130,25 +127,25 @@ class OperatorCliIT {
         });
     assertThat(s.at("/pipelines/0/steps/0/dead").asLong()).isEqualTo(2);
 
-    Result dead = run(cli, dir, "dead", "--json", "--pipeline", "fixme");
+    CliRun dead = run(cli, dir, "dead", "--json", "--pipeline", "fixme");
     assertThat(dead.out()).hasSize(2).allMatch(l -> l.contains("\"error\":\"not fixed yet\""));
 
-    Result noToken = run(cli, dir, "suspend", "processor");
+    CliRun noToken = run(cli, dir, "suspend", "processor");
     assertThat(noToken.code()).isEqualTo(2);
     assertThat(noToken.err()).singleElement().asString().contains("(401)");
-    Result suspend = run(admin, dir, "suspend", "fixme.check");
+    CliRun suspend = run(admin, dir, "suspend", "fixme.check");
     assertThat(suspend.code()).isZero();
     assertThat(suspend.out()).containsExactly("step fixme.check: INTERMITTED");
-    Result resume = run(admin, dir, "resume", "fixme.check");
+    CliRun resume = run(admin, dir, "resume", "fixme.check");
     assertThat(resume.out()).containsExactly("step fixme.check: RUNNING");
-    Result daemon = run(admin, dir, "suspend", "dispatcher");
+    CliRun daemon = run(admin, dir, "suspend", "dispatcher");
     assertThat(daemon.out()).singleElement().asString().endsWith(": INTERMITTED");
     assertThat(run(admin, dir, "resume", "dispatcher").code()).isZero();
 
-    Result refused = run(cli, dir, "replay", "--pipeline", "fixme", "--step", "check");
+    CliRun refused = run(cli, dir, "replay", "--pipeline", "fixme", "--step", "check");
     assertThat(refused.code()).isEqualTo(2);
     Files.writeString(fixed, "yes");
-    Result replay = run(admin, dir, "replay", "--pipeline", "fixme", "--step", "check");
+    CliRun replay = run(admin, dir, "replay", "--pipeline", "fixme", "--step", "check");
     assertThat(replay.err()).isEmpty();
     assertThat(replay.code()).isZero();
     assertThat(replay.out()).contains("replayed 2, skipped 0");
@@ -171,30 +168,5 @@ class OperatorCliIT {
           .as(d.name() + " logged no ERROR")
           .noneMatch(l -> l.contains(" ERROR "));
     }
-  }
-
-  private record Result(int code, List<String> out, List<String> err) {}
-
-  private static Result run(Map<String, String> env, Path dir, String... args)
-      throws IOException, InterruptedException {
-    Path out = dir.resolve("out.txt");
-    Path err = dir.resolve("err.txt");
-    List<String> command = new ArrayList<>();
-    command.add(Repo.root().resolve("deploy/bin/conveyor").toString());
-    command.addAll(List.of(args));
-    ProcessBuilder pb =
-        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().keySet().removeIf(name -> name.startsWith("CONVEYOR_"));
-    pb.environment().put("CONVEYOR_ENV_FILE", dir.resolve("no.env").toString());
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("deploy/bin/conveyor " + String.join(" ", args) + " did not exit");
-    }
-    return new Result(
-        p.exitValue(),
-        Files.readAllLines(out, StandardCharsets.UTF_8),
-        Files.readAllLines(err, StandardCharsets.UTF_8));
   }
 }

@@ -78,22 +78,7 @@ public final class DeadItemRepository {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(FOR_TASK)) {
       ps.setString(1, taskId);
-      List<DeadItem> items = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          items.add(
-              new DeadItem(
-                  rs.getString(1),
-                  rs.getString(2),
-                  rs.getInt(3),
-                  rs.getString(4),
-                  rs.getInt(5),
-                  rs.getString(6),
-                  rs.getString(7),
-                  rs.getTimestamp(8).toInstant()));
-        }
-      }
-      return items;
+      return read(ps);
     } catch (SQLException e) {
       throw new DatabaseException("dead_items read of " + taskId + " failed: " + e.getMessage(), e);
     }
