@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +41,15 @@ class ChainShareIT {
       """;
   private Processor processor;
   private int port;
+
+  /** Each test counts its own nodes: the heartbeats of the other test live on for a while. */
+  @BeforeEach
+  void forgetOtherNodes(TestServices services) {
+    for (String id : services.jedis().zrange(services.keys().nodes(), 0, -1)) {
+      services.jedis().del(services.keys().node(id));
+    }
+    services.jedis().del(services.keys().nodes());
+  }
 
   @AfterEach
   void stop() {
