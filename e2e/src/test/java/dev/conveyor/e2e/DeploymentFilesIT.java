@@ -55,14 +55,26 @@ class DeploymentFilesIT {
   /**
    * Daemon variables compose deliberately does not pass: the entrypoint sets the node id from the
    * container's hostname (one value for all replicas would be wrong), Redis has no password and no
-   * cluster in compose, and the PostgreSQL password comes as {@code _FILE}.
+   * cluster in compose, and the PostgreSQL password and the admin token come as {@code _FILE}.
    */
   private static final Set<String> NOT_PASSED_BY_COMPOSE =
       Set.of(
           "CONVEYOR_NODE_ID",
           "CONVEYOR_REDIS_CLUSTER",
           "CONVEYOR_REDIS_PASSWORD",
-          "CONVEYOR_PG_PASSWORD");
+          "CONVEYOR_PG_PASSWORD",
+          "CONVEYOR_ADMIN_TOKEN");
+
+  /**
+   * Variable → official image, for every image compose or the Dockerfile takes from a registry;
+   * deploy/base-images/NAME holds the stand-in that deploy/bin/build-base-images builds for it.
+   */
+  private static final Map<String, String> OFFICIAL_IMAGES =
+      Map.of(
+          "REDIS_IMAGE", "redis:7",
+          "POSTGRES_IMAGE", "postgres:16",
+          "JDK_IMAGE", "eclipse-temurin:25-jdk",
+          "JRE_IMAGE", "eclipse-temurin:25-jre");
 
   private static final Pattern STAGE =
       Pattern.compile("(?im)^FROM\\s+(\\S+)(?:\\s+AS\\s+(\\S+))?\\s*$");
@@ -156,7 +168,6 @@ class DeploymentFilesIT {
   void redisKeepsItsDataAndRefusesToEvict() {
     JsonNode redis = service("redis");
 
-    assertThat(redis.path("image").asText()).startsWith("redis:7");
     assertThat(redis.path("restart").asText()).isEqualTo("always");
     String command = String.join(" ", texts(redis.path("command")));
     assertThat(command)
@@ -173,7 +184,6 @@ class DeploymentFilesIT {
   void postgresIsHealthCheckedOverTcpAndKeepsItsData() {
     JsonNode postgres = service("postgres");
 
-    assertThat(postgres.path("image").asText()).startsWith("postgres:16");
     assertThat(postgres.path("restart").asText()).isEqualTo("always");
     assertThat(String.join(" ", texts(postgres.path("healthcheck").path("test"))))
         .contains("pg_isready")
@@ -211,6 +221,71 @@ class DeploymentFilesIT {
     assertThat(passwordFile).startsWith("/run/conveyor/");
     assertThat(texts(service("postgres").path("volumes"))).contains("secrets:/run/conveyor");
     assertThat(compose.path("volumes").has("secrets")).isTrue();
+  }
+
+  @Test
+  void theSecretsAreGeneratedReadableByTheirUsersOnlyAndTheAdminTokenReachesTheDaemons() {
+    String keeper = String.join("\n", texts(service("postgres").path("entrypoint")));
+    for (String daemon : DAEMONS) {
+      JsonNode env = service(daemon).path("environment");
+      assertThat(env.path("CONVEYOR_ADMIN_TOKEN_FILE").asText())
+          .as("%s reads the admin token from the secrets volume", daemon)
+          .isEqualTo("/run/conveyor/admin_token");
+      assertThat(env.has("CONVEYOR_ADMIN_TOKEN"))
+          .as("%s gets the token itself too (the daemons refuse both)", daemon)
+          .isFalse();
+    }
+    // generated once, or CONVEYOR_ADMIN_TOKEN when set (it reaches the entrypoint that writes it)
+    assertThat(service("postgres").path("environment").path("CONVEYOR_ADMIN_TOKEN").asText())
+        .isEqualTo("${CONVEYOR_ADMIN_TOKEN:-}");
+    assertThat(keeper)
+        .contains("umask 077")
+        .contains("$$d/pg_password")
+        .contains("$$d/admin_token")
+        .contains("/dev/urandom")
+        // the daemons (uid 10001) own both; PostgreSQL's group reads the password; nobody else
+        .contains("chown \"10001:$$(id -g postgres)\" \"$$d/pg_password\"")
+        .contains("chmod 0440 \"$$d/pg_password\"")
+        .contains("chown 10001:10001 \"$$d/admin_token\"")
+        .contains("chmod 0400 \"$$d/admin_token\"")
+        .contains("exec docker-entrypoint.sh");
+  }
+
+  @Test
+  void everyImageFromARegistryComesFromAVariableWithTheOfficialImageAsDefault() throws IOException {
+    assertThat(service("redis").path("image").asText())
+        .isEqualTo("${REDIS_IMAGE:-" + OFFICIAL_IMAGES.get("REDIS_IMAGE") + "}");
+    assertThat(service("postgres").path("image").asText())
+        .isEqualTo("${POSTGRES_IMAGE:-" + OFFICIAL_IMAGES.get("POSTGRES_IMAGE") + "}");
+    for (String daemon : DAEMONS) {
+      JsonNode args = service(daemon).path("build").path("args");
+      for (String variable : List.of("JDK_IMAGE", "JRE_IMAGE")) {
+        assertThat(args.path(variable).asText())
+            .as("build arg %s of %s", variable, daemon)
+            .isEqualTo("${" + variable + ":-" + OFFICIAL_IMAGES.get(variable) + "}");
+        assertThat(dockerfile).contains("ARG " + variable + "=" + OFFICIAL_IMAGES.get(variable));
+      }
+      // built here, never pulled: a tag of our own, so that a test run's images are its own
+      assertThat(service(daemon).path("image").asText())
+          .isEqualTo("conveyor-" + daemon + ":${CONVEYOR_IMAGE_TAG:-latest}");
+    }
+    // every FROM of the Dockerfile is a variable or one of its own stages
+    Set<String> stageNames = stages().keySet();
+    Matcher from = STAGE.matcher(dockerfile);
+    while (from.find()) {
+      assertThat(from.group(1))
+          .as("FROM %s", from.group(1))
+          .satisfiesAnyOf(
+              base -> assertThat(base).matches("\\$\\{[A-Z_]+\\}"),
+              base -> assertThat(stageNames).contains(base));
+    }
+    // and a stand-in for each, built by deploy/bin/build-base-images, which prints the variable
+    String builder = Files.readString(root.resolve("deploy/bin/build-base-images"));
+    for (String variable : OFFICIAL_IMAGES.keySet()) {
+      String name = variable.replace("_IMAGE", "").toLowerCase(java.util.Locale.ROOT);
+      assertThat(root.resolve("deploy/base-images/" + name + "/Dockerfile")).exists();
+      assertThat(builder).contains(variable + "=$").contains(OFFICIAL_IMAGES.get(variable));
+    }
   }
 
   @Test
@@ -294,7 +369,8 @@ class DeploymentFilesIT {
         .startsWith("FROM ${JDK_IMAGE} AS build")
         .contains("--no-install-recommends unzip")
         .contains("maven-dependency-plugin:3.9.0:go-offline")
-        .contains("package -DskipTests");
+        // offline after the dependency layer: a change of code needs no network
+        .contains("mvnw -B -q -o package -DskipTests");
     assertThat(stages.get("runtime"))
         .contains("USER 10001:10001")
         .contains("/app/bin/conveyor-http")

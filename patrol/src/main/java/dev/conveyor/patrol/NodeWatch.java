@@ -23,11 +23,12 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * Watches the daemons' heartbeats. Every node is in the index {@code ns:nodes} (node id → last
  * beat, ms) and, while it is alive, has a heartbeat hash {@code ns:node:<id>} that expires three
- * beats after its last one; a node in the index whose hash is gone is dead. Each {@link #round()}
- * lists them, logs the changes since the previous round ({@code node_died}, {@code node_left},
- * {@code node_returned}), publishes the gauge {@code conveyor_nodes{state}} and forgets nodes dead
- * for longer than the retention, so the index does not grow with every node id (hostname-pid) ever
- * seen. {@link #nodes()} is the last round's list, for {@code /status}.
+ * beats after its last one; a node in the index whose hash is gone is dead, and one whose last beat
+ * says {@code COMPLETED} (a clean stop) has left. Each {@link #round()} lists them, logs the
+ * changes since the previous round ({@code node_died}, {@code node_left}, {@code node_returned}),
+ * publishes the gauge {@code conveyor_nodes{state}} and forgets nodes dead for longer than the
+ * retention, so the index does not grow with every node id (hostname-pid) ever seen. {@link
+ * #nodes()} is the last round's list, for {@code /status}.
  *
  * <p>A dead node's hash is gone, so its role, state and version are those of the last round that
  * saw it alive; a node already dead when this patrol started shows only its id and last beat.
@@ -103,11 +104,18 @@ final class NodeWatch {
       String id = beat.id();
       Instant lastBeat = beat.lastBeat();
       Node before = previous == null ? null : previous.get(id);
+      // why: a node whose last beat says it stopped has left at once, with what it said last
       Node node =
-          !beat.live()
-              ? dead(id, lastBeat, before)
-              : new Node(
-                  id, beat.role(), beat.state(), beat.version(), beat.startedAt(), lastBeat, true);
+          beat.live() || beat.stopped()
+              ? new Node(
+                  id,
+                  beat.role(),
+                  beat.state(),
+                  beat.version(),
+                  beat.startedAt(),
+                  lastBeat,
+                  beat.live())
+              : dead(id, lastBeat, before);
       if (!node.live() && lastBeat.isBefore(cutoff)) {
         forget.add(id);
         continue;
@@ -151,14 +159,15 @@ final class NodeWatch {
 
   private static void report(Node before, Node node) {
     if (before.live() && !node.live()) {
-      boolean clean = CLEAN_STOP.equals(before.state());
+      // (a node seen stopped has the state of its last beat; one that vanished, the last seen)
+      boolean clean = CLEAN_STOP.equals(node.state());
       // why: a daemon that stopped cleanly writes a last beat with its final state; only a node
       // that vanished while working is a warning
       (clean ? log.atInfo() : log.atWarn())
           .addKeyValue("event", clean ? "node_left" : "node_died")
           .addKeyValue("node", node.id())
           .addKeyValue("role", node.role())
-          .addKeyValue("last_state", before.state())
+          .addKeyValue("last_state", node.state())
           .addKeyValue("last_beat", node.lastBeat())
           .log();
     } else if (!before.live() && node.live()) {

@@ -107,26 +107,31 @@ class NodeWatchIT {
   }
 
   @Test
-  void aNodeThatStoppedCleanlyHasLeftAndIsNotReportedDead() {
-    AtomicReference<String> state = new AtomicReference<>("RUNNING");
-    Heartbeat disp = heartbeat("disp-1", "dispatcher", state);
-    disp.beat();
+  void aNodeThatStoppedCleanlyHasLeftAtOnceAndIsNotReportedDead() {
+    // why: the heartbeat is the first subsystem to stop, while the daemon still says RUNNING
+    Heartbeat disp = beat("disp-1", "dispatcher", "RUNNING");
     NodeWatch watch = watch();
     watch.round();
-    state.set("COMPLETED");
-    disp.leave();
-    watch.round();
-    services.jedis().del(keys.node("disp-1"));
 
     try (CapturedLog log = new CapturedLog(NodeWatch.class)) {
+      disp.leave();
       watch.round();
       assertThat(log.events())
+          .as("the round right after its last beat, not once its hash expired")
           .singleElement()
           .satisfies(e ->
               assertThat(e)
                   .containsEntry("level", "INFO")
                   .containsEntry("event", "node_left")
                   .containsEntry("last_state", "COMPLETED"));
+      assertThat(watch.nodes())
+          .containsExactly(
+              new NodeWatch.Node("disp-1", "dispatcher", "COMPLETED", version(), T0, T0, false));
+      assertThat(registry.get("conveyor_nodes").tag("state", "live").gauge().value()).isZero();
+
+      services.jedis().del(keys.node("disp-1"));
+      watch.round();
+      assertThat(log.events()).as("reported once").hasSize(1);
     }
   }
 

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +41,15 @@ class ChainShareIT {
       """;
   private Processor processor;
   private int port;
+
+  /** Each test counts its own nodes: the heartbeats of the other test live on for a while. */
+  @BeforeEach
+  void forgetOtherNodes(TestServices services) {
+    for (String id : services.jedis().zrange(services.keys().nodes(), 0, -1)) {
+      services.jedis().del(services.keys().node(id));
+    }
+    services.jedis().del(services.keys().nodes());
+  }
 
   @AfterEach
   void stop() {
@@ -83,6 +93,23 @@ class ChainShareIT {
         .until(() -> share().equals(1));
   }
 
+  @Test
+  void aProcessorThatStoppedCleanlyIsNotCountedAnyMore(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("spread.yaml"), SPREAD);
+    processor = start(services, dir, "left-a");
+    Heartbeat other = heartbeat(services, "left-b", "processor", "RUNNING");
+    other.beat();
+    await("two processors running").atMost(20, SECONDS).until(() -> share().equals(2));
+
+    // why: its last beat on a clean stop; its hash lives on for a minute after it
+    other.leave();
+
+    await("the one that left is not counted: every chain again, well before its beat expires")
+        .atMost(15, SECONDS)
+        .until(() -> share().equals(4));
+  }
+
   private Processor start(TestServices services, Path dir, String node) throws Exception {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
@@ -100,15 +127,19 @@ class ChainShareIT {
   }
 
   private static void beat(TestServices services, String node, String role, String state) {
-    new Heartbeat(
-            services::jedis,
-            services.keys(),
-            node,
-            role,
-            () -> state,
-            Duration.ofSeconds(5),
-            Clock.systemUTC())
-        .beat();
+    heartbeat(services, node, role, state).beat();
+  }
+
+  private static Heartbeat heartbeat(
+      TestServices services, String node, String role, String state) {
+    return new Heartbeat(
+        services::jedis,
+        services.keys(),
+        node,
+        role,
+        () -> state,
+        Duration.ofSeconds(5),
+        Clock.systemUTC());
   }
 
   private Object share() {

@@ -1,5 +1,6 @@
 package dev.conveyor.common.daemon;
 
+import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.PipelineReplies;
 import java.time.Clock;
@@ -17,6 +18,10 @@ import redis.clients.jedis.UnifiedJedis;
  * time, last beat and, when its HTTP is on, {@code http}: the {@code host:port} the operator CLI
  * reaches it at) that expires after three missed beats, and the node's score in the {@code
  * ns:nodes} index, so patrol can list live nodes and notice dead ones.
+ *
+ * <p>On a clean stop the last beat says {@code COMPLETED} ({@link #leave()}), so that every reader
+ * of the heartbeats (a processor's chain share, patrol's node watch, {@code conveyor status} and
+ * {@code suspend|resume}) drops the node at once instead of counting it until the hash expires.
  */
 public final class Heartbeat {
   private final Supplier<UnifiedJedis> jedis;
@@ -73,9 +78,15 @@ public final class Heartbeat {
     write(state.get(), interval.multipliedBy(3));
   }
 
-  /** A last beat on a clean stop: the final state stays visible for a while, then expires. */
+  /**
+   * A last beat on a clean stop, saying {@code COMPLETED}: the node is gone for every count at
+   * once, and its final state stays visible for a minute, then expires.
+   */
   public void leave() {
-    write(state.get(), Duration.ofMinutes(1));
+    // why: the heartbeat stops first (it is the daemon's last subsystem, and subsystems stop in
+    // reverse), while the daemon still says RUNNING; a node id is not reused after a stop (compose
+    // gives a new container a new one), so a RUNNING last beat counted a dead node for a minute
+    write(State.COMPLETED.name(), Duration.ofMinutes(1));
   }
 
   private void write(String currentState, Duration ttl) {

@@ -1,5 +1,6 @@
 package dev.conveyor.common.status;
 
+import dev.conveyor.common.lifecycle.State;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
@@ -11,24 +12,31 @@ import java.util.Optional;
  * @param id the node id ({@code CONVEYOR_NODE_ID})
  * @param lastBeat its last heartbeat (its score in the index)
  * @param fields its heartbeat hash (role, state, version, pid, started_at, beat_at, http); empty
- *     when the hash expired: the node is dead
+ *     when the hash expired: the node is dead. A node whose last beat says a final state ({@code
+ *     COMPLETED} on a clean stop) has left: it is not live either, though its hash still shows it.
  */
 public record NodeBeat(String id, Instant lastBeat, Map<String, String> fields) {
   public NodeBeat {
     fields = Map.copyOf(fields);
   }
 
-  /** Whether its heartbeat has not expired. */
+  /** Whether its heartbeat has not expired and does not say that it stopped. */
   public boolean live() {
-    return !fields.isEmpty();
+    return !fields.isEmpty() && !stopped();
   }
 
-  /** {@code dispatcher}, {@code processor} or {@code patrol}; null for a dead node. */
+  /** Whether its last beat says it stopped ({@code COMPLETED} or {@code TERMINATED}). */
+  public boolean stopped() {
+    String state = state();
+    return State.COMPLETED.name().equals(state) || State.TERMINATED.name().equals(state);
+  }
+
+  /** {@code dispatcher}, {@code processor} or {@code patrol}; null when its hash expired. */
   public String role() {
     return fields.get("role");
   }
 
-  /** Its lifecycle state; null for a dead node. */
+  /** Its lifecycle state; null when its hash expired. */
   public String state() {
     return fields.get("state");
   }

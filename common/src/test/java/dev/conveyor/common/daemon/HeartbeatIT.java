@@ -1,0 +1,96 @@
+package dev.conveyor.common.daemon;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.config.ConveyorConfig;
+import dev.conveyor.common.config.Env;
+import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.common.status.NodeBeat;
+import dev.conveyor.common.status.NodeReader;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A daemon's heartbeat against a real Redis, as every reader of the heartbeats sees it: a running
+ * daemon is live, and one that stopped cleanly is gone at once (not a minute later, when its last
+ * beat expires). Compose gives every new container a new node id, so a stopped node that still said
+ * RUNNING was counted by the processors' chain shares as if it were working.
+ */
+@WithServices
+class HeartbeatIT {
+  private final TestServices services;
+
+  HeartbeatIT(TestServices services) {
+    this.services = services;
+  }
+
+  /** The smallest real daemon: Redis and the heartbeat. */
+  private static final class Beating extends Daemon {
+    Beating(ConveyorConfig config) {
+      super("processor", config);
+      RedisSubsystem redis =
+          add(new RedisSubsystem("redis", config.redis(), Endpoint.RUNTIME, "heartbeat-it", 2, 1));
+      addHeartbeat(redis);
+    }
+  }
+
+  @Test
+  void aDaemonThatStopsCleanlyDropsOutOfTheLiveNodesAtOnce() {
+    Beating daemon = start("beat-stops");
+    // why: the first beat comes as the heartbeat starts, while the daemon is still READY
+    await("a beat that says RUNNING")
+        .atMost(15, SECONDS)
+        .until(() -> node("beat-stops").map(NodeBeat::state).orElse(""), "RUNNING"::equals);
+    assertThat(node("beat-stops").orElseThrow().live()).isTrue();
+
+    daemon.complete();
+
+    // why: no waiting: a reader right after the stop must not count it any more
+    assertThat(daemon.state()).isEqualTo(State.COMPLETED);
+    NodeBeat last = node("beat-stops").orElseThrow();
+    assertThat(last.state()).as("its last beat").isEqualTo("COMPLETED");
+    assertThat(last.stopped()).isTrue();
+    assertThat(last.live()).as("counted as live").isFalse();
+    assertThat(services.jedis().pttl(services.keys().node("beat-stops")))
+        .as("its final state stays visible for a while, then expires")
+        .isBetween(1L, 60_000L);
+  }
+
+  @Test
+  void aSuspendedDaemonStaysLive() {
+    Beating daemon = start("beat-suspends");
+    await().atMost(10, SECONDS).until(() -> node("beat-suspends").isPresent());
+
+    daemon.suspend();
+    await("a suspended daemon still beats")
+        .atMost(15, SECONDS)
+        .until(() -> "INTERMITTED".equals(node("beat-suspends").orElseThrow().state()));
+    assertThat(node("beat-suspends").orElseThrow().live()).isTrue();
+    assertThat(node("beat-suspends").orElseThrow().stopped()).isFalse();
+
+    daemon.complete();
+    assertThat(node("beat-suspends").orElseThrow().live()).isFalse();
+  }
+
+  private Beating start(String node) {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_NODE_ID", node);
+    Beating daemon = new Beating(ConveyorConfig.from(Env.of(env)));
+    daemon.activate();
+    daemon.start();
+    return daemon;
+  }
+
+  private Optional<NodeBeat> node(String id) {
+    List<NodeBeat> nodes = new NodeReader(services.keys()).read(services.jedis());
+    return nodes.stream().filter(n -> n.id().equals(id)).findFirst();
+  }
+}
