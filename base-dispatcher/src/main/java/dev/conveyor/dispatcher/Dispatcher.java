@@ -77,8 +77,15 @@ public final class Dispatcher extends Daemon {
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
         new BatchHandler(
-            new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
-            new Rejections(new RejectedMessageRepository(postgres.dataSource())),
+            new MessageValidator(
+                config.pipelines(),
+                config.common().maxMessageBytes(),
+                config.maxEntryBytes(),
+                config.maxEntryFields()),
+            new Rejections(
+                new RejectedMessageRepository(postgres.dataSource()),
+                config.maxEntryBytes(),
+                config.maxEntryFields()),
             new TaskFanOut(
                 tasks,
                 redis.commands(),

@@ -254,7 +254,8 @@ class OperatorCommandsIT {
         new dev.conveyor.common.db.DeadItem(
             "dl-2", "flow", 1, "fix", 3, "newer", "{\"a\":1}", t.plusSeconds(5)));
     new RejectedMessageRepository(services.dataSource())
-        .insert("9-1", "unknown_pipeline", "no pipeline 'nope'", "{\"pipeline\":\"nope\"}");
+        .insert(
+            "9-1", "sha-c", "unknown_pipeline", "no pipeline 'nope'", "{\"pipeline\":\"nope\"}");
 
     Run json = run(env(services), "dead", "--json", "--pipeline", "flow", "--limit", "50");
     Run text = run(env(services), "dead", "--task", "dl-2");
@@ -378,11 +379,13 @@ class OperatorCommandsIT {
     RejectedMessageRepository rejected = new RejectedMessageRepository(services.dataSource());
     rejected.insert(
         "100-0",
+        "sha-a",
         "late_pipeline",
         "no pipeline 'late'",
         "{\"pipeline\":\"late\",\"payload\":\"{\\\"x\\\":1}\"}");
     rejected.insert(
         "100-1",
+        "sha-b",
         "late_pipeline",
         "no pipeline 'late'",
         "{\"pipeline\":\"late\",\"id\":\"keep-me\",\"payload\":\"{}\",\"bin\":{\"base64\":\"AAE=\"}}");

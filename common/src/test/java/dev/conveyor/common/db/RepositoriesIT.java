@@ -53,10 +53,12 @@ class RepositoriesIT {
     RejectedMessageRepository repo = new RejectedMessageRepository(services.dataSource());
 
     assertThat(
-            repo.insert("5-0", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
+            repo.insert(
+                "5-0", "sha-1", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
         .isTrue();
     assertThat(
-            repo.insert("5-0", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
+            repo.insert(
+                "5-0", "sha-1", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
         .isFalse();
 
     assertThat(repo.countByReason("payload_not_json")).isEqualTo(1);
@@ -64,5 +66,19 @@ class RepositoriesIT {
             services.queryLong(
                 "SELECT count(*) FROM conveyor.rejected_messages WHERE fields->>'payload' = '{x'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void anotherEntryWithARepeatedStreamIdGetsItsOwnRow(TestServices services) {
+    RejectedMessageRepository repo = new RejectedMessageRepository(services.dataSource());
+
+    assertThat(repo.insert("6-0", "sha-1", "bad_id", "first", "{\"id\":\"a b\"}")).isTrue();
+    assertThat(repo.insert("6-0", "sha-2", "bad_id", "after the inbox was recreated", "{}"))
+        .isTrue();
+
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '6-0'"))
+        .isEqualTo(2);
   }
 }
