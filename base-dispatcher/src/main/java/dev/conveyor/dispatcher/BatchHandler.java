@@ -1,7 +1,6 @@
 package dev.conveyor.dispatcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.task.RegisterOutcome;
 import dev.conveyor.common.task.Registration;
@@ -27,7 +26,7 @@ final class BatchHandler {
   private final MessageValidator validator;
   private final Rejections rejections;
   private final TaskFanOut fanOut;
-  private final TaskAuditRepository audit;
+  private final FinishedTasks audit;
   private final IntakeMetrics metrics;
   private final int maxDeliveries;
 
@@ -38,7 +37,7 @@ final class BatchHandler {
       MessageValidator validator,
       Rejections rejections,
       TaskFanOut fanOut,
-      TaskAuditRepository audit,
+      FinishedTasks audit,
       IntakeMetrics metrics,
       int maxDeliveries) {
     this.validator = validator;
@@ -74,7 +73,7 @@ final class BatchHandler {
       }
     }
     // why: after a task finished and was cleaned up, its audit row is the memory of its id
-    Set<String> finished = audit.existing(ids);
+    Set<String> finished = audit.among(ids);
     int duplicates = 0;
     List<Registration> registrations = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {

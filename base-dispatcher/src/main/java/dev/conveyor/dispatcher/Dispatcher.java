@@ -73,6 +73,7 @@ public final class Dispatcher extends Daemon {
 
   private InboxConsumer.Parts intakeParts() {
     TaskStore tasks = new TaskStore(redis.commands(), keys());
+    TaskAuditRepository audit = new TaskAuditRepository(postgres.dataSource());
     backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
@@ -92,8 +93,9 @@ public final class Dispatcher extends Daemon {
                 new ReplicationBarrier(
                     keys(),
                     config.common().redis().waitReplicas(),
-                    config.common().redis().replicaWait())),
-            new TaskAuditRepository(postgres.dataSource()),
+                    config.common().redis().replicaWait()),
+                audit::existing),
+            audit::existing,
             metrics,
             config.maxDeliveries()),
         backpressure,
