@@ -402,9 +402,11 @@ class OperatorCommandsIT {
 
     Run r = run(env, "replay", "--rejected", "--reason", "late_pipeline", "--json");
 
-    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(r.code()).as("one was skipped").isEqualTo(Conveyor.EXIT_NOT_FOUND);
+    assertThat(r.err()).contains("it was stored cut (field payload)");
     JsonNode answer = JSON.readTree(r.out());
     assertThat(answer.get("replayed").asInt()).isEqualTo(2);
+    assertThat(answer.get("skipped").asInt()).isEqualTo(1);
     assertThat(answer.get("items").get(0).get("stream_id").asText()).isEqualTo("100-0");
     assertThat(rejected.countByReason("late_pipeline"))
         .as("the entry stored cut is skipped and its row kept")

@@ -42,6 +42,41 @@ class RepositoriesIT {
   }
 
   @Test
+  void insertAllCountsOnlyTheRowsItWroteNotConflicts(TestServices services) {
+    TaskAuditRepository repo = new TaskAuditRepository(services.dataSource());
+    Instant received = Instant.parse("2026-01-01T00:00:00.123Z");
+    repo.insert(audit("many-1", received));
+
+    int written =
+        repo.insertAll(
+            List.of(
+                audit("many-1", received),
+                audit("many-2", received),
+                audit("many-3", received),
+                audit("many-2", received)));
+
+    assertThat(written).as("many-1 existed, many-2 came twice").isEqualTo(2);
+    assertThat(repo.existing(List.of("many-1", "many-2", "many-3"))).hasSize(3);
+    assertThat(repo.find("many-3")).contains(audit("many-3", received));
+    assertThat(repo.insertAll(List.of(audit("many-3", received)))).isZero();
+  }
+
+  private static TaskAudit audit(String id, Instant received) {
+    return new TaskAudit(
+        id,
+        "echo",
+        1,
+        Outcome.PARTIAL,
+        3,
+        1,
+        2,
+        null,
+        received,
+        received.plusMillis(1500),
+        Optional.empty());
+  }
+
+  @Test
   void outcomesFollowFailedParts() {
     assertThat(Outcome.of(4, 0)).isEqualTo(Outcome.DELIVERED);
     assertThat(Outcome.of(4, 1)).isEqualTo(Outcome.PARTIAL);
