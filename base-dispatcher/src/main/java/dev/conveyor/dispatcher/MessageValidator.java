@@ -114,7 +114,9 @@ public final class MessageValidator {
       return rejected(RejectReason.PAYLOAD_NOT_JSON, firstLine(e.getOriginalMessage()));
     } catch (NumberFormatException e) {
       // why: read exactly, a number like 1e99999999999999 has an exponent no BigDecimal holds
-      return rejected(RejectReason.PAYLOAD_NUMBER_OUT_OF_RANGE, firstLine(e.getMessage()));
+      return rejected(
+          RejectReason.PAYLOAD_NUMBER_OUT_OF_RANGE,
+          "payload holds a number no decimal can hold: " + firstLine(e.getMessage()));
     }
     if (tree == null || tree.isMissingNode()) {
       return rejected(RejectReason.PAYLOAD_NOT_JSON, "payload is empty");
