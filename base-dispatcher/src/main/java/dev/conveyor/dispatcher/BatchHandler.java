@@ -1,6 +1,7 @@
 package dev.conveyor.dispatcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.task.RegisterOutcome;
 import dev.conveyor.common.task.Registration;
@@ -22,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 final class BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(BatchHandler.class);
+  // why: a detail may quote what the producer sent (a pipeline name of a megabyte)
+  private static final int LOGGED_CHARS = 1000;
 
   private final MessageValidator validator;
   private final Rejections rejections;
@@ -137,7 +140,7 @@ final class BatchHandler {
             .addKeyValue("event", "rejected")
             .addKeyValue("stream_id", entry.id())
             .addKeyValue("reason", r.reason().code())
-            .addKeyValue("detail", r.detail())
+            .addKeyValue("detail", SafeText.capped(r.detail(), LOGGED_CHARS))
             .log();
       }
     }

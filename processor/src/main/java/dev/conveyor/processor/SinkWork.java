@@ -222,7 +222,11 @@ final class SinkWork implements StepWork {
     }
   }
 
-  /** Connection trouble, shutdown, resource exhaustion, lock conflicts: retry the batch later. */
+  /**
+   * Connection trouble, shutdown, resource exhaustion, lock conflicts, and a schema or role that
+   * does not fit (a table dropped, a privilege revoked): no item's data is at fault, retry the
+   * batch later.
+   */
   static boolean isOutage(SQLException e) {
     String state = e.getSQLState();
     if (state == null) {
@@ -232,7 +236,11 @@ final class SinkWork implements StepWork {
         || state.startsWith("53")
         || state.startsWith("57")
         || state.startsWith("40")
-        || state.startsWith("55");
+        || state.startsWith("55")
+        || state.startsWith("42")
+        || state.startsWith("28")
+        || state.startsWith("3D")
+        || state.startsWith("3F");
   }
 
   /** The database could not be used; the batch stays queued. */

@@ -19,6 +19,8 @@ class OutagesTest {
     assertThat(Outages.isOutage(new JedisMovedDataException("MOVED 1 h:1", null, 1))).isTrue();
     assertThat(Outages.isOutage(db("08006"))).isTrue();
     assertThat(Outages.isOutage(db(null))).isTrue();
+    assertThat(Outages.isOutage(db("42P01"))).as("a table dropped").isTrue();
+    assertThat(Outages.isOutage(db("42501"))).as("a privilege revoked").isTrue();
     assertThat(Outages.isOutage(new IllegalStateException("x", new InterruptedException())))
         .isTrue();
   }
