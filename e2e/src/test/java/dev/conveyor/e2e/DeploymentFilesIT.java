@@ -55,14 +55,24 @@ class DeploymentFilesIT {
   /**
    * Daemon variables compose deliberately does not pass: the entrypoint sets the node id from the
    * container's hostname (one value for all replicas would be wrong), Redis has no password and no
-   * cluster in compose, and the PostgreSQL password comes as {@code _FILE}.
+   * cluster in compose, the PostgreSQL password comes as {@code _FILE}, and a container listens on
+   * every interface of its network (the others and the CLI reach it there), so its bind address is
+   * not a setting.
    */
   private static final Set<String> NOT_PASSED_BY_COMPOSE =
       Set.of(
           "CONVEYOR_NODE_ID",
           "CONVEYOR_REDIS_CLUSTER",
           "CONVEYOR_REDIS_PASSWORD",
-          "CONVEYOR_PG_PASSWORD");
+          "CONVEYOR_PG_PASSWORD",
+          "CONVEYOR_HTTP_BIND");
+
+  /**
+   * Issue 13's limits, which docker-compose.yml is to pass through (`${NAME:-}`) in the compose
+   * part of the issue, worked on apart: remove each from here once compose passes it.
+   */
+  private static final Set<String> NOT_YET_PASSED_BY_COMPOSE =
+      Set.of("CONVEYOR_MAX_ENTRY_BYTES", "CONVEYOR_MAX_ENTRY_FIELDS", "CONVEYOR_MAX_OUTPUT_BYTES");
 
   private static final Pattern STAGE =
       Pattern.compile("(?im)^FROM\\s+(\\S+)(?:\\s+AS\\s+(\\S+))?\\s*$");
@@ -229,7 +239,10 @@ class DeploymentFilesIT {
     }
     // and the other way round: a new daemon setting must reach the containers (or be listed)
     Set<String> missing = new TreeSet<>(known);
-    missing.removeIf(n -> n.endsWith("_FILE") || NOT_PASSED_BY_COMPOSE.contains(n));
+    missing.removeIf(n ->
+        n.endsWith("_FILE")
+            || NOT_PASSED_BY_COMPOSE.contains(n)
+            || NOT_YET_PASSED_BY_COMPOSE.contains(n));
     missing.removeAll(passed);
     assertThat(missing).as("daemon variables docker-compose.yml does not pass").isEmpty();
   }
