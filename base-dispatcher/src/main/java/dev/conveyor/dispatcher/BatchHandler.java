@@ -1,7 +1,7 @@
 package dev.conveyor.dispatcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.task.RegisterOutcome;
 import dev.conveyor.common.task.Registration;
@@ -23,11 +23,13 @@ import org.slf4j.LoggerFactory;
  */
 final class BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(BatchHandler.class);
+  // why: a detail may quote what the producer sent (a pipeline name of a megabyte)
+  private static final int LOGGED_CHARS = 1000;
 
   private final MessageValidator validator;
   private final Rejections rejections;
   private final TaskFanOut fanOut;
-  private final TaskAuditRepository audit;
+  private final FinishedTasks audit;
   private final IntakeMetrics metrics;
   private final int maxDeliveries;
 
@@ -38,7 +40,7 @@ final class BatchHandler {
       MessageValidator validator,
       Rejections rejections,
       TaskFanOut fanOut,
-      TaskAuditRepository audit,
+      FinishedTasks audit,
       IntakeMetrics metrics,
       int maxDeliveries) {
     this.validator = validator;
@@ -74,7 +76,7 @@ final class BatchHandler {
       }
     }
     // why: after a task finished and was cleaned up, its audit row is the memory of its id
-    Set<String> finished = audit.existing(ids);
+    Set<String> finished = audit.among(ids);
     int duplicates = 0;
     List<Registration> registrations = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
@@ -138,7 +140,7 @@ final class BatchHandler {
             .addKeyValue("event", "rejected")
             .addKeyValue("stream_id", entry.id())
             .addKeyValue("reason", r.reason().code())
-            .addKeyValue("detail", r.detail())
+            .addKeyValue("detail", SafeText.capped(r.detail(), LOGGED_CHARS))
             .log();
       }
     }

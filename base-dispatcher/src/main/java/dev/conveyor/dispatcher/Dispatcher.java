@@ -73,20 +73,29 @@ public final class Dispatcher extends Daemon {
 
   private InboxConsumer.Parts intakeParts() {
     TaskStore tasks = new TaskStore(redis.commands(), keys());
+    TaskAuditRepository audit = new TaskAuditRepository(postgres.dataSource());
     backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
         new BatchHandler(
-            new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
-            new Rejections(new RejectedMessageRepository(postgres.dataSource())),
+            new MessageValidator(
+                config.pipelines(),
+                config.common().maxMessageBytes(),
+                config.maxEntryBytes(),
+                config.maxEntryFields()),
+            new Rejections(
+                new RejectedMessageRepository(postgres.dataSource()),
+                config.maxEntryBytes(),
+                config.maxEntryFields()),
             new TaskFanOut(
                 tasks,
                 redis.commands(),
                 new ReplicationBarrier(
                     keys(),
                     config.common().redis().waitReplicas(),
-                    config.common().redis().replicaWait())),
-            new TaskAuditRepository(postgres.dataSource()),
+                    config.common().redis().replicaWait()),
+                audit::existing),
+            audit::existing,
             metrics,
             config.maxDeliveries()),
         backpressure,

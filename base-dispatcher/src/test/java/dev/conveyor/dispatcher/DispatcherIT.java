@@ -466,7 +466,12 @@ class DispatcherIT {
   /** Every field sent is in the stored row with exactly the bytes sent. */
   private static void assertStoredWhole(Map<byte[], byte[]> sent, JsonNode stored) {
     Map<String, byte[]> expected = new LinkedHashMap<>();
-    sent.forEach((k, v) -> expected.put(Rejections.withoutNul(new String(k, UTF_8)), v));
+    sent.forEach((k, v) ->
+        expected.put(
+            Rejections.storedName(
+                StreamMessage.strictUtf8(k)
+                    .orElseGet(() -> "base64:" + Base64.getEncoder().encodeToString(k))),
+            v));
     assertThat(stored.properties().stream().map(Map.Entry::getKey).toList())
         .containsExactlyInAnyOrderElementsOf(expected.keySet());
     expected.forEach((name, value) -> {

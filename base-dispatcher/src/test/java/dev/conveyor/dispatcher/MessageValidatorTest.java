@@ -241,6 +241,138 @@ class MessageValidatorTest {
         .isEqualTo(RejectReason.PAYLOAD_NOT_JSON);
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"text\":\"a\\u0000b\"}|$.text",
+        "{\"a\":[1,{\"b\":\"\\u0000\"}]}|$.a[1].b",
+        "{\"k\\u0000ey\":1}|$[\"k\\u0000ey\"]"
+      })
+  void u0000AnywhereInThePayloadIsRejectedNamingItsPath(String payloadAndPath) {
+    String[] p = payloadAndPath.split("\\|");
+
+    Verdict.Rejected r = rejected(entry("pipeline", "ner", "payload", p[0]));
+
+    assertThat(r.reason()).isEqualTo(RejectReason.PAYLOAD_HAS_NUL);
+    assertThat(r.detail())
+        .isEqualTo("payload holds U+0000 at " + p[1] + ", which PostgreSQL cannot store");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"t\":\"\\ud800\"}",
+        "{\"t\":\"x\\udc00y\"}",
+        "{\"t\":\"\\ud83d\\ud83d\"}",
+        "{\"t\":\"end\\ud83d\"}"
+      })
+  void anEscapedLoneSurrogateIsRejected(String payload) {
+    Verdict.Rejected r = rejected(entry("pipeline", "ner", "payload", payload));
+
+    assertThat(r.reason()).isEqualTo(RejectReason.PAYLOAD_HAS_LONE_SURROGATE);
+    assertThat(r.detail()).contains("a lone surrogate at $");
+  }
+
+  @Test
+  void aLoneSurrogateInAKeyIsRefusedByTheParser() {
+    Verdict.Rejected r = rejected(entry("pipeline", "ner", "payload", "{\"\\udfff\":1}"));
+
+    assertThat(r.reason()).isEqualTo(RejectReason.PAYLOAD_NOT_JSON);
+    assertThat(r.detail()).contains("surrogate in field name");
+  }
+
+  @Test
+  void aRawEncodedSurrogateOrAnOverlongNulIsNotUtf8AndRejectedAsNotJson() {
+    byte[][] payloads = {
+      {'{', '"', 't', '"', ':', '"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"', '}'},
+      {'{', '"', 't', '"', ':', '"', (byte) 0xC0, (byte) 0x80, '"', '}'}
+    };
+    for (byte[] payload : payloads) {
+      Map<String, byte[]> fields = fields("pipeline", "ner");
+      fields.put("payload", payload);
+
+      Verdict.Rejected r = rejected(new StreamMessage(ENTRY_ID, fields));
+
+      assertThat(r.reason()).isEqualTo(RejectReason.PAYLOAD_NOT_JSON);
+      assertThat(r.detail()).contains("not UTF-8");
+    }
+  }
+
+  @Test
+  void escapedControlCharactersNoncharactersAndSurrogatePairsAreAccepted() {
+    String payload = "{\"t\":\"\\u0001\\u001f\\u007f\\u0085\\ufffe\\uffff\\ud83d\\ude00\\t\\n\"}";
+
+    Verdict v = validator.check(entry("pipeline", "ner", "payload", payload));
+
+    assertThat(v).isInstanceOf(Verdict.Accepted.class);
+    assertThat(((Verdict.Accepted) v).message().payload().get("t").textValue())
+        .isEqualTo("\u0001\u001f\u007f\u0085\ufffe\uffff\ud83d\ude00\t\n");
+  }
+
+  @Test
+  void numbersAreKeptExactlyAsSent() {
+    String payload =
+        "{\"big\":1e400,\"long\":0.10000000000000000000001,\"ten\":10.0,\"i\":123456789012345678901234567890}";
+
+    Verdict v = validator.check(entry("pipeline", "ner", "payload", payload));
+
+    assertThat(((Verdict.Accepted) v).message().payload().toString())
+        .isEqualTo(
+            "{\"big\":1E+400,\"long\":0.10000000000000000000001,\"ten\":10.0,\"i\":123456789012345678901234567890}");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1e131072", "-1e131072", "1e-16384", "1.0e-16383", "0e-16384"})
+  void aNumberBeyondPostgresNumericIsRejected(String number) {
+    Verdict.Rejected r = rejected(entry("pipeline", "ner", "payload", "{\"x\":[" + number + "]}"));
+
+    assertThat(r.reason()).isEqualTo(RejectReason.PAYLOAD_NUMBER_OUT_OF_RANGE);
+    assertThat(r.detail()).contains("at $.x[0]");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1e131071", "9.99e131071", "1e-16383", "0e999999", "1.5e-16382"})
+  void aNumberAtTheEdgeOfPostgresNumericIsAccepted(String number) {
+    assertThat(validator.check(entry("pipeline", "ner", "payload", "{\"x\":" + number + "}")))
+        .isInstanceOf(Verdict.Accepted.class);
+  }
+
+  @Test
+  void anExponentBeyondWhatTheParserTakesIsRejectedWithoutThrowing() {
+    Verdict.Rejected r = rejected(entry("pipeline", "ner", "payload", "{\"x\":1e99999999999999}"));
+
+    assertThat(r.reason()).isEqualTo(RejectReason.PAYLOAD_NUMBER_OUT_OF_RANGE);
+    assertThat(r.detail()).contains("1e99999999999999");
+  }
+
+  @Test
+  void anEntryWithMoreFieldsThanTheLimitIsRejected() {
+    MessageValidator strict = new MessageValidator(PIPELINES, LIMIT, 1 << 20, 4);
+    Map<String, byte[]> fields = fields("pipeline", "ner", "payload", OBJECT);
+    fields.put("a", utf8("1"));
+    fields.put("b", utf8("2"));
+    fields.put("c", utf8("3"));
+
+    assertThat(strict.check(new StreamMessage(ENTRY_ID, fields)))
+        .isEqualTo(
+            new Verdict.Rejected(
+                RejectReason.TOO_MANY_FIELDS, "the entry has 5 fields, the limit is 4"));
+  }
+
+  @Test
+  void anEntryLargerThanTheLimitIsRejectedThoughItsPayloadIsWithinItsOwn() {
+    MessageValidator strict = new MessageValidator(PIPELINES, LIMIT, 200, 64);
+    Map<String, byte[]> fields = fields("pipeline", "ner", "payload", OBJECT);
+    fields.put("trace", utf8("t".repeat(150)));
+
+    Verdict.Rejected r = rejected(strict, new StreamMessage(ENTRY_ID, fields));
+
+    assertThat(r.reason()).isEqualTo(RejectReason.ENTRY_TOO_LARGE);
+    fields.remove("trace");
+    assertThat(strict.check(new StreamMessage(ENTRY_ID, fields)))
+        .isInstanceOf(Verdict.Accepted.class);
+  }
+
   @Test
   void arbitraryBytesInAnyFieldNeverMakeTheValidatorThrow() {
     Random random = new Random(20260301);
@@ -315,6 +447,10 @@ class MessageValidatorTest {
 
   private static StreamMessage entry(String... nameValues) {
     return new StreamMessage(ENTRY_ID, fields(nameValues));
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(UTF_8);
   }
 
   private static Map<String, byte[]> fields(String... nameValues) {

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.common.json.StoredJson;
 import dev.conveyor.common.redis.StreamMessage;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,18 +79,72 @@ class RejectionsTest {
   }
 
   @Test
-  void aFieldNameContainingNulIsKeptWithNulWrittenAsText() throws Exception {
+  void aFieldNameContainingNulIsStoredAsBase64OfItsBytes() throws Exception {
     Map<String, byte[]> fields = new LinkedHashMap<>();
     fields.put("pipe\u0000line", utf8("ner"));
 
     JsonNode json = fieldsJson(fields);
 
+    String stored = "base64:" + Base64.getEncoder().encodeToString(utf8("pipe\u0000line"));
+    assertThat(json.properties().stream().map(Map.Entry::getKey).toList()).containsExactly(stored);
+    assertThat(json.get(stored).textValue()).isEqualTo("ner");
+  }
+
+  @Test
+  void aFieldNameLongerThanTheLimitIsStoredAsItsHash() throws Exception {
+    String longName = "n".repeat(Rejections.MAX_NAME_BYTES + 1);
+
+    JsonNode json = fieldsJson(Map.of(longName, utf8("v")));
+
     assertThat(json.properties().stream().map(Map.Entry::getKey).toList())
-        .containsExactly("pipe\\u0000line");
-    assertThat(json.get("pipe\\u0000line").textValue()).isEqualTo("ner");
-    assertThat(Rejections.fieldsJson(new StreamMessage("1-0", fields)))
-        .as("a JSON backslash, not the JSON escape of U+0000 that jsonb refuses")
-        .contains("pipe\\\\u0000line");
+        .containsExactly("truncated:" + StoredJson.sha256(utf8(longName)));
+  }
+
+  @Test
+  void valuesBeyondTheEntryBudgetAreStoredTruncatedWithSizeHashAndHead() throws Exception {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    fields.put("pipeline", utf8("ner"));
+    byte[] big = utf8("{\"text\":\"" + "ü".repeat(3000) + "\"}");
+    fields.put("payload", big);
+    fields.put("after", utf8("small"));
+
+    JsonNode json = JSON.readTree(Rejections.fieldsJson(new StreamMessage("1-0", fields), 100, 64));
+
+    assertThat(json.get("pipeline").textValue()).isEqualTo("ner");
+    JsonNode payload = json.get("payload");
+    assertThat(payload.get("truncated").booleanValue()).isTrue();
+    assertThat(payload.get("bytes").longValue()).isEqualTo(big.length);
+    assertThat(payload.get("sha256").textValue()).isEqualTo(StoredJson.sha256(big));
+    assertThat(payload.get("head").textValue())
+        .startsWith("{\"text\":\"üü")
+        .hasSizeLessThanOrEqualTo(Rejections.HEAD_BYTES);
+    assertThat(json.get("after").textValue()).as("later small values still fit").isEqualTo("small");
+  }
+
+  @Test
+  void aTruncatedValueThatIsNotTextKeepsItsHeadAsBase64() throws Exception {
+    byte[] junk = new byte[5000];
+    Arrays.fill(junk, (byte) 0xFF);
+
+    JsonNode json =
+        JSON.readTree(Rejections.fieldsJson(new StreamMessage("1-0", Map.of("p", junk)), 10, 64));
+
+    assertThat(Base64.getDecoder().decode(json.get("p").get("head_base64").textValue()))
+        .hasSize(Rejections.HEAD_BYTES);
+  }
+
+  @Test
+  void onlyTheFirstFieldsUpToTheLimitAreStored() throws Exception {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    for (int i = 0; i < 10_000; i++) {
+      fields.put("f" + i, utf8("v" + i));
+    }
+
+    JsonNode json =
+        JSON.readTree(Rejections.fieldsJson(new StreamMessage("1-0", fields), 1 << 20, 64));
+
+    assertThat(json.size()).isEqualTo(64);
+    assertThat(json.get("f63").textValue()).isEqualTo("v63");
   }
 
   @Test
@@ -110,7 +166,7 @@ class RejectionsTest {
   }
 
   private static JsonNode fieldsJson(Map<String, byte[]> fields) throws Exception {
-    String json = Rejections.fieldsJson(new StreamMessage("1-0", fields));
+    String json = Rejections.fieldsJson(new StreamMessage("1-0", fields), 1 << 20, 64);
     return JSON.readTree(json);
   }
 

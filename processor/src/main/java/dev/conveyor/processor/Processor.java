@@ -123,7 +123,7 @@ public final class Processor extends Daemon {
                 keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
                 Keys.PROCESSOR_GROUP),
         tasks,
-        work,
+        new CheckedOutputs(work, config.maxOutputBytes()),
         new TaskCompletion(tasks, new TaskAuditRepository(postgres.dataSource()), clock),
         new DeadLetters(tasks, new DeadItemRepository(postgres.dataSource()), clock),
         config.common().redis().block(),

@@ -13,9 +13,16 @@ import java.time.Duration;
  *     step shard, at most 64)
  * @param clusterCheckin how often this node checks in with the Quartz cluster; a node silent for
  *     about twice this long is taken for dead and its chains move to the others
+ * @param maxOutputBytes a step output larger than this fails its item ({@code
+ *     CONVEYOR_MAX_OUTPUT_BYTES}): outputs stay in Redis until cleanup and are read by every
+ *     successor
  */
 public record ProcessorConfig(
-    ConveyorConfig common, Pipelines pipelines, int threads, Duration clusterCheckin) {
+    ConveyorConfig common,
+    Pipelines pipelines,
+    int threads,
+    Duration clusterCheckin,
+    int maxOutputBytes) {
 
   public static ProcessorConfig from(Env env) {
     ConveyorConfig common = ConveyorConfig.from(env);
@@ -23,7 +30,8 @@ public record ProcessorConfig(
         common,
         PipelineLoader.loadDirectory(common.pipelines()),
         env.integer("CONVEYOR_PROCESSOR_THREADS", 0, 0, 512),
-        env.duration("CONVEYOR_CLUSTER_CHECKIN", Duration.ofSeconds(5), Duration.ofSeconds(1)));
+        env.duration("CONVEYOR_CLUSTER_CHECKIN", Duration.ofSeconds(5), Duration.ofSeconds(1)),
+        env.integer("CONVEYOR_MAX_OUTPUT_BYTES", 16 << 20, 1024, 256 << 20));
   }
 
   /** Worker threads to use: as configured, else one per step shard (2..64). */

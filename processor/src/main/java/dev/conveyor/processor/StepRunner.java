@@ -1,6 +1,7 @@
 package dev.conveyor.processor;
 
 import dev.conveyor.common.config.Durations;
+import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
@@ -51,6 +52,7 @@ final class StepRunner {
   static final String CONSUMER = Keys.PROCESSOR_CONSUMER;
 
   private static final Logger log = LoggerFactory.getLogger(StepRunner.class);
+  private static final int LOGGED_CHARS = 1000;
 
   private final Pipeline pipeline;
   private final StepDef step;
@@ -179,9 +181,70 @@ final class StepRunner {
   }
 
   /**
+   * Processes the entries and acknowledges them. When that fails for another reason than an outage
+   * — some item's data made Redis, PostgreSQL or the step's work throw — the entries are processed
+   * again in halves, down to the item at fault, which is {@link #quarantine quarantined}: one
+   * item's failure stays that item's, and only an outage fails the tick. Processing again is safe:
+   * every write is idempotent.
+   *
    * @param deliveries for entries read again from the pending list: how often each was delivered
    */
   private void process(
+      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+    try {
+      processBatch(shard, queue, entries, deliveries);
+    } catch (RuntimeException e) {
+      if (Outages.isOutage(e)) {
+        throw e;
+      }
+      if (entries.size() == 1) {
+        quarantine(queue, entries.getFirst(), e);
+        return;
+      }
+      int half = entries.size() / 2;
+      process(shard, queue, entries.subList(0, half), deliveries);
+      process(shard, queue, entries.subList(half, entries.size()), deliveries);
+    }
+  }
+
+  /**
+   * An entry that fails alone for another reason than an outage: it becomes a dead item at once (a
+   * row in dead_items; in Redis too when the task's keys allow), with the error, and is
+   * acknowledged, so that it cannot stall its shard. Logged as an ERROR: this is unexpected.
+   */
+  private void quarantine(StreamGroup queue, StreamMessage entry, RuntimeException cause) {
+    String error = "unexpected failure: " + cause;
+    log.atError()
+        .addKeyValue("event", "item_quarantined")
+        .addKeyValue("pipeline", pipeline.name())
+        .addKeyValue("step", step.name())
+        .addKeyValue("entry", entry.id())
+        .addKeyValue("error", SafeText.capped(String.valueOf(cause.getMessage()), LOGGED_CHARS))
+        .setCause(cause)
+        .log();
+    QueueItem.from(entry)
+        .ifPresent(item -> {
+          try {
+            Outcomes outcomes = new Outcomes();
+            die(item, null, error, outcomes);
+            settle(outcomes);
+          } catch (RuntimeException e) {
+            if (Outages.isOutage(e)) {
+              throw e;
+            }
+            // why: the dead_items row is written first; the task's keys in Redis refuse the rest
+            log.atWarn()
+                .addKeyValue("event", "item_quarantine_incomplete")
+                .addKeyValue("task", item.taskId())
+                .addKeyValue("part", item.part())
+                .addKeyValue("error", SafeText.capped(String.valueOf(e.getMessage()), LOGGED_CHARS))
+                .log();
+          }
+        });
+    queue.ack(List.of(entry.id()));
+  }
+
+  private void processBatch(
       int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
     List<String> ack = new ArrayList<>(entries.size());
     List<QueueItem> items = new ArrayList<>(entries.size());
@@ -236,7 +299,7 @@ final class StepRunner {
                 .addKeyValue("part", item.part())
                 .addKeyValue("attempt", attempt)
                 .addKeyValue("retry_in", Durations.format(wait))
-                .addKeyValue("error", f.error())
+                .addKeyValue("error", SafeText.capped(f.error(), LOGGED_CHARS))
                 .log();
             tasks.retryLater(
                 pipeline.name(),
@@ -256,10 +319,15 @@ final class StepRunner {
       }
       processed.increment(outputs.size());
     }
+    settle(outcomes);
+    queue.ack(ack);
+  }
+
+  /** Enqueues what became ready and finishes what is complete. */
+  private void settle(Outcomes outcomes) {
     outcomes.successors.forEach(
         (next, list) -> tasks.enqueue(pipeline, pipeline.step(next).orElseThrow(), list));
     finished.increment(completion.finish(pipeline, List.copyOf(outcomes.complete)));
-    queue.ack(ack);
   }
 
   private void die(QueueItem item, String input, String error, Outcomes outcomes) {

@@ -8,6 +8,7 @@ import dev.conveyor.common.step.run.WorkItem;
 import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -106,6 +107,97 @@ class SinkWorkIT {
         .containsExactly(new ItemResult.Output("7"));
     assertThat(services.queryLong("SELECT count(*) FROM conveyor.words WHERE task_id = 'c'"))
         .isEqualTo(7);
+  }
+
+  @Test
+  void aFailingBatchIsHalvedDownToTheItemAtFaultInLogarithmicallyManyTransactions(
+      TestServices services) {
+    for (int n : new int[] {64, 500}) {
+      List<WorkItem> batch = new ArrayList<>();
+      int bad = n * 37 / 64;
+      for (int i = 0; i < n; i++) {
+        String word = i == bad ? "null" : "\"w" + i + "\"";
+        batch.add(work("bis-" + n, i, "{\"pos\":0,\"word\":" + word + "}"));
+      }
+      long before = sink.transactions();
+
+      List<ItemResult> results = sink.process(batch);
+
+      long spent = sink.transactions() - before;
+      System.out.printf("event=bisection items=%d bad=1 transactions=%d%n", n, spent);
+      assertThat(results.get(bad)).isInstanceOf(ItemResult.Failed.class);
+      assertThat(results.stream().filter(r -> r instanceof ItemResult.Output).count())
+          .isEqualTo(n - 1);
+      assertThat(
+              services.queryLong(
+                  "SELECT count(*) FROM conveyor.words WHERE task_id = 'bis-" + n + "'"))
+          .isEqualTo(n - 1);
+      int log2 = 32 - Integer.numberOfLeadingZeros(n - 1);
+      assertThat(spent).as("1 + 2 log2(n)").isLessThanOrEqualTo(1 + 2L * log2);
+    }
+  }
+
+  @Test
+  void theRowAtFaultOfAFailingItemIsNamedAndNoneOfItsRowsIsKept(TestServices services) {
+    StringBuilder rows = new StringBuilder("[");
+    for (int i = 0; i < 7; i++) {
+      String word = i == 4 ? "null" : "\"w" + i + "\"";
+      rows.append(i == 0 ? "" : ",")
+          .append("{\"pos\":")
+          .append(i)
+          .append(",\"word\":")
+          .append(word)
+          .append('}');
+    }
+    rows.append(']');
+
+    List<ItemResult> results =
+        sink.process(
+            List.of(
+                work("row", 0, rows.toString()), work("row", 1, "{\"pos\":0,\"word\":\"ok\"}")));
+
+    assertThat(((ItemResult.Failed) results.get(0)).error())
+        .startsWith("insert into conveyor.words failed at row 5 of 7: ")
+        .contains("\"pos\":4");
+    assertThat(results.get(1)).isEqualTo(new ItemResult.Output("1"));
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.words WHERE task_id = 'row'"))
+        .as("an item's rows are all or nothing")
+        .isEqualTo(1);
+  }
+
+  @Test
+  void theSinkSetsTaskIdAndPartWhateverTheRowSays(TestServices services) {
+    List<ItemResult> results =
+        sink.process(
+            List.of(
+                work("mine", 2, "{\"task_id\":\"theirs\",\"part\":9,\"pos\":0,\"word\":\"w\"}"),
+                work("theirs", 9, "{\"pos\":0,\"word\":\"the real one\"}")));
+
+    assertThat(results).containsExactly(new ItemResult.Output("1"), new ItemResult.Output("1"));
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.words WHERE task_id = 'mine' AND part = 2"))
+        .isEqualTo(1);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.words WHERE task_id = 'theirs' AND part = 9"
+                    + " AND word = 'the real one'"))
+        .as("the other task's row is not taken by a producer's keys")
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aTaskScopeItemKeepsThePartOfItsRows(TestServices services) {
+    sink.process(
+        List.of(
+            new WorkItem(
+                new QueueItem("whole", QueueItem.TASK, "1-9"),
+                "[{\"task_id\":\"x\",\"part\":3,\"pos\":0,\"word\":\"a\"}]")));
+
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.words WHERE task_id = 'whole' AND part = 3"))
+        .isEqualTo(1);
   }
 
   private static WorkItem work(String task, int part, String input) {

@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  *     default the host name); written in the heartbeat so the CLI can find the daemon
  * @param logLevel level of Conveyor's own loggers ({@code CONVEYOR_LOG_LEVEL})
  * @param maxMessageBytes larger inbound payloads are rejected
- * @param adminToken when set, control actions need it
+ * @param adminToken when set, control actions need it; when not, they answer loopback clients only
+ * @param httpBind the address the HTTP server listens on ({@code CONVEYOR_HTTP_BIND}, default
+ *     {@code 0.0.0.0}: every interface)
  */
 public record ConveyorConfig(
     RedisConfig redis,
@@ -33,7 +35,8 @@ public record ConveyorConfig(
     LogFormat logFormat,
     LogLevel logLevel,
     int maxMessageBytes,
-    Optional<Secret> adminToken) {
+    Optional<Secret> adminToken,
+    String httpBind) {
 
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern HTTP_HOST = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,255}");
@@ -49,6 +52,12 @@ public record ConveyorConfig(
     if (!HTTP_HOST.matcher(httpHost).matches()) {
       throw new ConfigException(
           "CONVEYOR_HTTP_HOST must be a host name or an IP address, was '" + httpHost + "'");
+    }
+    if (!HTTP_HOST.matcher(httpBind).matches()) {
+      throw new ConfigException(
+          "CONVEYOR_HTTP_BIND must be an IP address or a host name to listen on, was '"
+              + httpBind
+              + "'");
     }
     if (!NODE_ID.matcher(nodeId).matches()) {
       throw new ConfigException(
@@ -68,7 +77,8 @@ public record ConveyorConfig(
         env.choice("CONVEYOR_LOG_FORMAT", LogFormat.class, LogFormat.TEXT),
         env.choice("CONVEYOR_LOG_LEVEL", LogLevel.class, LogLevel.INFO),
         env.integer("CONVEYOR_MAX_MESSAGE_BYTES", 1 << 20, 1, Integer.MAX_VALUE),
-        env.secret("CONVEYOR_ADMIN_TOKEN"));
+        env.secret("CONVEYOR_ADMIN_TOKEN"),
+        env.string("CONVEYOR_HTTP_BIND", "0.0.0.0"));
   }
 
   /** hostname-pid, with characters outside the node id alphabet replaced. */
@@ -112,6 +122,7 @@ public record ConveyorConfig(
     d.put("node_id", nodeId);
     d.put("http_port", httpPort);
     d.put("http_host", httpHost);
+    d.put("http_bind", httpBind);
     d.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
     d.put("log_level", logLevel.name().toLowerCase(java.util.Locale.ROOT));
     d.put("max_message_bytes", maxMessageBytes);

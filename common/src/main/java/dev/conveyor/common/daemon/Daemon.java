@@ -95,6 +95,7 @@ public abstract class Daemon extends CompositeLifecycle {
     StatusHttpServer.Builder b =
         StatusHttpServer.builder()
             .port(config.httpPort())
+            .bindAddress(config.httpBind())
             .health(this::isHealthy, () -> state().name())
             .status(this::status)
             .metrics(metrics)

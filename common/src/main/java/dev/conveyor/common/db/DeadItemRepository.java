@@ -1,5 +1,7 @@
 package dev.conveyor.common.db;
 
+import dev.conveyor.common.json.SafeText;
+import dev.conveyor.common.json.StoredJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,14 +42,50 @@ public final class DeadItemRepository {
   private static final String DELETE =
       "DELETE FROM conveyor.dead_items WHERE task_id = ? AND part = ? AND step = ?";
 
+  /** Longer payloads are stored as a {@link StoredJson} wrapper with their beginning. */
+  public static final int MAX_PAYLOAD_BYTES = 1 << 20;
+
+  /** Longer errors are cut. */
+  public static final int MAX_ERROR_CHARS = 8192;
+
   private final DataSource dataSource;
 
   public DeadItemRepository(DataSource dataSource) {
     this.dataSource = dataSource;
   }
 
-  /** Stores the dead item once (a repeat after a crash stores nothing); true when stored now. */
+  /**
+   * Stores the dead item once (a repeat after a crash stores nothing); true when stored now. Never
+   * fails for what the item holds: the error is {@link SafeText#capped capped} and escaped, and a
+   * payload PostgreSQL cannot hold (not JSON, U+0000, a lone surrogate, a number beyond numeric's
+   * range, over {@link #MAX_PAYLOAD_BYTES}) is stored as a {@link StoredJson} wrapper; should
+   * PostgreSQL still refuse the values, they are stored as a wrapper that says so.
+   */
   public boolean insert(DeadItem d) {
+    String error = SafeText.capped(d.error(), MAX_ERROR_CHARS);
+    String payload = StoredJson.of(d.payload(), MAX_PAYLOAD_BYTES);
+    try {
+      return insert(d, error, payload);
+    } catch (SQLException e) {
+      if (!isDataError(e)) {
+        throw failed(d, e);
+      }
+      // why: a value we thought storable was refused; the row must still be written, or the item
+      // would be retried and refused for ever
+      try {
+        return insert(
+            d,
+            SafeText.capped(error, MAX_ERROR_CHARS),
+            d.payload() == null
+                ? null
+                : StoredJson.wrapper(d.payload(), "PostgreSQL refused it: " + e.getMessage()));
+      } catch (SQLException again) {
+        throw failed(d, again);
+      }
+    }
+  }
+
+  private boolean insert(DeadItem d, String error, String payload) throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(INSERT)) {
       ps.setString(1, d.taskId());
@@ -55,23 +93,30 @@ public final class DeadItemRepository {
       ps.setInt(3, d.part());
       ps.setString(4, d.step());
       ps.setInt(5, d.attempts());
-      // why: PostgreSQL text cannot hold U+0000, and an error message may quote anything
-      ps.setString(6, d.error().replace("\u0000", "\\u0000"));
-      ps.setString(7, d.payload());
+      ps.setString(6, error);
+      ps.setString(7, payload);
       ps.setTimestamp(8, Timestamp.from(d.failedAt()));
       return ps.executeUpdate() == 1;
-    } catch (SQLException e) {
-      throw new DatabaseException(
-          "dead_items insert of "
-              + d.taskId()
-              + "/"
-              + d.part()
-              + "/"
-              + d.step()
-              + " failed: "
-              + e.getMessage(),
-          e);
     }
+  }
+
+  /** Invalid data (22) or a limit (54): what was sent, not the database, is at fault. */
+  static boolean isDataError(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.startsWith("22") || state.startsWith("54"));
+  }
+
+  private static DatabaseException failed(DeadItem d, SQLException e) {
+    return new DatabaseException(
+        "dead_items insert of "
+            + d.taskId()
+            + "/"
+            + d.part()
+            + "/"
+            + d.step()
+            + " failed: "
+            + e.getMessage(),
+        e);
   }
 
   public List<DeadItem> forTask(String taskId) {

@@ -1,5 +1,7 @@
 package dev.conveyor.common.db;
 
+import dev.conveyor.common.json.SafeText;
+import dev.conveyor.common.json.StoredJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,9 +14,9 @@ import javax.sql.DataSource;
 public final class RejectedMessageRepository {
   private static final String INSERT =
       """
-      INSERT INTO conveyor.rejected_messages (stream_id, reason, detail, fields)
-      VALUES (?, ?, ?, ?::jsonb)
-      ON CONFLICT (stream_id) DO NOTHING
+      INSERT INTO conveyor.rejected_messages (stream_id, entry_sha256, reason, detail, fields)
+      VALUES (?, ?, ?, ?, ?::jsonb)
+      ON CONFLICT (stream_id, entry_sha256) DO NOTHING
       """;
   private static final String COUNT_BY_REASON =
       "SELECT count(*) FROM conveyor.rejected_messages WHERE reason = ?";
@@ -30,6 +32,9 @@ public final class RejectedMessageRepository {
       """;
   private static final String DELETE = "DELETE FROM conveyor.rejected_messages WHERE id = ANY (?)";
 
+  /** Longer details are cut. */
+  public static final int MAX_DETAIL_CHARS = 2000;
+
   private final DataSource dataSource;
 
   public RejectedMessageRepository(DataSource dataSource) {
@@ -37,23 +42,56 @@ public final class RejectedMessageRepository {
   }
 
   /**
-   * Stores an inbox entry that was not accepted. A second call for the same stream entry (a re-pass
-   * after a crash) stores nothing; true when this call stored it.
+   * Stores an inbox entry that was not accepted. A second call for the same entry — the same stream
+   * id and the same content (a re-pass after a crash) — stores nothing; an entry that only shares
+   * the stream id (the inbox was created again, or the producer chose the id) gets its own row. The
+   * detail is escaped and cut to {@link #MAX_DETAIL_CHARS}; should PostgreSQL refuse the fields
+   * (which the caller makes storable), they are stored as a {@link StoredJson} wrapper. True when
+   * this call stored it.
    *
+   * @param entrySha256 identifies the entry's content (its field names and values)
    * @param fieldsJson every field as received, as a JSON object
    */
-  public boolean insert(String streamId, String reason, String detail, String fieldsJson) {
+  public boolean insert(
+      String streamId, String entrySha256, String reason, String detail, String fieldsJson) {
+    String safeDetail = SafeText.capped(detail, MAX_DETAIL_CHARS);
+    try {
+      return write(streamId, entrySha256, reason, safeDetail, fieldsJson);
+    } catch (SQLException e) {
+      if (!DeadItemRepository.isDataError(e)) {
+        throw failed(streamId, e);
+      }
+      // why: the row must be written whatever the entry holds, or it would block the intake
+      try {
+        return write(
+            streamId,
+            entrySha256,
+            reason,
+            safeDetail,
+            StoredJson.wrapper(fieldsJson, "PostgreSQL refused the fields: " + e.getMessage()));
+      } catch (SQLException again) {
+        throw failed(streamId, again);
+      }
+    }
+  }
+
+  private boolean write(
+      String streamId, String entrySha256, String reason, String detail, String fieldsJson)
+      throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(INSERT)) {
       ps.setString(1, streamId);
-      ps.setString(2, reason);
-      ps.setString(3, detail);
-      ps.setString(4, fieldsJson);
+      ps.setString(2, entrySha256);
+      ps.setString(3, reason);
+      ps.setString(4, detail);
+      ps.setString(5, fieldsJson);
       return ps.executeUpdate() == 1;
-    } catch (SQLException e) {
-      throw new DatabaseException(
-          "rejected_messages insert of " + streamId + " failed: " + e.getMessage(), e);
     }
+  }
+
+  private static DatabaseException failed(String streamId, SQLException e) {
+    return new DatabaseException(
+        "rejected_messages insert of " + streamId + " failed: " + e.getMessage(), e);
   }
 
   public long countByReason(String reason) {

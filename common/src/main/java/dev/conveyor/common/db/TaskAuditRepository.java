@@ -16,13 +16,17 @@ import javax.sql.DataSource;
 
 /** Every statement on {@code conveyor.task_audit}. */
 public final class TaskAuditRepository {
+  // why: one statement for the batch whose RETURNING counts the rows really written; a batch of
+  // single-row inserts reports SUCCESS_NO_INFO with reWriteBatchedInserts, conflicts included
   private static final String INSERT =
       """
       INSERT INTO conveyor.task_audit
         (task_id, pipeline, pipeline_version, outcome, parts, failed_parts, rows_delivered,
          stream_id, received_at, finished_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      SELECT * FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::int[], ?::int[],
+                           ?::bigint[], ?::text[], ?::timestamptz[], ?::timestamptz[])
       ON CONFLICT (task_id) DO NOTHING
+      RETURNING task_id
       """;
   private static final String FIND =
       """
@@ -68,40 +72,56 @@ public final class TaskAuditRepository {
   }
 
   /**
-   * Writes the rows in one transaction, skipping tasks that already have one; returns how many were
-   * written.
+   * Writes the rows in one statement, skipping tasks that already have one; returns how many were
+   * written, conflicts not counted.
    */
   public int insertAll(List<TaskAudit> audits) {
     if (audits.isEmpty()) {
       return 0;
     }
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-        for (TaskAudit a : audits) {
-          ps.setString(1, a.taskId());
-          ps.setString(2, a.pipeline());
-          ps.setInt(3, a.pipelineVersion());
-          ps.setString(4, a.outcome().sql());
-          ps.setInt(5, a.parts());
-          ps.setInt(6, a.failedParts());
-          ps.setLong(7, a.rowsDelivered());
-          ps.setString(8, a.streamId());
-          ps.setTimestamp(9, Timestamp.from(a.receivedAt()));
-          ps.setTimestamp(10, Timestamp.from(a.finishedAt()));
-          ps.addBatch();
+    int n = audits.size();
+    String[] ids = new String[n];
+    String[] pipelines = new String[n];
+    Integer[] versions = new Integer[n];
+    String[] outcomes = new String[n];
+    Integer[] parts = new Integer[n];
+    Integer[] failed = new Integer[n];
+    Long[] rows = new Long[n];
+    String[] streamIds = new String[n];
+    String[] received = new String[n];
+    String[] finished = new String[n];
+    for (int i = 0; i < n; i++) {
+      TaskAudit a = audits.get(i);
+      ids[i] = a.taskId();
+      pipelines[i] = a.pipeline();
+      versions[i] = a.pipelineVersion();
+      outcomes[i] = a.outcome().sql();
+      parts[i] = a.parts();
+      failed[i] = a.failedParts();
+      rows[i] = a.rowsDelivered();
+      streamIds[i] = a.streamId();
+      received[i] = a.receivedAt().toString();
+      finished[i] = a.finishedAt().toString();
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(INSERT)) {
+      ps.setArray(1, c.createArrayOf("text", ids));
+      ps.setArray(2, c.createArrayOf("text", pipelines));
+      ps.setArray(3, c.createArrayOf("int4", versions));
+      ps.setArray(4, c.createArrayOf("text", outcomes));
+      ps.setArray(5, c.createArrayOf("int4", parts));
+      ps.setArray(6, c.createArrayOf("int4", failed));
+      ps.setArray(7, c.createArrayOf("int8", rows));
+      ps.setArray(8, c.createArrayOf("text", streamIds));
+      ps.setArray(9, c.createArrayOf("text", received));
+      ps.setArray(10, c.createArrayOf("text", finished));
+      int written = 0;
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          written++;
         }
-        int written = 0;
-        for (int n : ps.executeBatch()) {
-          // why: with reWriteBatchedInserts the driver may report SUCCESS_NO_INFO (-2)
-          written += n == PreparedStatement.SUCCESS_NO_INFO ? 1 : Math.max(n, 0);
-        }
-        c.commit();
-        return written;
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
       }
+      return written;
     } catch (SQLException e) {
       throw new DatabaseException(
           "task_audit insert of "

@@ -6,21 +6,35 @@ import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Routes each exchange, enforces the admin token and turns handler failures into 500s. */
+/**
+ * Routes each exchange, enforces the admin rule ({@link AdminGuard}) and each route's body limit,
+ * bounds the requests handled at once, and turns handler failures into 500s.
+ *
+ * <ul>
+ *   <li>At most {@code maxConcurrent} requests are handled at once; one more is answered 503 with
+ *       {@code Retry-After: 1} at once, its body unread. {@code GET /health} is always answered (it
+ *       is cheap), so that a busy HTTP never makes an orchestrator restart a healthy daemon.
+ *   <li>A body larger than the route's limit is answered 413: by its Content-Length before a byte
+ *       is read, else (chunked) as soon as the limit is passed while reading.
+ * </ul>
+ */
 final class ExchangeHandler implements HttpHandler {
-  static final int MAX_BODY_BYTES = 1 << 20;
   private static final Logger log = LoggerFactory.getLogger(StatusHttpServer.class);
 
   private final Router router;
   private final AdminGuard adminGuard;
+  private final Semaphore inFlight;
 
-  ExchangeHandler(Router router, AdminGuard adminGuard) {
+  ExchangeHandler(Router router, AdminGuard adminGuard, int maxConcurrent) {
     this.router = router;
     this.adminGuard = adminGuard;
+    this.inFlight = new Semaphore(maxConcurrent);
   }
 
   /** The body of every error response. */
@@ -31,12 +45,33 @@ final class ExchangeHandler implements HttpHandler {
 
   @Override
   public void handle(HttpExchange exchange) {
+    boolean health =
+        "GET".equals(exchange.getRequestMethod())
+            && "/health".equals(exchange.getRequestURI().getPath());
+    if (!health && !inFlight.tryAcquire()) {
+      try {
+        send(
+            exchange,
+            HttpResponse.json(503, new ErrorBody("too many requests at once"))
+                .withHeader("Retry-After", "1"));
+      } catch (IOException e) {
+        log.atDebug().addKeyValue("event", "http_aborted").addKeyValue("error", e).log();
+      } finally {
+        exchange.close();
+      }
+      return;
+    }
     try {
       send(exchange, respond(exchange));
     } catch (IOException e) {
       // why: the client went away mid-exchange; nothing an operator can act on
       log.atDebug().addKeyValue("event", "http_aborted").addKeyValue("error", e).log();
     } finally {
+      // why: first, as closing may wait for a slow client's unread body (up to the server's
+      // request time limit); that wait must not hold a slot
+      if (!health) {
+        inFlight.release();
+      }
       exchange.close();
     }
   }
@@ -57,13 +92,33 @@ final class ExchangeHandler implements HttpHandler {
       HttpExchange exchange, Route route, String method, String path, String wildcard)
       throws IOException {
     Headers headers = exchange.getRequestHeaders();
-    if (route.requiresAdmin() && !adminGuard.permits(headers.getFirst("Authorization"))) {
-      return HttpResponse.json(401, new ErrorBody("admin token required"))
-          .withHeader("WWW-Authenticate", "Bearer");
+    if (route.requiresAdmin()) {
+      InetSocketAddress client = exchange.getRemoteAddress();
+      switch (adminGuard.decide(
+          headers.getFirst("Authorization"), client == null ? null : client.getAddress())) {
+        case ALLOWED -> {}
+        case TOKEN_REQUIRED -> {
+          return HttpResponse.json(401, new ErrorBody("admin token required"))
+              .withHeader("WWW-Authenticate", "Bearer");
+        }
+        case LOOPBACK_ONLY -> {
+          return HttpResponse.json(
+              403,
+              new ErrorBody(
+                  "control actions are open to local clients only while no admin token is set:"
+                      + " set CONVEYOR_ADMIN_TOKEN on the daemons and send it as Authorization:"
+                      + " Bearer <token>"));
+        }
+      }
     }
-    byte[] body = readBody(exchange);
+    byte[] body = readBody(exchange, route.maxBodyBytes());
     if (body == null) {
-      return HttpResponse.json(413, new ErrorBody("request body too large"));
+      return HttpResponse.json(
+          413,
+          new ErrorBody(
+              "request body too large: this route takes at most "
+                  + route.maxBodyBytes()
+                  + " bytes"));
     }
     // why: the JDK server already answers 400 to a request line that is not a valid URI, so the
     // query's % escapes are well formed here
@@ -87,12 +142,23 @@ final class ExchangeHandler implements HttpHandler {
     }
   }
 
-  /** The body, or null when it is larger than {@link #MAX_BODY_BYTES}. */
-  private static byte[] readBody(HttpExchange exchange) throws IOException {
-    try (InputStream in = exchange.getRequestBody()) {
-      byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-      return body.length > MAX_BODY_BYTES ? null : body;
+  /** The body, or null when it is larger than {@code max}: told by Content-Length, or read. */
+  private static byte[] readBody(HttpExchange exchange, int max) throws IOException {
+    String length = exchange.getRequestHeaders().getFirst("Content-Length");
+    if (length != null) {
+      try {
+        if (Long.parseLong(length.strip()) > max) {
+          return null;
+        }
+      } catch (NumberFormatException e) {
+        // why: the JDK server refuses a malformed length before us; read and see
+      }
     }
+    // why: not closed here: closing drains what is left of the body, and a client may send far
+    // more than the limit, or never end; the exchange's close after the answer takes care of it
+    InputStream in = exchange.getRequestBody();
+    byte[] body = in.readNBytes(max + 1);
+    return body.length > max ? null : body;
   }
 
   private static void send(HttpExchange exchange, HttpResponse response) throws IOException {

@@ -21,13 +21,29 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP status server of a daemon: {@code GET /health} (200 UP or 503 DOWN with the lifecycle
  * state), {@code GET /status} (JSON), {@code GET /metrics} (Prometheus text) and any routes the
- * daemon adds. Requests run on virtual threads. Built with {@link #builder()}; {@link #start()}
- * binds, {@link #close()} stops within a few seconds and may be called more than once.
+ * daemon adds. Requests run on virtual threads, at most {@value #DEFAULT_MAX_CONCURRENT} at once
+ * (more are answered 503), each reading at most its route's body limit (more is answered 413).
+ * Built with {@link #builder()}; {@link #start()} binds, {@link #close()} stops within a few
+ * seconds and may be called more than once.
  */
 public final class StatusHttpServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StatusHttpServer.class);
   private static final int STOP_DELAY_SECONDS = 1;
   private static final long HANDLER_GRACE_MILLIS = 1_000;
+
+  /** Seconds a client has to send a whole request, body included, unless JAVA_OPTS sets it. */
+  static final String MAX_REQUEST_SECONDS = "30";
+
+  static {
+    // why: without it the JDK server waits for ever on a client that sends its request (or a
+    // body we did not read) byte by byte; read once, when its first server is created
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      System.setProperty("sun.net.httpserver.maxReqTime", MAX_REQUEST_SECONDS);
+    }
+  }
+
+  /** Requests handled at once unless the builder says otherwise. */
+  public static final int DEFAULT_MAX_CONCURRENT = 32;
 
   private final String bindAddress;
   private final int requestedPort;
@@ -41,7 +57,8 @@ public final class StatusHttpServer implements AutoCloseable {
     this.bindAddress = builder.bindAddress;
     this.requestedPort = builder.port;
     this.handler =
-        new ExchangeHandler(new Router(builder.routes()), AdminGuard.of(builder.adminToken));
+        new ExchangeHandler(
+            new Router(builder.routes()), AdminGuard.of(builder.adminToken), builder.maxConcurrent);
   }
 
   public static Builder builder() {
@@ -136,6 +153,7 @@ public final class StatusHttpServer implements AutoCloseable {
     private Supplier<?> status;
     private PrometheusMeterRegistry registry;
     private Optional<String> adminToken = Optional.empty();
+    private int maxConcurrent = DEFAULT_MAX_CONCURRENT;
     private final List<Route> extraRoutes = new ArrayList<>();
 
     private Builder() {}
@@ -174,9 +192,18 @@ public final class StatusHttpServer implements AutoCloseable {
       return this;
     }
 
+    /** Requests handled at once; one more is answered 503 (GET /health is always answered). */
+    public Builder maxConcurrent(int maxConcurrent) {
+      if (maxConcurrent < 1) {
+        throw new IllegalArgumentException("maxConcurrent must be >= 1, was " + maxConcurrent);
+      }
+      this.maxConcurrent = maxConcurrent;
+      return this;
+    }
+
     /**
      * When present, routes that require admin need {@code Authorization: Bearer <token>}; when
-     * empty they are open.
+     * empty they answer loopback clients only.
      */
     public Builder adminToken(Optional<String> adminToken) {
       this.adminToken = Objects.requireNonNull(adminToken, "adminToken");
@@ -188,9 +215,20 @@ public final class StatusHttpServer implements AutoCloseable {
       return route(method, path, handler, false);
     }
 
-    /** A route that, if {@code requiresAdmin}, needs the admin token when one is configured. */
+    /**
+     * A route that, if {@code requiresAdmin}, needs the admin token when one is configured (and
+     * answers loopback clients only when none is). It reads a body of at most 64 KiB for POST, PUT
+     * and PATCH, none for other methods.
+     */
     public Builder route(String method, String path, Handler handler, boolean requiresAdmin) {
       extraRoutes.add(new Route(method, path, handler, requiresAdmin));
+      return this;
+    }
+
+    /** As {@link #route(String, String, Handler, boolean)}, with a body limit of its own. */
+    public Builder route(
+        String method, String path, Handler handler, boolean requiresAdmin, int maxBodyBytes) {
+      extraRoutes.add(new Route(method, path, handler, requiresAdmin, maxBodyBytes));
       return this;
     }
 

@@ -2,6 +2,7 @@ package dev.conveyor.common.task;
 
 import dev.conveyor.common.db.DeadItem;
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.json.SafeText;
 import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeadLetters {
   private static final Logger log = LoggerFactory.getLogger(DeadLetters.class);
+  private static final int LOGGED_CHARS = 1000;
 
   private final TaskStore tasks;
   private final DeadItemRepository repository;
@@ -29,7 +31,10 @@ public final class DeadLetters {
    * @return what became ready and whether the task is complete
    */
   public Progress kill(
-      StepProgress progress, String pipeline, QueueItem item, String input, String error) {
+      StepProgress progress, String pipeline, QueueItem item, String input, String whatFailed) {
+    // why: an error may quote anything the item held, at any length; Redis and the log get it
+    // escaped and cut as the row does
+    String error = SafeText.capped(whatFailed, DeadItemRepository.MAX_ERROR_CHARS);
     repository.insert(
         new DeadItem(
             item.taskId(),
@@ -48,7 +53,7 @@ public final class DeadLetters {
         .addKeyValue("task", item.taskId())
         .addKeyValue("part", item.part())
         .addKeyValue("attempts", item.attempts())
-        .addKeyValue("error", error)
+        .addKeyValue("error", SafeText.capped(error, LOGGED_CHARS))
         .log();
     return p;
   }

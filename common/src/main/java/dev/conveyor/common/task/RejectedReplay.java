@@ -33,6 +33,7 @@ public final class RejectedReplay {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Logger log = LoggerFactory.getLogger(RejectedReplay.class);
   private static final String BASE64_NAME = "base64:";
+  private static final String TRUNCATED_NAME = "truncated:";
 
   private final RejectedMessageRepository rejected;
   private final UnifiedJedis inboxRedis;
@@ -60,7 +61,10 @@ public final class RejectedReplay {
     Map<RejectedMessage, Map<byte[], byte[]>> publish = new LinkedHashMap<>();
     for (RejectedMessage m : rows) {
       Optional<Map<byte[], byte[]>> fields = fields(m);
-      if (fields.isEmpty()) {
+      Optional<String> cut = notAsReceived(m);
+      if (cut.isPresent()) {
+        outcomes.add(new Outcome(m, cut));
+      } else if (fields.isEmpty()) {
         outcomes.add(new Outcome(m, Optional.of("it has no fields to publish")));
       } else {
         publish.put(m, fields.get());
@@ -83,6 +87,31 @@ public final class RejectedReplay {
         .addKeyValue("messages", publish.size())
         .log();
     return outcomes;
+  }
+
+  /**
+   * Why the row does not hold the entry as received, if it does not: a value or name was stored cut
+   * (the entry was over the limits) or the fields as a whole could not be stored.
+   */
+  static Optional<String> notAsReceived(RejectedMessage m) {
+    JsonNode stored;
+    try {
+      stored = JSON.readTree(m.fields());
+    } catch (JsonProcessingException e) {
+      return Optional.empty();
+    }
+    if (stored == null || !stored.isObject()) {
+      return Optional.empty();
+    }
+    for (Map.Entry<String, JsonNode> f : stored.properties()) {
+      JsonNode v = f.getValue();
+      boolean asReceived = v.isTextual() || (v.isObject() && v.path("base64").isTextual());
+      if (f.getKey().startsWith(TRUNCATED_NAME) || !asReceived) {
+        return Optional.of(
+            "it was stored cut (field " + f.getKey() + "): it cannot be published as received");
+      }
+    }
+    return Optional.empty();
   }
 
   /** The entry's fields as they were received; empty when there are none. */

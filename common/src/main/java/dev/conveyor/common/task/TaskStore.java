@@ -24,6 +24,7 @@ import redis.clients.jedis.params.ZAddParams;
  */
 public final class TaskStore {
   private static final LuaScript REGISTER = LuaScript.load("register_task");
+  private static final LuaScript UNREGISTER = LuaScript.load("unregister_task");
   private static final LuaScript RECORD_PROGRESS = LuaScript.load("record_progress");
   private static final LuaScript RETRY_LATER = LuaScript.load("retry_later");
   private static final LuaScript RETRY_DUE = LuaScript.load("retry_due");
@@ -73,6 +74,24 @@ public final class TaskStore {
       outcomes.add(RegisterOutcome.valueOf(String.valueOf(reply).toUpperCase(Locale.ROOT)));
     }
     return outcomes;
+  }
+
+  /**
+   * Takes back registrations not fanned out yet, made by the same inbox entries ({@code
+   * unregister_task.lua}), in one round trip: for tasks found to have finished before.
+   */
+  public void unregisterAll(List<Registration> registrations) {
+    if (registrations.isEmpty()) {
+      return;
+    }
+    List<LuaScript.Call> calls = new ArrayList<>(registrations.size());
+    for (Registration r : registrations) {
+      calls.add(
+          new LuaScript.Call(
+              List.of(keys.taskMeta(r.taskId()), keys.taskParts(r.taskId())),
+              List.of(r.streamId())));
+    }
+    UNREGISTER.runAll(jedis, calls);
   }
 
   /**

@@ -254,7 +254,8 @@ class OperatorCommandsIT {
         new dev.conveyor.common.db.DeadItem(
             "dl-2", "flow", 1, "fix", 3, "newer", "{\"a\":1}", t.plusSeconds(5)));
     new RejectedMessageRepository(services.dataSource())
-        .insert("9-1", "unknown_pipeline", "no pipeline 'nope'", "{\"pipeline\":\"nope\"}");
+        .insert(
+            "9-1", "sha-c", "unknown_pipeline", "no pipeline 'nope'", "{\"pipeline\":\"nope\"}");
 
     Run json = run(env(services), "dead", "--json", "--pipeline", "flow", "--limit", "50");
     Run text = run(env(services), "dead", "--task", "dl-2");
@@ -378,25 +379,38 @@ class OperatorCommandsIT {
     RejectedMessageRepository rejected = new RejectedMessageRepository(services.dataSource());
     rejected.insert(
         "100-0",
+        "sha-a",
         "late_pipeline",
         "no pipeline 'late'",
         "{\"pipeline\":\"late\",\"payload\":\"{\\\"x\\\":1}\"}");
     rejected.insert(
         "100-1",
+        "sha-b",
         "late_pipeline",
         "no pipeline 'late'",
         "{\"pipeline\":\"late\",\"id\":\"keep-me\",\"payload\":\"{}\",\"bin\":{\"base64\":\"AAE=\"}}");
+    rejected.insert(
+        "100-2",
+        "sha-c",
+        "late_pipeline",
+        "no pipeline 'late' (stored cut: the entry was over the limits)",
+        "{\"pipeline\":\"late\",\"payload\":{\"truncated\":true,\"bytes\":9999,\"sha256\":\"ab\","
+            + "\"head\":\"{\"}}");
     Map<String, String> env = env(services);
     env.put("CONVEYOR_ADMIN_TOKEN", TOKEN);
     long before = services.jedis().xlen(services.keys().inbox());
 
     Run r = run(env, "replay", "--rejected", "--reason", "late_pipeline", "--json");
 
-    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(r.code()).as("one was skipped").isEqualTo(Conveyor.EXIT_NOT_FOUND);
+    assertThat(r.err()).contains("it was stored cut (field payload)");
     JsonNode answer = JSON.readTree(r.out());
     assertThat(answer.get("replayed").asInt()).isEqualTo(2);
+    assertThat(answer.get("skipped").asInt()).isEqualTo(1);
     assertThat(answer.get("items").get(0).get("stream_id").asText()).isEqualTo("100-0");
-    assertThat(rejected.countByReason("late_pipeline")).isZero();
+    assertThat(rejected.countByReason("late_pipeline"))
+        .as("the entry stored cut is skipped and its row kept")
+        .isEqualTo(1);
     var entries = services.jedis().xrange(services.keys().inbox(), "-", "+");
     assertThat(entries.size() - before).isEqualTo(2);
     Map<String, String> first = entries.get(entries.size() - 2).getFields();

@@ -32,6 +32,21 @@ class ConveyorConfigTest {
     assertThat(c.logFormat()).isEqualTo(LogFormat.TEXT);
     assertThat(c.maxMessageBytes()).isEqualTo(1_048_576);
     assertThat(c.adminToken()).isEmpty();
+    assertThat(c.httpBind()).isEqualTo("0.0.0.0");
+  }
+
+  @Test
+  void theHttpBindAddressIsReadAndChecked() {
+    assertThat(
+            ConveyorConfig.from(
+                    Env.of(Map.of("HOSTNAME", "box", "CONVEYOR_HTTP_BIND", "127.0.0.1")))
+                .httpBind())
+        .isEqualTo("127.0.0.1");
+    assertThatThrownBy(() ->
+            ConveyorConfig.from(
+                Env.of(Map.of("HOSTNAME", "box", "CONVEYOR_HTTP_BIND", "every where"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("CONVEYOR_HTTP_BIND must be an IP address or a host name");
   }
 
   @Test

@@ -42,6 +42,41 @@ class RepositoriesIT {
   }
 
   @Test
+  void insertAllCountsOnlyTheRowsItWroteNotConflicts(TestServices services) {
+    TaskAuditRepository repo = new TaskAuditRepository(services.dataSource());
+    Instant received = Instant.parse("2026-01-01T00:00:00.123Z");
+    repo.insert(audit("many-1", received));
+
+    int written =
+        repo.insertAll(
+            List.of(
+                audit("many-1", received),
+                audit("many-2", received),
+                audit("many-3", received),
+                audit("many-2", received)));
+
+    assertThat(written).as("many-1 existed, many-2 came twice").isEqualTo(2);
+    assertThat(repo.existing(List.of("many-1", "many-2", "many-3"))).hasSize(3);
+    assertThat(repo.find("many-3")).contains(audit("many-3", received));
+    assertThat(repo.insertAll(List.of(audit("many-3", received)))).isZero();
+  }
+
+  private static TaskAudit audit(String id, Instant received) {
+    return new TaskAudit(
+        id,
+        "echo",
+        1,
+        Outcome.PARTIAL,
+        3,
+        1,
+        2,
+        null,
+        received,
+        received.plusMillis(1500),
+        Optional.empty());
+  }
+
+  @Test
   void outcomesFollowFailedParts() {
     assertThat(Outcome.of(4, 0)).isEqualTo(Outcome.DELIVERED);
     assertThat(Outcome.of(4, 1)).isEqualTo(Outcome.PARTIAL);
@@ -53,10 +88,12 @@ class RepositoriesIT {
     RejectedMessageRepository repo = new RejectedMessageRepository(services.dataSource());
 
     assertThat(
-            repo.insert("5-0", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
+            repo.insert(
+                "5-0", "sha-1", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
         .isTrue();
     assertThat(
-            repo.insert("5-0", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
+            repo.insert(
+                "5-0", "sha-1", "payload_not_json", "Unexpected character", "{\"payload\":\"{x\"}"))
         .isFalse();
 
     assertThat(repo.countByReason("payload_not_json")).isEqualTo(1);
@@ -64,5 +101,19 @@ class RepositoriesIT {
             services.queryLong(
                 "SELECT count(*) FROM conveyor.rejected_messages WHERE fields->>'payload' = '{x'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void anotherEntryWithARepeatedStreamIdGetsItsOwnRow(TestServices services) {
+    RejectedMessageRepository repo = new RejectedMessageRepository(services.dataSource());
+
+    assertThat(repo.insert("6-0", "sha-1", "bad_id", "first", "{\"id\":\"a b\"}")).isTrue();
+    assertThat(repo.insert("6-0", "sha-2", "bad_id", "after the inbox was recreated", "{}"))
+        .isTrue();
+
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '6-0'"))
+        .isEqualTo(2);
   }
 }

@@ -3,6 +3,7 @@ package dev.conveyor.common.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -63,10 +64,37 @@ class AdminTokenTest {
   }
 
   @Test
-  void adminRoutesAreOpenWhenNoTokenIsConfigured() throws Exception {
+  void adminRoutesAnswerLoopbackClientsWhenNoTokenIsConfigured() throws Exception {
     var client = serverWithToken(Optional.empty());
 
     assertThat(client.post("/suspend", "").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void withoutATokenOnlyLoopbackClientsMayControl() throws Exception {
+    AdminGuard open = AdminGuard.of(Optional.empty());
+
+    assertThat(open.decide(null, InetAddress.getByName("127.0.0.1")))
+        .isEqualTo(AdminGuard.Decision.ALLOWED);
+    assertThat(open.decide(null, InetAddress.getByName("::1")))
+        .isEqualTo(AdminGuard.Decision.ALLOWED);
+    assertThat(open.decide("Bearer anything", InetAddress.getByName("10.1.2.3")))
+        .isEqualTo(AdminGuard.Decision.LOOPBACK_ONLY);
+    assertThat(open.decide(null, InetAddress.getByName("192.0.2.2")))
+        .isEqualTo(AdminGuard.Decision.LOOPBACK_ONLY);
+    assertThat(open.decide(null, InetAddress.getByName("fd00::2")))
+        .isEqualTo(AdminGuard.Decision.LOOPBACK_ONLY);
+    assertThat(open.decide(null, null)).isEqualTo(AdminGuard.Decision.LOOPBACK_ONLY);
+  }
+
+  @Test
+  void withATokenEveryClientNeedsItLoopbackToo() throws Exception {
+    AdminGuard guarded = AdminGuard.of(Optional.of("s3cret"));
+
+    assertThat(guarded.decide(null, InetAddress.getByName("127.0.0.1")))
+        .isEqualTo(AdminGuard.Decision.TOKEN_REQUIRED);
+    assertThat(guarded.decide("Bearer s3cret", InetAddress.getByName("10.1.2.3")))
+        .isEqualTo(AdminGuard.Decision.ALLOWED);
   }
 
   @Test

@@ -229,10 +229,134 @@ class StatusHttpServerTest {
   }
 
   @Test
-  void oversizedBodyIs413() throws Exception {
-    var response = client.post("/echo", "x".repeat(ExchangeHandler.MAX_BODY_BYTES + 1));
+  void aBodyAtTheRouteLimitIsRead() throws Exception {
+    var atLimit = client.post("/echo", "x".repeat(Route.DEFAULT_BODY_BYTES));
+
+    assertThat(atLimit.statusCode()).isEqualTo(201);
+    assertThat(atLimit.body()).hasSize(Route.DEFAULT_BODY_BYTES + 2);
+  }
+
+  @Test
+  void aDeclaredLengthOverTheLimitIs413BeforeAnyOfTheBodyIsSent() throws Exception {
+    try (var socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(5_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+      String reply = readResponse(socket);
+
+      assertThat(reply).as("answered without waiting for the body").startsWith("HTTP/1.1 413");
+      assertThat(reply).contains("at most " + Route.DEFAULT_BODY_BYTES + " bytes");
+    }
+  }
+
+  @Test
+  void aChunkedBodyIsCutOffAtTheLimit() throws Exception {
+    try (var socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(5_000);
+      var out = socket.getOutputStream();
+      out.write(
+          "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      byte[] chunk =
+          ("1000\r\n" + "y".repeat(0x1000) + "\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      for (int i = 0; i <= Route.DEFAULT_BODY_BYTES / 0x1000; i++) {
+        out.write(chunk);
+      }
+      out.flush();
+
+      assertThat(readStatusLine(socket)).startsWith("HTTP/1.1 413");
+    }
+  }
+
+  @Test
+  void aGetWithABodyIs413() throws Exception {
+    var response =
+        client.send(
+            "GET",
+            "/tasks/x",
+            java.net.http.HttpRequest.BodyPublishers.ofString("a body a GET does not take"));
 
     assertThat(response.statusCode()).isEqualTo(413);
+  }
+
+  @Test
+  void requestsBeyondTheConcurrencyLimitAre503ButHealthIsAlwaysAnswered() throws Exception {
+    var release = new java.util.concurrent.CountDownLatch(1);
+    var entered = new java.util.concurrent.CountDownLatch(1);
+    try (var narrow =
+            StatusHttpServer.builder()
+                .port(0)
+                .bindAddress("127.0.0.1")
+                .maxConcurrent(1)
+                .health(() -> true, () -> "RUNNING")
+                .route(
+                    "GET",
+                    "/slow",
+                    request -> {
+                      entered.countDown();
+                      release.await();
+                      return HttpResponse.text(200, "done");
+                    })
+                .build();
+        var http = java.net.http.HttpClient.newHttpClient()) {
+      narrow.start();
+      var narrowClient = new TestClient(narrow.port());
+      var slow =
+          http.sendAsync(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://127.0.0.1:" + narrow.port() + "/slow"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+      var refused = narrowClient.get("/slow");
+      var health = narrowClient.get("/health");
+      release.countDown();
+
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(slow.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      assertThat(narrowClient.get("/slow").statusCode())
+          .as("the slot is free again")
+          .isEqualTo(200);
+      narrowClient.close();
+    }
+  }
+
+  /** Status line, headers and body (by its Content-Length), without waiting for the close. */
+  private static String readResponse(java.net.Socket socket) throws java.io.IOException {
+    var in =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+    StringBuilder reply = new StringBuilder();
+    int length = 0;
+    for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+      reply.append(line).append('\n');
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring("content-length:".length()).strip());
+      }
+    }
+    char[] body = new char[length];
+    int read = 0;
+    while (read < length) {
+      read += in.read(body, read, length - read);
+    }
+    return reply.append('\n').append(body).toString();
+  }
+
+  private static String readStatusLine(java.net.Socket socket) throws java.io.IOException {
+    var in =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+    return in.readLine();
   }
 
   @Test

@@ -35,6 +35,12 @@ final class TestClient implements AutoCloseable {
     return send(request(path).method(method, java.net.http.HttpRequest.BodyPublishers.noBody()));
   }
 
+  java.net.http.HttpResponse<String> send(
+      String method, String path, java.net.http.HttpRequest.BodyPublisher body)
+      throws IOException, InterruptedException {
+    return send(request(path).method(method, body));
+  }
+
   private java.net.http.HttpRequest.Builder request(String path, String... headers) {
     var builder =
         java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))

@@ -3,6 +3,7 @@ package dev.conveyor.common.step.run;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.config.Durations;
+import dev.conveyor.common.json.ExactJson;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.step.Step;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class JavaStepWork implements StepWork {
   private static final Logger log = LoggerFactory.getLogger(JavaStepWork.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // why: numbers exactly as sent (a double would turn 1e400 into "Infinity"), and a NaN a step
+  // makes is written as what it is (not JSON), not as the string "NaN"
+  private static final ObjectMapper JSON = ExactJson.mapper();
 
   private final Pipeline pipeline;
   private final StepDef step;
@@ -94,7 +97,7 @@ public final class JavaStepWork implements StepWork {
     List<ItemResult> results = new ArrayList<>(chunk.size());
     for (WorkItem w : chunk) {
       try {
-        inputs.add(new StepInput(w.item().taskId(), w.item().part(), JSON.readTree(w.input())));
+        inputs.add(new StepInput(w.item().taskId(), w.item().part(), ExactJson.read(w.input())));
       } catch (JsonProcessingException e) {
         return failAll(chunk, "input is not JSON: " + e.getOriginalMessage());
       }
@@ -117,8 +120,7 @@ public final class JavaStepWork implements StepWork {
       for (StepResult r : out) {
         results.add(
             switch (r) {
-              case StepResult.Ok ok ->
-                  new ItemResult.Output(ok.output() == null ? "null" : ok.output().toString());
+              case StepResult.Ok ok -> output(ok);
               case StepResult.Failed failed -> new ItemResult.Failed(failed.error());
               case null -> new ItemResult.Failed("step returned null for the item");
             });
@@ -132,6 +134,18 @@ public final class JavaStepWork implements StepWork {
       idle.add(instance);
       Throwable cause = e.getCause();
       return failAll(chunk, cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    }
+  }
+
+  private static ItemResult output(StepResult.Ok ok) {
+    if (ok.output() == null) {
+      return new ItemResult.Output("null");
+    }
+    try {
+      return new ItemResult.Output(JSON.writeValueAsString(ok.output()));
+    } catch (JsonProcessingException e) {
+      return new ItemResult.Failed(
+          "the output cannot be written as JSON: " + e.getOriginalMessage());
     }
   }
 

@@ -146,6 +146,12 @@ final class CommandWorker {
         stop(r, error, true);
         yield new ItemResult.Failed(error);
       }
+      case Reply.Line line when !line.utf8() -> {
+        // why: the line is in step with the requests; only its bytes are wrong, so the item fails
+        // rather than be delivered with replacement characters, and the worker goes on
+        answeredWell();
+        yield new ItemResult.Failed("worker " + index + " answered a line that is not UTF-8");
+      }
       case Reply.Line line -> answered(r, line.text());
       case Reply.Overflow overflow -> {
         stop(r, "answer longer than " + (MAX_ANSWER_BYTES >> 20) + " MiB", true);
@@ -455,7 +461,10 @@ final class CommandWorker {
 
   /** What the stdout thread hands over: a line, a line too long to read, the end of the stream. */
   private sealed interface Reply {
-    record Line(String text) implements Reply {}
+    /**
+     * @param utf8 false when the line was not valid UTF-8 (bad bytes replaced)
+     */
+    record Line(String text, boolean utf8) implements Reply {}
 
     record Overflow() implements Reply {}
 
@@ -573,7 +582,7 @@ final class CommandWorker {
             replies.add(new Reply.Overflow());
             return;
           }
-          replies.add(new Reply.Line(line));
+          replies.add(new Reply.Line(line, !lines.malformed()));
         }
       } catch (IOException e) {
         // why: the stream breaks only when the process is gone: that is the end of it

@@ -2,6 +2,9 @@ package dev.conveyor.common.step.run.command;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -21,6 +24,7 @@ final class LineReader {
   private byte[] line = new byte[256];
   private int len;
   private boolean cut;
+  private boolean malformed;
 
   LineReader(InputStream in, int max) {
     if (max < 4) {
@@ -38,6 +42,7 @@ final class LineReader {
    */
   String next() throws IOException {
     cut = false;
+    malformed = false;
     while (true) {
       if (pos == end && !fill()) {
         return len == 0 ? null : emit(len, len);
@@ -66,6 +71,14 @@ final class LineReader {
     }
   }
 
+  /**
+   * Whether the last piece {@link #next()} returned was not valid UTF-8: its bad bytes were
+   * replaced by U+FFFD.
+   */
+  boolean malformed() {
+    return malformed;
+  }
+
   /** Whether the last piece {@link #next()} returned was cut from a longer line. */
   boolean cut() {
     return cut;
@@ -78,7 +91,19 @@ final class LineReader {
 
   /** Decodes the first {@code text} bytes, drops the first {@code consumed}, keeps the rest. */
   private String emit(int text, int consumed) {
-    String s = new String(line, 0, text, StandardCharsets.UTF_8);
+    String s;
+    try {
+      s =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(line, 0, text))
+              .toString();
+    } catch (CharacterCodingException e) {
+      malformed = true;
+      s = new String(line, 0, text, StandardCharsets.UTF_8);
+    }
     System.arraycopy(line, consumed, line, 0, len - consumed);
     len -= consumed;
     return s;

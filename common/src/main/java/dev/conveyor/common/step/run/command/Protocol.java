@@ -49,6 +49,8 @@ final class Protocol {
       input = JSON.readTree(w.input());
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("input is not JSON: " + e.getOriginalMessage());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("input holds a number out of range: " + e.getMessage());
     }
     if (input == null || input.isMissingNode()) {
       throw new IllegalArgumentException("input is empty");
@@ -75,6 +77,10 @@ final class Protocol {
       response = JSON.readTree(line);
     } catch (JsonProcessingException e) {
       return invalid(line);
+    } catch (NumberFormatException e) {
+      // why: valid JSON, in step with the requests, but a number no BigDecimal holds
+      // (1e99999999999)
+      return new Answer.Error("the program answered a number out of range: " + e.getMessage());
     }
     if (response == null || !response.isObject() || !response.path("ok").isBoolean()) {
       return invalid(line);

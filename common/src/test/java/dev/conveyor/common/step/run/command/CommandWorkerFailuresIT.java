@@ -72,6 +72,23 @@ class CommandWorkerFailuresIT {
   }
 
   @Test
+  void aLineThatIsNotUtf8FailsItsItemAndTheWorkerGoesOn() {
+    try (var work = work("bytes", Duration.ofSeconds(20), Tuning.DEFAULTS)) {
+      work.start();
+
+      List<ItemResult> results =
+          work.process(
+              List.of(
+                  item("t", 1, "{\"n\": 1}"),
+                  item("t", 2, "{\"n\": 2, \"do\": \"bytes\"}"),
+                  item("t", 3, "{\"n\": 3}")));
+
+      assertThat(error(results.get(1))).isEqualTo("worker 0 answered a line that is not UTF-8");
+      assertThat(pid(results.get(2))).isEqualTo(pid(results.get(0)));
+    }
+  }
+
+  @Test
   void anItemPastTheTimeoutFailsAndTheRestOfItsChunkRunsOnARestartedWorker() {
     try (var log = new CapturedLog(CommandWorker.class);
         var work = work("slow", Duration.ofMillis(300), Tuning.DEFAULTS)) {

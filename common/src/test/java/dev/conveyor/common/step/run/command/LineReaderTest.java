@@ -35,6 +35,17 @@ class LineReaderTest {
   }
 
   @Test
+  void aLineThatIsNotUtf8IsMarkedMalformedAndTheNextOneIsNot() throws IOException {
+    byte[] bytes = {'a', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '\n', 'b', '\n'};
+    LineReader reader = new LineReader(new ByteArrayInputStream(bytes), 64);
+
+    assertThat(reader.next()).startsWith("a").contains("\ufffd");
+    assertThat(reader.malformed()).isTrue();
+    assertThat(reader.next()).isEqualTo("b");
+    assertThat(reader.malformed()).isFalse();
+  }
+
+  @Test
   void aLineOfExactlyTheLimitIsNotCut() throws IOException {
     LineReader reader = reader("abcd\nefgh", 4);
 

@@ -20,8 +20,9 @@ final class TestPrograms {
    * Answers each item as its {@code do} says: {@code echo} (default), {@code fail} (ok: false),
    * {@code garbage} (a line that is not JSON), {@code sleep} ({@code seconds}; says so on stderr
    * first), {@code crash} (a Python exception), {@code exit} ({@code code}), {@code stderr} ({@code
-   * lines}), {@code spawn} (starts a grandchild that sleeps and answers its pid). Echo answers
-   * carry n, the pid, the worker, task_id and part.
+   * lines}), {@code spawn} (starts a grandchild that sleeps and answers its pid), {@code bytes} (an
+   * ok answer whose bytes are not UTF-8: an encoded lone surrogate). Echo answers carry n, the pid,
+   * the worker, task_id and part.
    */
   static final String BEHAVE =
       """
@@ -39,6 +40,10 @@ final class TestPrograms {
               continue
           if do == "garbage":
               print("this is not json", flush=True)
+              continue
+          if do == "bytes":
+              sys.stdout.buffer.write(b'{"ok": true, "data": {"t": "\\xed\\xa0\\x80"}}\\n')
+              sys.stdout.buffer.flush()
               continue
           if do == "sleep":
               print("sleeping %s" % item.get("n"), file=sys.stderr, flush=True)

@@ -1,0 +1,197 @@
+package dev.conveyor.dispatcher;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.db.RejectedMessageRepository;
+import dev.conveyor.common.db.TaskAudit;
+import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.pipeline.Pipelines;
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.ReplicationBarrier;
+import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.task.Registration;
+import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * What happens between the intake's steps: a task that finishes and is cleaned up between the
+ * duplicate check and the registration, and an inbox entry whose stream id an earlier one had.
+ */
+@WithServices
+class IntakeRacesIT {
+  private static final String ECHO =
+      """
+      pipeline: echo
+      version: 1
+      steps:
+        - name: deliver
+          kind: sink
+          sink:
+            table: conveyor.echo_rows
+            key: [task_id, part]
+      """;
+
+  private TestServices services;
+  private DispatcherFixture fixture;
+  private Pipeline echo;
+
+  @BeforeEach
+  void setUp(TestServices services, @TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("echo.yaml"), ECHO);
+    this.services = services;
+    this.fixture = DispatcherFixture.create(services, dir);
+    this.echo = PipelineLoader.parse(ECHO, "echo.yaml");
+  }
+
+  @AfterEach
+  void tearDown() {
+    fixture.close();
+  }
+
+  @Test
+  void aTaskThatFinishesAndIsCleanedUpRightAfterTheDuplicateCheckIsStillADuplicate() {
+    Keys keys = fixture.keys();
+    UnifiedJedis jedis = fixture.jedis();
+    TaskStore tasks = new TaskStore(jedis, keys);
+    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
+    Instant received = Instant.now().minusSeconds(60);
+    Registration earlier =
+        new Registration("race-1", echo, "1-0", received, List.of("{\"text\":\"first\"}"));
+    tasks.registerAll(List.of(earlier));
+    tasks.dispatchAll(List.of(earlier));
+    String queue = keys.stepQueue("echo", "deliver", 0);
+    long queued = jedis.xlen(queue);
+    // why: the interleaving under test, forced: right after the intake read task_audit, the
+    // earlier task finishes (its audit row is written) and patrol deletes its keys
+    FinishedTasks checkThenTheEarlierOneFinishes =
+        ids -> {
+          Set<String> seen = audit.existing(ids);
+          audit.insert(
+              new TaskAudit(
+                  "race-1",
+                  "echo",
+                  1,
+                  TaskAudit.Outcome.DELIVERED,
+                  1,
+                  0,
+                  1,
+                  "1-0",
+                  received,
+                  Instant.now(),
+                  Optional.empty()));
+          tasks.markFinished("echo", List.of("race-1"), Instant.now());
+          tasks.deleteTasks("echo", List.of("race-1"));
+          return seen;
+        };
+    BatchHandler handler =
+        new BatchHandler(
+            new MessageValidator(Pipelines.of(List.of(echo)), 1 << 20),
+            new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
+            new TaskFanOut(
+                tasks,
+                jedis,
+                new ReplicationBarrier(keys, false, Duration.ofSeconds(1)),
+                audit::existing),
+            checkThenTheEarlierOneFinishes,
+            new IntakeMetrics(new SimpleMeterRegistry()),
+            5);
+
+    BatchHandler.Summary s =
+        handler.handle(
+            List.of(
+                entry(
+                    "2-0", "pipeline", "echo", "id", "race-1", "payload", "{\"text\":\"second\"}")),
+            Map.of());
+
+    assertThat(s.duplicates()).isEqualTo(1);
+    assertThat(s.accepted()).isZero();
+    assertThat(jedis.exists(keys.taskMeta("race-1")))
+        .as("the registration is taken back")
+        .isFalse();
+    assertThat(jedis.exists(keys.taskParts("race-1"))).isFalse();
+    assertThat(jedis.xlen(queue)).as("nothing fanned out again").isEqualTo(queued);
+    assertThat(jedis.zscore(keys.inflight("echo"), "race-1")).isNull();
+  }
+
+  @Test
+  void anEntryWithTheStreamIdOfAnEarlierOneGetsARowOfItsOwnAfterTheInboxIsRecreated() {
+    fixture.start("repeat-node", Map.of());
+    UnifiedJedis jedis = fixture.jedis();
+    String inbox = fixture.keys().inbox();
+    StreamEntryID id = new StreamEntryID(5, 1);
+    jedis.xadd(inbox, id, new LinkedHashMap<>(Map.of("pipeline", "echo", "payload", "{first")));
+    fixture.awaitHandled(id);
+
+    jedis.del(inbox);
+    jedis.xadd(inbox, id, new LinkedHashMap<>(Map.of("pipeline", "echo", "payload", "[2]")));
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() ->
+            assertThat(
+                    services.queryLong(
+                        "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '5-1'"))
+                .isEqualTo(2));
+    fixture.awaitHandled(id);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '5-1'"
+                    + " AND reason = 'payload_not_object'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aSecondPassOverTheSameEntryStoresNoSecondRow() {
+    BatchHandler handler =
+        new BatchHandler(
+            new MessageValidator(Pipelines.of(List.of(echo)), 1 << 20),
+            new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
+            new TaskFanOut(
+                new TaskStore(fixture.jedis(), fixture.keys()),
+                fixture.jedis(),
+                new ReplicationBarrier(fixture.keys(), false, Duration.ofSeconds(1)),
+                ids -> Set.of()),
+            ids -> Set.of(),
+            new IntakeMetrics(new SimpleMeterRegistry()),
+            5);
+    StreamMessage bad = entry("6-1", "pipeline", "echo", "payload", "{not json");
+
+    handler.handle(List.of(bad), Map.of());
+    handler.handle(List.of(bad), Map.of());
+
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '6-1'"))
+        .isEqualTo(1);
+  }
+
+  private static StreamMessage entry(String id, String... nameValues) {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    for (int i = 0; i < nameValues.length; i += 2) {
+      fields.put(nameValues[i], nameValues[i + 1].getBytes(UTF_8));
+    }
+    return new StreamMessage(id, fields);
+  }
+}
