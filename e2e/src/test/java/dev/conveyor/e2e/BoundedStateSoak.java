@@ -25,9 +25,9 @@ class BoundedStateSoak {
     int rate = Integer.getInteger("soak.rate", 40);
     try (BoundedRun run = BoundedRun.start(services, dir, "bounded-state")) {
       run.publishAndSample(rate, length, Duration.ofSeconds(15));
-      run.report("bounded-state");
+      run.report("bounded-state", Duration.ofMinutes(2));
 
-      run.assertFlat(Duration.ofMinutes(2), 1.25, 50);
+      run.assertFlat(Duration.ofMinutes(2), 0.25, 20);
       assertThat(run.samples().getLast().values().get("task_audit"))
           .isLessThan(run.samples().getLast().published() / 10);
       run.stopAndCheckLogs();

@@ -1,5 +1,6 @@
 package dev.conveyor.patrol;
 
+import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
@@ -134,7 +135,7 @@ public final class Patrol extends Daemon {
       body.put(
           "error",
           "no patrol holds the patrol lease at the moment (one takes it within "
-              + config.interval()
+              + Durations.format(config.interval())
               + "); try again");
     }
     return HttpResponse.json(409, body);
