@@ -97,7 +97,8 @@ public final class Patrol extends Daemon {
     add(
         new PeriodicTask(
             "patrol", config.interval(), () -> cycle().round(), () -> cycle().stop(), true));
-    // why: after the round's task, so that it stops first: the round then gives the lease back
+    // why: added after the round's task, so that it is stopped before it, and the round's task then
+    // gives the lease back with no renewal after
     add(
         new PeriodicTask(
             "patrol-lease",

@@ -114,6 +114,22 @@ class PatrolLeaseIT {
   }
 
   @Test
+  void aPatrolRestartedWithItsNodeIdTakesItsLeaseBackAtOnceAndTheOldRunIsFencedOff(
+      TestServices services) {
+    PatrolLease before = lease(services, "restarted", Duration.ofSeconds(30));
+    PatrolLease other = lease(services, "other", Duration.ofSeconds(30));
+    long first = before.hold().orElseThrow();
+    LeaseFence old = before.fence();
+
+    // killed and started again (a container keeps its hostname): no waiting for the TTL
+    PatrolLease after = lease(services, "restarted", Duration.ofSeconds(30));
+    assertThat(after.hold()).hasValue(first + 1);
+    assertThat(other.hold()).isEmpty();
+    assertThatThrownBy(() -> old.run(c -> mark(c, "the old run, after the restart")))
+        .isInstanceOf(LeaseLostException.class);
+  }
+
+  @Test
   void aTakeoverWaitsForTheUnitOfWorkInProgressAndTheOldHolderWritesNothingAfterIt(
       TestServices services) throws Exception {
     PatrolLease a = lease(services, "fence-a", Duration.ofSeconds(1));

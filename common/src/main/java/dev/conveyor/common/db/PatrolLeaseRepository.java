@@ -18,14 +18,17 @@ import javax.sql.DataSource;
  * the patrols' own clocks never matter.
  */
 public final class PatrolLeaseRepository {
-  /** Same instance: renewed (same token); expired or given back: taken (token + 1). */
+  /**
+   * Same instance: renewed (same token). Expired, given back, or held by an earlier run of the same
+   * node (it was restarted: killed, its transactions gone with its connections): taken, token + 1.
+   */
   private static final String TAKE =
       """
       UPDATE conveyor.patrol_lease
       SET token = CASE WHEN instance = ? THEN token ELSE token + 1 END,
           holder = ?, instance = ?,
           expires_at = clock_timestamp() + make_interval(secs => ?)
-      WHERE instance = ? OR expires_at <= clock_timestamp()
+      WHERE instance = ? OR holder = ? OR expires_at <= clock_timestamp()
       RETURNING token
       """;
 
@@ -84,7 +87,8 @@ public final class PatrolLeaseRepository {
   public record Result(Attempt attempt, long token) {}
 
   /**
-   * Takes the lease when it is free or expired, renews it when {@code instance} holds it.
+   * Takes the lease when it is free, expired or held by an earlier run of {@code holder}; renews it
+   * when {@code instance} holds it. A node id must be unique among the patrols (as everywhere).
    *
    * @param holder the node id, shown to operators
    * @param instance this run of the node (a new one after every start)
@@ -98,6 +102,7 @@ public final class PatrolLeaseRepository {
           ps.setString(3, instance);
           ps.setDouble(4, ttl.toMillis() / 1000.0);
           ps.setString(5, instance);
+          ps.setString(6, holder);
         });
   }
 
