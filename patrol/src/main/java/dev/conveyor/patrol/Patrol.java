@@ -1,12 +1,18 @@
 package dev.conveyor.patrol;
 
+import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.LeaseLostException;
+import dev.conveyor.common.db.PatrolLeaseRepository;
 import dev.conveyor.common.db.RejectedMessageRepository;
+import dev.conveyor.common.db.Retention;
 import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.http.HttpRequest;
+import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.task.DeadItemReplay;
 import dev.conveyor.common.task.DeadLetters;
@@ -14,18 +20,23 @@ import dev.conveyor.common.task.RejectedReplay;
 import dev.conveyor.common.task.ReplayHandler;
 import dev.conveyor.common.task.TaskCompletion;
 import dev.conveyor.common.task.TaskReport;
+import dev.conveyor.common.task.TaskSnapshots;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
 
 /**
  * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
  * /tasks/<id>} and {@code POST /replay}), redis, inbox, postgres, quartz (a client of the
  * processors' Quartz store that never runs jobs), patrol (the round: backlog, and under the lease
- * the completeness audit with re-drive, the cleanup, chain repair, node liveness, reclaim and
- * stream trimming), heartbeat.
+ * the completeness audit with re-drive, chain repair, node liveness, reclaim and stream trimming,
+ * then the fenced writes: cleanup, release of held tasks, repeated cleanup, retention of rows),
+ * patrol-lease (renews the lease during and between rounds), heartbeat.
  */
 public final class Patrol extends Daemon {
   private final PatrolConfig config;
@@ -33,19 +44,30 @@ public final class Patrol extends Daemon {
   private final RedisSubsystem inboxRedis;
   private final PostgresSubsystem postgres;
   private final BacklogReport backlog;
-  private final Clock clock = Clock.systemUTC();
+  private final Clock clock;
+  private final List<Chore> extraChores;
   private volatile PatrolCycle cycle;
+  private volatile PatrolLease lease;
   private volatile TaskReport taskReport;
-  private volatile DeadItemReplay deadItemReplay;
+  private volatile ReplayHandler replay;
   private final NodeWatch nodes;
-  private final Object roundLock = new Object();
   private final QuartzClient quartz;
 
+  public Patrol(PatrolConfig config) {
+    this(config, Clock.systemUTC(), List.of());
+  }
+
+  /**
+   * @param clock what the audit, cleanup and retention take as now (tests move it)
+   * @param extraChores run after the built-in chores, before the cleanup (tests slow a round down)
+   */
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
-  public Patrol(PatrolConfig config) {
+  Patrol(PatrolConfig config, Clock clock, List<Chore> extraChores) {
     super("patrol", config.common());
     this.config = config;
+    this.clock = clock;
+    this.extraChores = List.copyOf(extraChores);
     String node = config.common().nodeId();
     route(
         "GET",
@@ -55,24 +77,10 @@ public final class Patrol extends Daemon {
           return taskReport.handle(request);
         },
         false);
-    ReplayHandler replay =
-        new ReplayHandler(
-            () -> {
-              cycle();
-              return deadItemReplay;
-            },
-            this::rejectedReplay);
-    // why: a replay re-opens finished tasks, which this patrol's cleanup may be deleting in the
-    // same moment; on one patrol they take turns (the CLI sends replays to the lease holder)
-    route(
-        "POST",
-        "/replay",
-        request -> {
-          synchronized (roundLock) {
-            return replay.handle(request);
-          }
-        },
-        true);
+    // why: a replay re-opens finished tasks that the cleanup may be deleting in the same moment, on
+    // this patrol or another; both run behind the lease, locking the task's rows in PostgreSQL, so
+    // only the holder replays: another patrol answers 409 naming it, and the CLI goes there
+    route("POST", "/replay", this::replay, true);
     addHttp();
     redis =
         add(
@@ -88,80 +96,136 @@ public final class Patrol extends Daemon {
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(
         new PeriodicTask(
-            "patrol",
-            config.interval(),
-            () -> {
-              synchronized (roundLock) {
-                cycle().round();
-              }
-            },
-            () -> cycle().stop(),
+            "patrol", config.interval(), () -> cycle().round(), () -> cycle().stop(), true));
+    // why: added after the round's task, so that it is stopped before it, and the round's task then
+    // gives the lease back with no renewal after
+    add(
+        new PeriodicTask(
+            "patrol-lease",
+            config.leaseTtl().dividedBy(3),
+            () -> cycle().renewLease(),
+            () -> {},
             true));
     addHeartbeat(redis);
+  }
+
+  private HttpResponse replay(HttpRequest request) {
+    cycle();
+    if (!lease.held()) {
+      return notHolder();
+    }
+    try {
+      return replay.handle(request);
+    } catch (LeaseLostException e) {
+      return notHolder();
+    }
+  }
+
+  /** 409, naming the patrol that holds the lease (the CLI sends the replay there). */
+  private HttpResponse notHolder() {
+    String me = config.common().nodeId();
+    Optional<PatrolLeaseRepository.Holder> holder =
+        lease.holder().filter(PatrolLeaseRepository.Holder::live);
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (holder.isPresent() && !holder.get().node().equals(me)) {
+      body.put(
+          "error",
+          "patrol " + me + " does not hold the patrol lease; " + holder.get().node() + " does");
+      body.put("holder", holder.get().node());
+    } else {
+      body.put(
+          "error",
+          "no patrol holds the patrol lease at the moment (one takes it within "
+              + Durations.format(config.interval())
+              + "); try again");
+    }
+    return HttpResponse.json(409, body);
   }
 
   /** Built on first use, when Redis and PostgreSQL are ready. */
   private synchronized PatrolCycle cycle() {
     PatrolCycle c = cycle;
     if (c == null) {
+      DataSource pg = postgres.dataSource();
       TaskStore tasks = new TaskStore(redis.commands(), keys());
-      TaskAuditRepository audit = new TaskAuditRepository(postgres.dataSource());
-      DeadItemRepository dead = new DeadItemRepository(postgres.dataSource());
+      TaskSnapshots snapshots = new TaskSnapshots(redis.commands(), keys());
+      TaskAuditRepository audit = new TaskAuditRepository(pg);
+      DeadItemRepository dead = new DeadItemRepository(pg);
       TaskCompletion completion = new TaskCompletion(tasks, audit, clock);
+      TaskEraser eraser = new TaskEraser(tasks, snapshots, pg);
+      PatrolLease l =
+          new PatrolLease(
+              new PatrolLeaseRepository(pg), pg, config.common().nodeId(), config.leaseTtl());
+      List<Chore> chores = new ArrayList<>(builtInChores());
+      chores.addAll(extraChores);
       c =
           new PatrolCycle(
-              new PatrolLease(redis::commands, keys(), config.common().nodeId(), config.leaseTtl()),
-              new CompletenessAudit(
-                  config.pipelines(),
-                  tasks,
-                  completion,
-                  new DeadLetters(tasks, dead, clock),
-                  audit,
-                  clock,
-                  config.budget()),
-              new TaskCleanup(
-                  config.pipelines(),
-                  tasks,
-                  audit,
-                  new SinkRowCounter(postgres.dataSource()),
-                  clock,
-                  config.budget()),
+              l,
+              new PatrolCycle.Work(
+                  new CompletenessAudit(
+                      config.pipelines(),
+                      tasks,
+                      completion,
+                      new DeadLetters(tasks, dead, clock),
+                      audit,
+                      clock,
+                      config.budget()),
+                  chores,
+                  new TaskCleanup(
+                      config.pipelines(),
+                      eraser,
+                      audit,
+                      new SinkRowCounter(pg),
+                      clock,
+                      config.budget()),
+                  new HeldRelease(
+                      config.pipelines(),
+                      eraser,
+                      audit,
+                      clock,
+                      new HeldRelease.Settings(config.heldRetention(), config.budget()),
+                      metrics()),
+                  new CleanupRepeat(config.pipelines(), tasks, audit, config.budget()),
+                  new Pruning(
+                      new Retention(pg, config.retention()), clock, config.budget(), metrics())),
               backlog,
-              List.of(
-                  chore(
-                      "nodes",
-                      () -> {
-                        nodes.round();
-                        return nodes.nodes().stream().filter(NodeWatch.Node::live).count();
-                      }),
-                  chore(
-                      "repaired",
-                      new ChainRepair(
-                              config.pipelines(),
-                              new QuartzTables(postgres::dataSource),
-                              quartz::scheduler,
-                              metrics())
-                          ::round),
-                  chore(
-                      "reclaimed",
-                      new ForeignPendingReclaim(
-                              config.pipelines(), keys(), redis::commands, metrics())
-                          ::round),
-                  chore(
-                      "trimmed",
-                      new StreamTrimmer(
-                              config.pipelines(),
-                              keys(),
-                              redis::commands,
-                              inboxRedis::commands,
-                              metrics())
-                          ::round)),
               metrics());
       taskReport = new TaskReport(config.pipelines(), tasks, audit, dead);
-      deadItemReplay = new DeadItemReplay(config.pipelines(), tasks, audit, dead);
+      replay =
+          new ReplayHandler(
+              () -> new DeadItemReplay(config.pipelines(), tasks, snapshots, pg, l::fence),
+              this::rejectedReplay);
+      lease = l;
       cycle = c;
     }
     return c;
+  }
+
+  private List<Chore> builtInChores() {
+    return List.of(
+        chore(
+            "nodes",
+            () -> {
+              nodes.round();
+              return nodes.nodes().stream().filter(NodeWatch.Node::live).count();
+            }),
+        chore(
+            "repaired",
+            new ChainRepair(
+                    config.pipelines(),
+                    new QuartzTables(postgres::dataSource),
+                    quartz::scheduler,
+                    metrics())
+                ::round),
+        chore(
+            "reclaimed",
+            new ForeignPendingReclaim(config.pipelines(), keys(), redis::commands, metrics())
+                ::round),
+        chore(
+            "trimmed",
+            new StreamTrimmer(
+                    config.pipelines(), keys(), redis::commands, inboxRedis::commands, metrics())
+                ::round));
   }
 
   private RejectedReplay rejectedReplay() {

@@ -1,5 +1,9 @@
 package dev.conveyor.patrol;
 
+import dev.conveyor.common.db.LeaseFence;
+import dev.conveyor.common.db.LeaseLostException;
+import dev.conveyor.common.db.Retention;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -13,34 +17,48 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One patrol round: the backlog report (every replica), then — only on the replica holding the
- * lease — the completeness audit, the cleanup and the other chores, ending with one summary line
- * ({@code event=patrol_round}) and the same figures in {@code /status}.
+ * lease — the completeness audit, the chores, and what writes behind the lease: cleanup, the
+ * release of held tasks, the repeated cleanup, the retention of rows; one summary line ({@code
+ * event=patrol_round}) and the same figures in {@code /status}.
+ *
+ * <p>A round may take longer than the lease's TTL: the lease keeper renews it meanwhile. Once the
+ * lease is lost (not renewed in time, and another patrol took it), the round stops at the next step
+ * or batch ({@code stopped=lease_lost}); whatever it would write then is refused in PostgreSQL by
+ * the fence anyway.
  */
 final class PatrolCycle {
   private static final Logger log = LoggerFactory.getLogger(PatrolCycle.class);
 
+  /** What runs under the lease, in this order. */
+  record Work(
+      CompletenessAudit audit,
+      List<Chore> chores,
+      TaskCleanup cleanup,
+      HeldRelease release,
+      CleanupRepeat repeat,
+      Pruning pruning) {
+    Work {
+      chores = List.copyOf(chores);
+    }
+  }
+
   private final PatrolLease lease;
-  private final CompletenessAudit audit;
-  private final TaskCleanup cleanup;
+  private final Work work;
   private final BacklogReport backlog;
-  private final List<Chore> chores;
   private final Timer timer;
+  private final Counter stopped;
   private volatile Map<String, Object> last = Map.of("role", "starting");
   private boolean standby;
 
-  PatrolCycle(
-      PatrolLease lease,
-      CompletenessAudit audit,
-      TaskCleanup cleanup,
-      BacklogReport backlog,
-      List<Chore> chores,
-      MeterRegistry registry) {
+  PatrolCycle(PatrolLease lease, Work work, BacklogReport backlog, MeterRegistry registry) {
     this.lease = lease;
-    this.audit = audit;
-    this.cleanup = cleanup;
+    this.work = work;
     this.backlog = backlog;
-    this.chores = List.copyOf(chores);
     this.timer = registry.timer("conveyor_patrol_round");
+    this.stopped =
+        Counter.builder("conveyor_patrol_rounds_stopped_total")
+            .description("rounds stopped because the patrol lost its lease")
+            .register(registry);
   }
 
   void round() {
@@ -59,10 +77,30 @@ final class PatrolCycle {
     }
     standby = false;
     long start = System.nanoTime();
-    CompletenessAudit.Round a = audit.round();
-    TaskCleanup.Round c = cleanup.round(token.getAsLong());
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("role", "active");
+    try {
+      underLease(lease.fence(), summary);
+    } catch (LeaseLostException e) {
+      stopped.increment();
+      summary.put("stopped", "lease_lost");
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    timer.record(took);
+    summary.put("ms", took.toMillis());
+    last = Map.copyOf(summary);
+    LoggingEventBuilder line = summary.containsKey("stopped") ? log.atWarn() : log.atInfo();
+    line = line.addKeyValue("event", "patrol_round");
+    for (Map.Entry<String, Object> e : summary.entrySet()) {
+      if (!e.getKey().equals("role")) {
+        line = line.addKeyValue(e.getKey(), e.getValue());
+      }
+    }
+    line.log();
+  }
+
+  private void underLease(LeaseFence fence, Map<String, Object> summary) {
+    CompletenessAudit.Round a = work.audit().round();
     summary.put("in_flight", a.inFlight());
     summary.put("examined", a.examined());
     summary.put("stuck", a.stuck());
@@ -70,28 +108,41 @@ final class PatrolCycle {
     summary.put("dead", a.deadParts());
     summary.put("lost", a.lost());
     summary.put("finished", a.finished());
-    summary.put("cleaned", c.cleaned());
-    summary.put("held", c.held());
-    summary.put("recleaned", c.recleaned());
-    for (Chore chore : chores) {
+    for (Chore chore : work.chores()) {
+      stillHeld();
       summary.put(chore.name(), chore.round());
     }
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
-    timer.record(took);
-    summary.put("ms", took.toMillis());
-    last = Map.copyOf(summary);
-    LoggingEventBuilder line = log.atInfo().addKeyValue("event", "patrol_round");
-    summary.forEach((k, v) -> {
-      if (!k.equals("role")) {
-        line.addKeyValue(k, v);
-      }
-    });
-    line.log();
+    stillHeld();
+    TaskCleanup.Round c = work.cleanup().round(fence);
+    summary.put("cleaned", c.cleaned());
+    summary.put("held", c.held());
+    stillHeld();
+    summary.put("released", work.release().round(fence));
+    stillHeld();
+    summary.put("recleaned", work.repeat().round(fence));
+    stillHeld();
+    Retention.Counts p = work.pruning().round(fence);
+    summary.put("pruned_audit", p.taskAudit());
+    summary.put("pruned_dead", p.deadItems());
+    summary.put("pruned_snapshots", p.taskSnapshots());
+    summary.put("pruned_rejected", p.rejectedMessages());
+  }
+
+  /** Stops the round (between steps) once this patrol knows it lost the lease. */
+  private void stillHeld() {
+    if (!lease.held()) {
+      throw new LeaseLostException("the patrol lease was lost during the round");
+    }
   }
 
   /** The last round's figures, for {@code /status}. */
   Map<String, Object> last() {
     return last;
+  }
+
+  /** The lease keeper's job, on its own thread: renews the lease while this patrol holds it. */
+  void renewLease() {
+    lease.renew();
   }
 
   void stop() {

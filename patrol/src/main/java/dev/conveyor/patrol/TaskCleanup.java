@@ -1,5 +1,6 @@
 package dev.conveyor.patrol;
 
+import dev.conveyor.common.db.LeaseFence;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.db.TaskAuditRepository.Finished;
 import dev.conveyor.common.pipeline.Cleanup;
@@ -7,12 +8,11 @@ import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.pipeline.StepKind;
-import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,154 +21,93 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes the runtime data of finished tasks, per pipeline's {@code cleanup}:
+ * Deletes the runtime data of finished tasks, per pipeline's {@code cleanup}. One rule for both
+ * modes that clean: a task is due once {@code grace} has passed since it finished. Then
  *
  * <ul>
- *   <li>{@code auto}: once {@code grace} has passed since the task finished, and both the rows its
- *       sinks' tables really hold (counted in PostgreSQL) against the rows the sinks reported, and
- *       its delivered parts against all its parts, are at least {@code 1 - tolerance}. A task below
- *       keeps its data for inspection and replay; it is marked held in {@code task_audit} and
- *       reported once ({@code event=cleanup_held}), never deleted silently.
- *   <li>{@code force}: as soon as the task finished, without counting.
- *   <li>{@code off}: never.
+ *   <li>{@code auto}: its delivery is checked against the tolerance — the rows its sinks' tables
+ *       really hold (counted in PostgreSQL) against the rows the sinks reported, and its parts not
+ *       dead against all its parts; both must be at least {@code 1 - tolerance}. A task below keeps
+ *       its data for inspection and replay: it is marked held in {@code task_audit} and reported
+ *       once ({@code event=cleanup_held}), never deleted silently (until {@link HeldRelease}, after
+ *       {@code CONVEYOR_HELD_RETENTION});
+ *   <li>{@code force}: cleaned without counting;
+ *   <li>{@code off}: never cleaned.
  * </ul>
  *
- * Cleaning deletes every key of the task (one command, one slot), then takes the task out of its
- * pipeline's finished index in Redis, then sets {@code cleaned_at} with this patrol's fencing token
- * — only if no other patrol did, so a task is never counted as cleaned twice.
- *
- * <p>A Redis restarted from an {@code everysec} AOF may have lost the last second of writes,
- * deletes included: the task's keys are back while {@code task_audit} says it is cleaned. The
- * finished index lost its removal too, so each round also walks that index (up to {@code budget}
- * tasks, going on where the last round stopped) and deletes again the keys of tasks PostgreSQL says
- * are cleaned ({@code event=cleanup_repeated}): nothing is left behind that no one would ever
- * delete.
+ * Each loaded pipeline is looked at on its own (at most {@code budget} of its oldest due tasks a
+ * round), so the rows of one pipeline — or of one no patrol loads — never keep another's from being
+ * cleaned. The deleting itself is {@link TaskEraser}'s: fenced batches that keep a snapshot of
+ * every task with dead items, so that those stay replayable.
  */
 final class TaskCleanup {
   private static final Logger log = LoggerFactory.getLogger(TaskCleanup.class);
 
   private final Pipelines pipelines;
-  private final TaskStore tasks;
+  private final TaskEraser eraser;
   private final TaskAuditRepository audit;
   private final SinkRowCounter counter;
   private final Clock clock;
   private final int budget;
 
-  private final Map<String, Long> cursors = new HashMap<>();
-
-  /**
-   * What one round did.
-   *
-   * @param recleaned tasks cleaned before whose keys Redis brought back, deleted again
-   */
-  record Round(int cleaned, int held, int recleaned) {}
+  /** What one round did. */
+  record Round(int cleaned, int held) {}
 
   TaskCleanup(
       Pipelines pipelines,
-      TaskStore tasks,
+      TaskEraser eraser,
       TaskAuditRepository audit,
       SinkRowCounter counter,
       Clock clock,
       int budget) {
     this.pipelines = pipelines;
-    this.tasks = tasks;
+    this.eraser = eraser;
     this.audit = audit;
     this.counter = counter;
     this.clock = clock;
     this.budget = budget;
   }
 
-  Round round(long fencingToken) {
+  Round round(LeaseFence fence) {
     Instant now = clock.instant();
-    List<String> off = new ArrayList<>();
-    for (Pipeline p : pipelines.all()) {
-      if (p.cleanup().mode() == Cleanup.Mode.OFF) {
-        off.add(p.name());
-      }
-    }
-    List<Finished> candidates = audit.toClean(now, off, budget);
-    Map<String, List<Finished>> byPipeline = new HashMap<>();
-    candidates.forEach(
-        f -> byPipeline.computeIfAbsent(f.pipeline(), k -> new ArrayList<>()).add(f));
     int cleaned = 0;
     int held = 0;
-    for (Map.Entry<String, List<Finished>> e : byPipeline.entrySet()) {
-      Optional<Pipeline> pipeline = pipelines.get(e.getKey());
-      if (pipeline.isEmpty()) {
+    for (Pipeline p : pipelines.all()) {
+      Cleanup rule = p.cleanup();
+      if (rule.mode() == Cleanup.Mode.OFF) {
         continue;
       }
-      Cleanup rule = pipeline.get().cleanup();
-      List<Finished> due = new ArrayList<>();
-      for (Finished f : e.getValue()) {
-        if (rule.mode() == Cleanup.Mode.FORCE
-            || !Duration.between(f.finishedAt(), now).minus(rule.grace()).isNegative()) {
-          due.add(f);
-        }
+      List<Finished> due = audit.toClean(p.name(), now.minus(rule.grace()), budget);
+      if (due.isEmpty()) {
+        continue;
       }
       Map<String, Long> inDatabase =
-          rule.mode() == Cleanup.Mode.AUTO ? rowsInDatabase(pipeline.get(), due) : Map.of();
-      List<String> clean = new ArrayList<>();
+          rule.mode() == Cleanup.Mode.AUTO ? rowsInDatabase(p, due) : Map.of();
+      List<Finished> clean = new ArrayList<>();
+      Map<Finished, String> shortfalls = new LinkedHashMap<>();
       for (Finished f : due) {
         Optional<String> shortfall =
             rule.mode() == Cleanup.Mode.AUTO
                 ? shortfall(f, inDatabase.get(f.taskId()), rule.tolerance())
                 : Optional.empty();
         if (shortfall.isPresent()) {
-          audit.markHeld(f.taskId(), now, shortfall.get());
-          held++;
+          shortfalls.put(f, shortfall.get());
+        } else {
+          clean.add(f);
+        }
+      }
+      eraser.hold(fence, shortfalls, now);
+      shortfalls.forEach((f, why) ->
           log.atWarn()
               .addKeyValue("event", "cleanup_held")
               .addKeyValue("pipeline", f.pipeline())
               .addKeyValue("task", f.taskId())
-              .addKeyValue("detail", shortfall.get())
-              .log();
-          continue;
-        }
-        clean.add(f.taskId());
-      }
-      // why: keys first, then the row: a crash in between leaves a task cleaned again next round
-      tasks.deleteTasks(e.getKey(), clean);
-      cleaned += audit.markCleaned(clean, now, fencingToken);
+              .addKeyValue("detail", why)
+              .log());
+      held += shortfalls.size();
+      cleaned += eraser.erase(fence, p.name(), clean, now, Optional.empty());
     }
-    int recleaned = 0;
-    for (Pipeline p : pipelines.all()) {
-      if (p.cleanup().mode() != Cleanup.Mode.OFF) {
-        recleaned += sweep(p.name());
-      }
-    }
-    return new Round(cleaned, held, recleaned);
-  }
-
-  /**
-   * Deletes again the keys of tasks in the pipeline's finished index that PostgreSQL says are
-   * cleaned already (Redis lost the deletes); returns how many.
-   */
-  private int sweep(String pipeline) {
-    long from = cursors.getOrDefault(pipeline, 0L);
-    List<String> slice = tasks.finishedSlice(pipeline, from, budget);
-    if (slice.isEmpty() && from > 0) {
-      from = 0;
-      slice = tasks.finishedSlice(pipeline, 0, budget);
-    }
-    if (slice.isEmpty()) {
-      cursors.put(pipeline, 0L);
-      return 0;
-    }
-    List<String> again = List.copyOf(audit.cleaned(slice));
-    // why: the tasks taken out shift the ranks of those after them
-    cursors.put(pipeline, slice.size() < budget ? 0 : from + slice.size() - again.size());
-    if (again.isEmpty()) {
-      return 0;
-    }
-    tasks.deleteTasks(pipeline, again);
-    log.atWarn()
-        .addKeyValue("event", "cleanup_repeated")
-        .addKeyValue("pipeline", pipeline)
-        .addKeyValue("tasks", again.size())
-        .addKeyValue(
-            "reason", "Redis holds data of tasks cleaned up before (it lost recent writes)")
-        .log();
-    return again.size();
+    return new Round(cleaned, held);
   }
 
   /** Rows per task in the pipeline's sink tables; null for a task whose sinks cannot be counted. */
@@ -189,7 +128,11 @@ final class TaskCleanup {
     return rows;
   }
 
-  /** Why the task's delivery is below the tolerance, or empty when it is not. */
+  /**
+   * Why the task's delivery is below the tolerance, or empty when it is not: both its rows in the
+   * database against the rows its sinks reported, and its parts not dead against all its parts,
+   * must be at least {@code 1 - tolerance}.
+   */
   static Optional<String> shortfall(Finished f, Long rowsInDatabase, double tolerance) {
     double need = 1 - tolerance;
     if (rowsInDatabase == null) {

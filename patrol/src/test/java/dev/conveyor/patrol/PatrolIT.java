@@ -11,6 +11,7 @@ import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.task.DeadLetters;
 import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.task.Registration;
 import dev.conveyor.common.task.StepProgress;
@@ -22,12 +23,14 @@ import dev.conveyor.common.test.WithServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,11 +90,20 @@ class PatrolIT {
           - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
         """);
     Files.writeString(
+        dir.resolve("patient.yaml"),
+        """
+        pipeline: patient
+        version: 1
+        cleanup: {mode: force, grace: 60s}
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
+        """);
+    Files.writeString(
         dir.resolve("forced.yaml"),
         """
         pipeline: forced
         version: 1
-        cleanup: {mode: force}
+        cleanup: {mode: force, grace: 200ms}
         steps:
           - {name: deliver, kind: sink, sink: {table: conveyor.facts, key: [task_id, part]}}
         """);
@@ -164,15 +176,181 @@ class PatrolIT {
   }
 
   @Test
-  void forceCleanupDeletesAsSoonAsTheTaskFinished(TestServices services) {
-    finished(services, "forced", "forced-1", 4, 0);
-    start(services, "force-node");
+  void forceCleanupWaitsForTheGraceThenDeletesWithoutCounting(TestServices services) {
+    finished(services, "patient", "patient-1", 4, 0);
+    MutableClock clock = new MutableClock(Instant.now());
+    AtomicInteger rounds = new AtomicInteger();
+    start(services, "patient-node", Map.of(), clock, List.of(counting(rounds)));
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
 
+    int seen = rounds.get();
+    await().atMost(10, SECONDS).until(() -> rounds.get() >= seen + 2);
+    assertThat(audits.find("patient-1").orElseThrow().cleanedAt())
+        .as("within its 60s grace")
+        .isEmpty();
+    assertThat(services.jedis().exists(services.keys().taskParts("patient-1"))).isTrue();
+
+    clock.advance(Duration.ofSeconds(61));
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> audits.find("patient-1").orElseThrow().cleanedAt().isPresent());
+    assertThat(services.jedis().exists(services.keys().taskParts("patient-1"))).isFalse();
+  }
+
+  @Test
+  void autoCleanupHoldsATaskWhosePartsAreBelowTheToleranceEvenWithEveryRowInTheDatabase(
+      TestServices services) {
+    // 10 parts, 2 dead: every row its sink reported is in the table, but 8 of 10 parts < 0.9
+    finished(services, "tidy", "tidy-parts", 10, 8, 2);
+    start(services, "parts-node");
+
+    await()
+        .atMost(10, SECONDS)
+        .until(() ->
+            services.queryLong(
+                    "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'tidy-parts'"
+                        + " AND cleanup_held_at IS NOT NULL")
+                == 1);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'tidy-parts'"
+                    + " AND cleanup_detail LIKE 'rows in database 8 of 8 delivered (1.000),"
+                    + " parts delivered 8 of 10 (0.800)%'"))
+        .isEqualTo(1);
+    assertThat(services.jedis().exists(services.keys().taskMeta("tidy-parts"))).isTrue();
+  }
+
+  @Test
+  void aHeldTaskIsReleasedAfterTheHeldRetentionWithARowSayingSoAndASnapshotForReplay(
+      TestServices services) {
+    finished(services, "tidy", "tidy-held", 4, 2, 1);
+    // why: past the pipeline's 200ms grace; the clock stands still until the test moves it
+    MutableClock clock = new MutableClock(Instant.now().plusSeconds(1));
+    start(services, "release-node", Map.of("CONVEYOR_HELD_RETENTION", "1h"), clock, List.of());
     TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
     await()
         .atMost(10, SECONDS)
-        .until(() -> audits.find("forced-1").orElseThrow().cleanedAt().isPresent());
-    assertThat(services.jedis().exists(services.keys().taskParts("forced-1"))).isFalse();
+        .until(() ->
+            services.queryLong(
+                    "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'tidy-held'"
+                        + " AND cleanup_held_at IS NOT NULL")
+                == 1);
+    assertThat(audits.find("tidy-held").orElseThrow().cleanedAt()).isEmpty();
+
+    clock.advance(Duration.ofHours(2));
+
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> audits.find("tidy-held").orElseThrow().cleanedAt().isPresent());
+    assertThat(services.redisKeys()).noneMatch(k -> k.contains("{tidy-held}"));
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'tidy-held'"
+                    + " AND cleanup_detail LIKE 'released after 1h held: rows in database 2 of 3%'"))
+        .isEqualTo(1);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_snapshots WHERE task_id = 'tidy-held'"
+                    + " AND data->'parts'->>'3' IS NOT NULL AND data->'dead'->>'3' IS NOT NULL"))
+        .as("what a replay of its dead item needs")
+        .isEqualTo(1);
+  }
+
+  @Test
+  void rowsOfAPipelineNoLongerLoadedNeitherBlockCleanupNorStayForEver(TestServices services) {
+    Instant longAgo = Instant.now().minus(Duration.ofMinutes(10));
+    for (int i = 0; i < 10; i++) {
+      services.sql(
+          "INSERT INTO conveyor.task_audit (task_id, pipeline, pipeline_version, outcome, parts,"
+              + " received_at, finished_at) VALUES ('gone-"
+              + i
+              + "', 'retired', 1, 'delivered', 1, '"
+              + longAgo
+              + "', '"
+              + longAgo
+              + "')");
+    }
+    finished(services, "forced", "after-gone", 1, 1);
+    // why: past the pipeline's 200ms grace; the clock stands still until the test moves it
+    MutableClock clock = new MutableClock(Instant.now().plusSeconds(1));
+    start(
+        services,
+        "budget-node",
+        Map.of("CONVEYOR_PATROL_BUDGET", "10", "CONVEYOR_HELD_RETENTION", "1h"),
+        clock,
+        List.of());
+    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+
+    await()
+        .atMost(10, SECONDS)
+        .until(() -> audits.find("after-gone").orElseThrow().cleanedAt().isPresent());
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE pipeline = 'retired'"
+                    + " AND cleaned_at IS NULL"))
+        .as("within the held retention")
+        .isEqualTo(10);
+
+    clock.advance(Duration.ofHours(1));
+    await()
+        .atMost(10, SECONDS)
+        .until(() ->
+            services.queryLong(
+                    "SELECT count(*) FROM conveyor.task_audit WHERE pipeline = 'retired'"
+                        + " AND cleanup_detail LIKE 'released after 1h finished, its pipeline not"
+                        + " loaded: %'")
+                == 10);
+  }
+
+  @Test
+  void eachRoundDeletesRowsPastTheirRetentionAndCountsThem(TestServices services) {
+    String old = Instant.now().minus(Duration.ofHours(2)).toString();
+    services.sql(
+        "INSERT INTO conveyor.task_audit (task_id, pipeline, pipeline_version, outcome, parts,"
+            + " received_at, finished_at, cleaned_at) VALUES ('old-1', 'forced', 1, 'delivered',"
+            + " 1, '"
+            + old
+            + "', '"
+            + old
+            + "', '"
+            + old
+            + "')");
+    services.sql(
+        "INSERT INTO conveyor.dead_items (task_id, pipeline, part, step, attempts, error,"
+            + " failed_at) VALUES ('old-2', 'forced', 0, 'deliver', 1, 'x', '"
+            + old
+            + "')");
+    services.sql(
+        "INSERT INTO conveyor.rejected_messages (stream_id, reason, fields, received_at)"
+            + " VALUES ('old-3', 'bad_id', '{}', '"
+            + old
+            + "')");
+    Patrol patrol =
+        start(
+            services,
+            "prune-node",
+            Map.of(
+                "CONVEYOR_DEDUPE_WINDOW", "1h",
+                "CONVEYOR_DEAD_RETENTION", "1h",
+                "CONVEYOR_REJECTED_RETENTION", "1h"),
+            Clock.systemUTC(),
+            List.of());
+
+    await()
+        .atMost(10, SECONDS)
+        .untilAsserted(() ->
+            assertThat(
+                    services.queryLong(
+                        "SELECT (SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'old-1')"
+                            + " + (SELECT count(*) FROM conveyor.dead_items WHERE task_id = 'old-2')"
+                            + " + (SELECT count(*) FROM conveyor.rejected_messages"
+                            + "    WHERE stream_id = 'old-3')"))
+                .isZero());
+    assertThat(
+            patrol.metrics().scrape().lines().filter(l -> l.startsWith("conveyor_patrol_pruned")))
+        .anyMatch(l -> l.contains("table=\"task_audit\"") && l.endsWith(" 1.0"))
+        .anyMatch(l -> l.contains("table=\"dead_items\"") && l.endsWith(" 1.0"))
+        .anyMatch(l -> l.contains("table=\"rejected_messages\"") && l.endsWith(" 1.0"));
   }
 
   @Test
@@ -260,15 +438,40 @@ class PatrolIT {
   }
 
   private Patrol start(TestServices services, String node) {
+    return start(services, node, Map.of(), Clock.systemUTC(), List.of());
+  }
+
+  private Patrol start(
+      TestServices services,
+      String node,
+      Map<String, String> settings,
+      Clock clock,
+      List<Chore> chores) {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", pipelines.toString());
     env.put("CONVEYOR_PATROL_INTERVAL", "200ms");
     env.put("CONVEYOR_NODE_ID", node);
-    Patrol patrol = new Patrol(PatrolConfig.from(Env.of(env)));
+    env.putAll(settings);
+    Patrol patrol = new Patrol(PatrolConfig.from(Env.of(env)), clock, chores);
     patrol.activate();
     patrol.start();
     patrols.add(patrol);
     return patrol;
+  }
+
+  /** A chore that counts the rounds it ran in. */
+  private static Chore counting(AtomicInteger rounds) {
+    return new Chore() {
+      @Override
+      public String name() {
+        return "counted";
+      }
+
+      @Override
+      public long round() {
+        return rounds.incrementAndGet();
+      }
+    };
   }
 
   private static dev.conveyor.common.pipeline.Pipelines patrolPipelines(TestServices services) {
@@ -301,11 +504,26 @@ class PatrolIT {
    */
   private static void finished(
       TestServices services, String pipeline, String id, int parts, int rowsKept) {
+    finished(services, pipeline, id, parts, rowsKept, 0);
+  }
+
+  /**
+   * As above, but the last {@code dead} parts died at the sink (a {@code dead_items} row each)
+   * instead of being delivered.
+   */
+  private static void finished(
+      TestServices services, String pipeline, String id, int parts, int rowsKept, int dead) {
     Pipeline p = pipeline(services, pipeline);
     TaskStore store = new TaskStore(services.jedis(), services.keys());
     register(services, pipeline, id, parts);
     StepProgress deliver = StepProgress.of(p, p.step("deliver").orElseThrow());
+    DeadLetters letters =
+        new DeadLetters(store, new DeadItemRepository(services.dataSource()), Clock.systemUTC());
     for (int part = 0; part < parts; part++) {
+      if (part >= parts - dead) {
+        letters.kill(deliver, pipeline, new QueueItem(id, part, "1-" + part, 3), "{}", "refused");
+        continue;
+      }
       store.recordOutput(deliver, new QueueItem(id, part, "1-" + part), "1");
       if (part < rowsKept) {
         services.sql("INSERT INTO conveyor.facts VALUES ('" + id + "', " + part + ", 'x')");

@@ -5,6 +5,7 @@ import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.config.Masks;
 import dev.conveyor.common.config.RedisConfig;
+import dev.conveyor.common.config.RetentionConfig;
 import dev.conveyor.common.db.Database;
 import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.pipeline.Pipelines;
@@ -52,6 +53,11 @@ public final class CliContext implements AutoCloseable {
       config = ConveyorConfig.from(env);
     }
     return config;
+  }
+
+  /** The retention of rows in PostgreSQL ({@code CONVEYOR_DEDUPE_WINDOW}, ...), read on use. */
+  public RetentionConfig retention() {
+    return RetentionConfig.from(env);
   }
 
   /** The Redis key layout of the configured namespace. */

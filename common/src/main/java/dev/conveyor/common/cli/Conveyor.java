@@ -42,8 +42,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * </ul>
  *
  * <p>Commands: {@link StatusCommand status}, {@link TaskCommand task}, {@link PublishCommand
- * publish}, {@link DeadCommand dead}, {@link ReplayCommand replay}, {@link ControlCommand suspend
- * and resume}, {@link RunCommand run}.
+ * publish}, {@link DeadCommand dead}, {@link ReplayCommand replay}, {@link PruneCommand prune},
+ * {@link ControlCommand suspend and resume}, {@link RunCommand run}.
  */
 @Command(
     name = "conveyor",
@@ -122,6 +122,7 @@ public final class Conveyor implements Callable<Integer> {
             .addSubcommand(new PublishCommand(context, stdin, terminal))
             .addSubcommand(new DeadCommand(context))
             .addSubcommand(new ReplayCommand(context))
+            .addSubcommand(new PruneCommand(context, Clock.systemUTC()))
             .addSubcommand("suspend", new ControlCommand(context, "suspend"))
             .addSubcommand("resume", new ControlCommand(context, "resume"))
             .addSubcommand(new RunCommand(context, out, err))

@@ -9,9 +9,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -25,9 +28,10 @@ import picocli.CommandLine.Spec;
  * [--json]}: re-enqueues dead items after a fix, or publishes rejected messages again. It runs in
  * patrol ({@code POST /replay}, found through patrol's heartbeat), not in the CLI, so that the
  * daemons' admin token is really checked: the CLI sends {@code CONVEYOR_ADMIN_TOKEN} from its
- * environment. Exit {@value Conveyor#EXIT_NOT_FOUND} when nothing matched or something was skipped
- * (e.g. a task patrol already cleaned up); {@value Conveyor#EXIT_UNREACHABLE} when no live patrol
- * with HTTP answers.
+ * environment. Only the patrol holding the lease replays; another answers 409 naming the holder,
+ * and the CLI sends the replay there (at most {@value #MAX_HOPS} tries in all). Exit {@value
+ * Conveyor#EXIT_NOT_FOUND} when nothing matched or something was skipped (e.g. a task patrol
+ * already cleaned up); {@value Conveyor#EXIT_UNREACHABLE} when no live patrol with HTTP answers.
  */
 @Command(
     name = "replay",
@@ -41,11 +45,17 @@ import picocli.CommandLine.Spec;
       "0:everything that matched was replayed",
       "1:nothing matched, or some items were skipped (each on stderr)",
       "2:usage or configuration error; the admin token is missing or wrong",
-      "3:Redis unreachable, or no live patrol with HTTP answers",
+      "3:Redis unreachable, no live patrol with HTTP answers, or none holds the lease",
       "4:internal error (a bug)"
     })
 final class ReplayCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How often a replay follows a patrol's 409 to the lease holder it names. */
+  static final int MAX_HOPS = 3;
+
+  /** States of a patrol that stopped cleanly within its heartbeat's last minute. */
+  private static final Set<String> STOPPED = Set.of("COMPLETED", "TERMINATED");
 
   private final CliContext context;
 
@@ -127,24 +137,40 @@ final class ReplayCommand implements Callable<Integer> {
         new NodeReader(context.keys())
             .read(context.redis()).stream()
                 .filter(n -> n.live() && "patrol".equals(n.role()) && n.http().isPresent())
+                .filter(n -> !STOPPED.contains(String.valueOf(n.state())))
+                .sorted(Comparator.comparing(NodeBeat::id))
                 .toList();
     if (patrols.isEmpty()) {
       throw new ServiceUnreachableException(
           "no live patrol with HTTP in the heartbeats: replay runs in patrol"
               + " (is it running, with CONVEYOR_HTTP_PORT not 0?)");
     }
-    // why: the patrol holding the lease runs the cleanup, and lets a replay and its cleanup take
-    // turns; any other live patrol will do when the holder has no HTTP
-    String lease = context.redis().get(context.keys().patrolLease());
-    String holder = lease == null ? "" : lease.split(" ")[0];
-    NodeBeat patrol =
-        patrols.stream().filter(n -> n.id().equals(holder)).findFirst().orElse(patrols.getLast());
+    // why: only the patrol holding the lease replays (its cleanup and a replay lock the same rows
+    // in PostgreSQL); any other answers 409 naming the holder, and the replay goes there
     String request = new String(JsonBodies.write(body), StandardCharsets.UTF_8);
+    NodeBeat patrol = patrols.getFirst();
     DaemonClient.Answer a = client.post(patrol.id(), patrol.http().get(), "/replay", request);
+    for (int hop = 1; a.status() == 409 && hop < MAX_HOPS; hop++) {
+      String holder = json(a.body()).path("holder").asText("");
+      Optional<NodeBeat> next = patrols.stream().filter(n -> n.id().equals(holder)).findFirst();
+      if (next.isEmpty()) {
+        break;
+      }
+      patrol = next.get();
+      a = client.post(patrol.id(), patrol.http().get(), "/replay", request);
+    }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (a.status() == 400) {
       throw new ParameterException(spec.commandLine(), json(a.body()).path("error").asText());
+    }
+    if (a.status() == 409) {
+      err.println(
+          "conveyor: patrol "
+              + patrol.id()
+              + " refused the replay: "
+              + json(a.body()).path("error").asText(a.body()));
+      return Conveyor.EXIT_UNREACHABLE;
     }
     if (!a.ok()) {
       err.println(

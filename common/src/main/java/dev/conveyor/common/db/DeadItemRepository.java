@@ -7,9 +7,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import javax.sql.DataSource;
 
@@ -41,6 +45,23 @@ public final class DeadItemRepository {
       "SELECT pipeline, step, count(*) FROM conveyor.dead_items GROUP BY pipeline, step";
   private static final String DELETE =
       "DELETE FROM conveyor.dead_items WHERE task_id = ? AND part = ? AND step = ?";
+  private static final String LOCK_FOR_TASK =
+      """
+      SELECT task_id, pipeline, part, step, attempts, error, payload::text, failed_at
+      FROM conveyor.dead_items WHERE task_id = ? ORDER BY part, step
+      FOR UPDATE
+      """;
+  private static final String TASKS_WITH_DEAD =
+      "SELECT DISTINCT task_id FROM conveyor.dead_items WHERE task_id = ANY (?)";
+  private static final String DELETE_EXPIRED =
+      """
+      DELETE FROM conveyor.dead_items WHERE id IN (
+        SELECT id FROM conveyor.dead_items WHERE failed_at < ?
+        ORDER BY failed_at LIMIT ? FOR UPDATE SKIP LOCKED)
+      RETURNING task_id
+      """;
+  private static final String COUNT_EXPIRED =
+      "SELECT count(*) FROM conveyor.dead_items WHERE failed_at < ?";
 
   /** Longer payloads are stored as a {@link StoredJson} wrapper with their beginning. */
   public static final int MAX_PAYLOAD_BYTES = 1 << 20;
@@ -167,13 +188,41 @@ public final class DeadItemRepository {
     }
   }
 
-  /** Deletes the rows of these items (after a replay); returns how many were deleted. */
-  public int delete(List<DeadItem> items) {
+  /**
+   * In a fenced transaction: the task's dead items, locked, so that two replays of one task take
+   * turns and retention does not delete them under a replay.
+   */
+  public List<DeadItem> lockForTask(Connection c, String taskId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(LOCK_FOR_TASK)) {
+      ps.setString(1, taskId);
+      return read(ps);
+    }
+  }
+
+  /** Which of these tasks have dead items (cleanup keeps a snapshot of those for replay). */
+  public Set<String> tasksWithDeadItems(Connection c, Collection<String> taskIds)
+      throws SQLException {
+    Set<String> found = new HashSet<>();
+    if (taskIds.isEmpty()) {
+      return found;
+    }
+    try (PreparedStatement ps = c.prepareStatement(TASKS_WITH_DEAD)) {
+      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+    }
+    return found;
+  }
+
+  /** In a fenced transaction: deletes the rows of these items (after a replay); how many. */
+  public int delete(Connection c, List<DeadItem> items) throws SQLException {
     if (items.isEmpty()) {
       return 0;
     }
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(DELETE)) {
+    try (PreparedStatement ps = c.prepareStatement(DELETE)) {
       for (DeadItem d : items) {
         ps.setString(1, d.taskId());
         ps.setInt(2, d.part());
@@ -185,8 +234,39 @@ public final class DeadItemRepository {
         deleted += n == PreparedStatement.SUCCESS_NO_INFO ? 1 : Math.max(n, 0);
       }
       return deleted;
+    }
+  }
+
+  /**
+   * In a transaction: deletes up to {@code limit} items that died before {@code failedBefore},
+   * oldest first, skipping rows a replay has locked; the task id of each row deleted.
+   */
+  public List<String> deleteExpired(Connection c, Instant failedBefore, int limit)
+      throws SQLException {
+    List<String> tasks = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(DELETE_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(failedBefore));
+      ps.setInt(2, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          tasks.add(rs.getString(1));
+        }
+      }
+    }
+    return tasks;
+  }
+
+  /** How many items died before {@code failedBefore}. */
+  public long countExpired(Instant failedBefore) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(failedBefore));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
     } catch (SQLException e) {
-      throw new DatabaseException("dead_items delete failed: " + e.getMessage(), e);
+      throw new DatabaseException("dead_items retention count failed: " + e.getMessage(), e);
     }
   }
 

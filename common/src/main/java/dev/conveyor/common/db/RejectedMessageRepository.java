@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -31,6 +33,14 @@ public final class RejectedMessageRepository {
       LIMIT ?
       """;
   private static final String DELETE = "DELETE FROM conveyor.rejected_messages WHERE id = ANY (?)";
+  private static final String DELETE_EXPIRED =
+      """
+      DELETE FROM conveyor.rejected_messages WHERE id IN (
+        SELECT id FROM conveyor.rejected_messages WHERE received_at < ?
+        ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)
+      """;
+  private static final String COUNT_EXPIRED =
+      "SELECT count(*) FROM conveyor.rejected_messages WHERE received_at < ?";
 
   /** Longer details are cut. */
   public static final int MAX_DETAIL_CHARS = 2000;
@@ -153,6 +163,32 @@ public final class RejectedMessageRepository {
       return ps.executeUpdate();
     } catch (SQLException e) {
       throw new DatabaseException("rejected_messages delete failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * In a transaction: deletes up to {@code limit} rows received before {@code receivedBefore},
+   * oldest first; returns how many.
+   */
+  public int deleteExpired(Connection c, Instant receivedBefore, int limit) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(DELETE_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(receivedBefore));
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** How many rows were received before {@code receivedBefore}. */
+  public long countExpired(Instant receivedBefore) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(receivedBefore));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages retention count failed: " + e.getMessage(), e);
     }
   }
 }

@@ -7,9 +7,11 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -38,27 +40,83 @@ public final class TaskAuditRepository {
       "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?)";
   private static final String CLEANED =
       "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL";
+  private static final String FINISHED_COLUMNS =
+      "task_id, pipeline, outcome, parts, failed_parts, rows_delivered, finished_at";
   private static final String TO_CLEAN =
       """
-      SELECT task_id, pipeline, outcome, parts, failed_parts, rows_delivered, finished_at
-      FROM conveyor.task_audit
+      SELECT %s FROM conveyor.task_audit
+      WHERE pipeline = ? AND cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
+      ORDER BY finished_at
+      LIMIT ?
+      """
+          .formatted(FINISHED_COLUMNS);
+  private static final String HELD_SINCE =
+      """
+      SELECT %s FROM conveyor.task_audit
+      WHERE cleaned_at IS NULL AND cleanup_held_at IS NOT NULL AND cleanup_held_at <= ?
+      ORDER BY cleanup_held_at
+      LIMIT ?
+      """
+          .formatted(FINISHED_COLUMNS);
+  private static final String NOT_LOADED =
+      """
+      SELECT %s FROM conveyor.task_audit
       WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
         AND pipeline <> ALL (?)
       ORDER BY finished_at
       LIMIT ?
+      """
+          .formatted(FINISHED_COLUMNS);
+  private static final String LOCK_NOT_CLEANED =
+      """
+      SELECT task_id, finished_at FROM conveyor.task_audit
+      WHERE task_id = ANY (?) AND cleaned_at IS NULL
+      FOR UPDATE
       """;
+  private static final String LOCK_CLEANED =
+      """
+      SELECT task_id FROM conveyor.task_audit
+      WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL
+      FOR UPDATE
+      """;
+  private static final String LOCK_FOR_REPLAY =
+      "SELECT cleaned_at IS NOT NULL FROM conveyor.task_audit WHERE task_id = ? FOR UPDATE";
   private static final String MARK_CLEANED =
       "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?"
+          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
+  private static final String MARK_RELEASED =
+      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?,"
+          + " cleanup_detail = ? || coalesce(cleanup_detail, '')"
           + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
   private static final String MARK_HELD =
       "UPDATE conveyor.task_audit SET cleanup_held_at = ?, cleanup_detail = ?"
           + " WHERE task_id = ? AND cleaned_at IS NULL";
   private static final String COUNT_HELD =
       "SELECT count(*) FROM conveyor.task_audit WHERE cleanup_held_at IS NOT NULL AND cleaned_at IS NULL";
-  private static final String DELETE_OPEN =
-      "DELETE FROM conveyor.task_audit WHERE task_id = ? AND cleaned_at IS NULL";
+  private static final String DELETE = "DELETE FROM conveyor.task_audit WHERE task_id = ?";
   private static final String COUNT_BY_OUTCOME =
       "SELECT count(*) FROM conveyor.task_audit WHERE outcome = ?";
+
+  /**
+   * Past the dedupe window: cleaned, finished before the cut-off (1), and no dead item of the task
+   * is kept (its dead items died before the dead items' cut-off, 2): the row goes with them.
+   */
+  private static final String EXPIRED =
+      """
+      a.finished_at < ? AND a.cleaned_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM conveyor.dead_items d
+                        WHERE d.task_id = a.task_id AND d.failed_at >= ?)
+      """;
+
+  private static final String DELETE_EXPIRED =
+      """
+      DELETE FROM conveyor.task_audit WHERE task_id IN (
+        SELECT a.task_id FROM conveyor.task_audit a WHERE %s
+        ORDER BY a.finished_at LIMIT ? FOR UPDATE SKIP LOCKED)
+      """
+          .formatted(EXPIRED);
+  private static final String COUNT_EXPIRED =
+      "SELECT count(*) FROM conveyor.task_audit a WHERE " + EXPIRED;
 
   private final DataSource dataSource;
 
@@ -131,21 +189,6 @@ public final class TaskAuditRepository {
               + ") failed: "
               + e.getMessage(),
           e);
-    }
-  }
-
-  /**
-   * Deletes the audit row of a task that is being re-opened (a replay): it gets a new one when it
-   * finishes again. A cleaned task's row stays. True when a row was deleted.
-   */
-  public boolean deleteOpen(String taskId) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(DELETE_OPEN)) {
-      ps.setString(1, taskId);
-      return ps.executeUpdate() == 1;
-    } catch (SQLException e) {
-      throw new DatabaseException(
-          "task_audit delete of " + taskId + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -222,18 +265,57 @@ public final class TaskAuditRepository {
   }
 
   /**
-   * Finished tasks whose runtime data may be cleaned up: not cleaned, not held below their
-   * tolerance, finished no later than {@code finishedBefore}, oldest first.
-   *
-   * @param skipPipelines pipelines whose cleanup is off
+   * Finished tasks of {@code pipeline} whose runtime data may be cleaned up: not cleaned, not held
+   * below their tolerance, finished no later than {@code finishedBefore}, oldest first. One query
+   * per pipeline, so that the rows of one (or of a pipeline no longer loaded) never take another's
+   * turn.
    */
-  public List<Finished> toClean(
-      Instant finishedBefore, Collection<String> skipPipelines, int limit) {
+  public List<Finished> toClean(String pipeline, Instant finishedBefore, int limit) {
+    return finished(
+        TO_CLEAN,
+        ps -> {
+          ps.setString(1, pipeline);
+          ps.setTimestamp(2, Timestamp.from(finishedBefore));
+          ps.setInt(3, limit);
+        },
+        "task_audit cleanup query");
+  }
+
+  /** Tasks held below their tolerance since {@code heldBefore} or earlier, not cleaned. */
+  public List<Finished> heldSince(Instant heldBefore, int limit) {
+    return finished(
+        HELD_SINCE,
+        ps -> {
+          ps.setTimestamp(1, Timestamp.from(heldBefore));
+          ps.setInt(2, limit);
+        },
+        "task_audit held query");
+  }
+
+  /**
+   * Finished tasks not cleaned nor held of pipelines other than {@code loaded}, finished no later
+   * than {@code finishedBefore}: no patrol cleans them while their pipeline is not loaded.
+   */
+  public List<Finished> notLoaded(Collection<String> loaded, Instant finishedBefore, int limit) {
+    return finished(
+        NOT_LOADED,
+        ps -> {
+          ps.setTimestamp(1, Timestamp.from(finishedBefore));
+          ps.setArray(2, ps.getConnection().createArrayOf("text", loaded.toArray()));
+          ps.setInt(3, limit);
+        },
+        "task_audit not-loaded query");
+  }
+
+  @FunctionalInterface
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  private List<Finished> finished(String query, Binder binder, String what) {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(TO_CLEAN)) {
-      ps.setTimestamp(1, Timestamp.from(finishedBefore));
-      ps.setArray(2, c.createArrayOf("text", skipPipelines.toArray()));
-      ps.setInt(3, limit);
+        PreparedStatement ps = c.prepareStatement(query)) {
+      binder.bind(ps);
       List<Finished> rows = new java.util.ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -250,7 +332,7 @@ public final class TaskAuditRepository {
       }
       return rows;
     } catch (SQLException e) {
-      throw new DatabaseException("task_audit cleanup query failed: " + e.getMessage(), e);
+      throw new DatabaseException(what + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -265,35 +347,165 @@ public final class TaskAuditRepository {
       Instant finishedAt) {}
 
   /**
-   * Sets cleaned_at of the tasks another patrol did not clean already; returns how many this call
-   * marked.
+   * In a fenced transaction: locks the rows of these tasks that are not cleaned; task id → its
+   * {@code finished_at}, so that the caller can tell a row replaced since (a replay deleted the
+   * task's row and it finished again) from the one it looked at.
    */
-  public int markCleaned(Collection<String> taskIds, Instant at, long fencingToken) {
+  public Map<String, Instant> lockNotCleaned(Connection c, Collection<String> taskIds)
+      throws SQLException {
+    Map<String, Instant> rows = new HashMap<>();
+    if (taskIds.isEmpty()) {
+      return rows;
+    }
+    try (PreparedStatement ps = c.prepareStatement(LOCK_NOT_CLEANED)) {
+      planEachTime(ps);
+      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.put(rs.getString(1), rs.getTimestamp(2).toInstant());
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** In a fenced transaction: locks the rows of these tasks that are cleaned; their ids. */
+  public Set<String> lockCleaned(Connection c, Collection<String> taskIds) throws SQLException {
+    Set<String> found = new HashSet<>();
+    if (taskIds.isEmpty()) {
+      return found;
+    }
+    try (PreparedStatement ps = c.prepareStatement(LOCK_CLEANED)) {
+      planEachTime(ps);
+      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+    }
+    return found;
+  }
+
+  /** Where a task's audit row stands for a replay. */
+  public enum RowState {
+    /** No row: the task has not finished (or its row is past the dedupe window). */
+    NONE,
+    /** Finished, its runtime data still in Redis. */
+    NOT_CLEANED,
+    /** Finished and cleaned: its runtime data is gone from Redis. */
+    CLEANED
+  }
+
+  /**
+   * In a fenced transaction: locks the task's row (cleanup waits for the replay) and says how it
+   * stands.
+   */
+  public RowState lockForReplay(Connection c, String taskId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(LOCK_FOR_REPLAY)) {
+      ps.setString(1, taskId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return RowState.NONE;
+        }
+        return rs.getBoolean(1) ? RowState.CLEANED : RowState.NOT_CLEANED;
+      }
+    }
+  }
+
+  /**
+   * In a fenced transaction: deletes the task's row (a replay re-opens it); it gets a new one, with
+   * the new outcome, when it finishes again. True when a row was deleted.
+   */
+  public boolean delete(Connection c, String taskId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(DELETE)) {
+      ps.setString(1, taskId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * In a fenced transaction: sets cleaned_at of the tasks not cleaned already, with the fencing
+   * token of the patrol that cleaned them; returns how many this call marked.
+   */
+  public int markCleaned(Connection c, Collection<String> taskIds, Instant at, long fencingToken)
+      throws SQLException {
     if (taskIds.isEmpty()) {
       return 0;
     }
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
+    try (PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
       planEachTime(ps);
       ps.setTimestamp(1, Timestamp.from(at));
       ps.setLong(2, fencingToken);
       ps.setArray(3, c.createArrayOf("text", taskIds.toArray()));
       return ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new DatabaseException("task_audit cleaned_at failed: " + e.getMessage(), e);
     }
   }
 
-  /** Marks a task whose delivery is below its tolerance: its data is kept, and it is reported. */
-  public void markHeld(String taskId, Instant at, String detail) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(MARK_HELD)) {
+  /**
+   * In a fenced transaction: marks tasks cleaned whose data patrol released without the proof of
+   * delivery (held too long, or of a pipeline no longer loaded): {@code why} is put before their
+   * {@code cleanup_detail}. Returns how many this call marked.
+   */
+  public int markReleased(
+      Connection c, Collection<String> taskIds, Instant at, long fencingToken, String why)
+      throws SQLException {
+    if (taskIds.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement ps = c.prepareStatement(MARK_RELEASED)) {
+      planEachTime(ps);
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setLong(2, fencingToken);
+      ps.setString(3, why);
+      ps.setArray(4, c.createArrayOf("text", taskIds.toArray()));
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * In a fenced transaction: marks a task whose delivery is below its tolerance: its data is kept
+   * (until {@code CONVEYOR_HELD_RETENTION}), and it is reported.
+   */
+  public void markHeld(Connection c, String taskId, Instant at, String detail) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(MARK_HELD)) {
       ps.setTimestamp(1, Timestamp.from(at));
       ps.setString(2, detail);
       ps.setString(3, taskId);
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * In a transaction: deletes up to {@code limit} rows past the dedupe window — cleaned, finished
+   * before {@code finishedBefore}, no dead item of the task kept — oldest first, skipping rows a
+   * replay has locked; returns how many.
+   *
+   * @param finishedBefore the dedupe window's cut-off
+   * @param deadBefore the dead items' cut-off
+   */
+  public int deleteExpired(Connection c, Instant finishedBefore, Instant deadBefore, int limit)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(DELETE_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(finishedBefore));
+      ps.setTimestamp(2, Timestamp.from(deadBefore));
+      ps.setInt(3, limit);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** How many rows {@link #deleteExpired} would delete with no limit. */
+  public long countExpired(Instant finishedBefore, Instant deadBefore) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(finishedBefore));
+      ps.setTimestamp(2, Timestamp.from(deadBefore));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
     } catch (SQLException e) {
-      throw new DatabaseException("task_audit hold of " + taskId + " failed: " + e.getMessage(), e);
+      throw new DatabaseException("task_audit retention count failed: " + e.getMessage(), e);
     }
   }
 

@@ -4,11 +4,14 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * When patrol deletes a finished task's runtime data from Redis.
+ * When patrol deletes a finished task's runtime data from Redis. One rule for both modes that
+ * clean: a task is due once {@code grace} has passed since it finished.
  *
- * @param tolerance the share of a task's parts (0.0 to 1.0) that may be missing from the audit
- *     while cleanup still goes ahead in mode {@link Mode#AUTO}
- * @param grace how long after a task finishes its data is kept
+ * @param tolerance in mode {@link Mode#AUTO}, the share (0.0 to 1.0) of a task's delivery that may
+ *     be missing while cleanup still goes ahead: both the rows its sinks' tables hold against the
+ *     rows its sinks reported, and its parts not dead against all its parts, must be at least
+ *     {@code 1 - tolerance}; below, the task is held (its data kept)
+ * @param grace how long after a task finishes its data is kept, whatever the mode
  */
 public record Cleanup(Mode mode, double tolerance, Duration grace) {
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(60);
@@ -18,9 +21,9 @@ public record Cleanup(Mode mode, double tolerance, Duration grace) {
 
   /** Whether and how patrol cleans up. */
   public enum Mode {
-    /** Clean up tasks whose audit is complete within the tolerance. */
+    /** After the grace, clean up tasks delivered within the tolerance; hold the others. */
     AUTO,
-    /** Clean up every finished task after the grace period, complete or not. */
+    /** After the grace, clean up every finished task, complete or not, without counting. */
     FORCE,
     /** Never clean up (for debugging; Redis grows with every task). */
     OFF

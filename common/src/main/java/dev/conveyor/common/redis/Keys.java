@@ -98,16 +98,6 @@ public final class Keys {
     return ns + ":nodes";
   }
 
-  /** String: which patrol holds the lease to run patrol rounds (value: node id; with a TTL). */
-  public String patrolLease() {
-    return ns + ":{patrol}:lease";
-  }
-
-  /** Counter: the fencing token of the patrol lease, one more at each new holder. */
-  public String patrolFence() {
-    return ns + ":{patrol}:fence";
-  }
-
   /**
    * A short-lived marker written with the hash tag {@code {tag}} (a task id), so that it lands on
    * the node holding that task's keys: {@link ReplicationBarrier} waits for it to be replicated.

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.Fence;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.pipeline.Pipeline;
@@ -113,7 +114,10 @@ class ConveyorCliIT {
     store.recordOutput(progress("deliver"), new QueueItem("doc-41", QueueItem.TASK, "1-0"), "2");
     completion(services).finish(ner, List.of("doc-41"));
     store.deleteTasks("ner", List.of("doc-41"));
-    new TaskAuditRepository(services.dataSource()).markCleaned(List.of("doc-41"), CLEANED, 1);
+    Fence.plain(services.dataSource())
+        .run(c ->
+            new TaskAuditRepository(services.dataSource())
+                .markCleaned(c, List.of("doc-41"), CLEANED, 1));
   }
 
   @Test

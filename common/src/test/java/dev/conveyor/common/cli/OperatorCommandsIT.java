@@ -10,9 +10,14 @@ import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.RedisSubsystem;
+import dev.conveyor.common.db.DeadItem;
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.Fence;
 import dev.conveyor.common.db.RejectedMessageRepository;
+import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.http.Handler;
+import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.pipeline.Pipelines;
@@ -29,6 +34,7 @@ import dev.conveyor.common.task.RejectedReplay;
 import dev.conveyor.common.task.ReplayHandler;
 import dev.conveyor.common.task.StepProgress;
 import dev.conveyor.common.task.TaskCompletion;
+import dev.conveyor.common.task.TaskSnapshots;
 import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
@@ -42,6 +48,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,32 +115,65 @@ class OperatorCommandsIT {
 
   /** The Daemon base as patrol uses it: HTTP with POST /replay, Redis, heartbeat. */
   static final class PatrolLike extends Daemon {
-    @SuppressWarnings("this-escape")
     PatrolLike(ConveyorConfig config, TestServices services) {
+      this(config, services, replayHandler(services));
+    }
+
+    @SuppressWarnings("this-escape")
+    PatrolLike(ConveyorConfig config, TestServices services, Handler replay) {
       super("patrol", config);
-      Pipelines loaded = Pipelines.of(List.of(flow));
-      TaskStore tasks = new TaskStore(services.jedis(), services.keys());
-      route(
-          "POST",
-          "/replay",
-          new ReplayHandler(
-              () ->
-                  new DeadItemReplay(
-                      loaded,
-                      tasks,
-                      new TaskAuditRepository(services.dataSource()),
-                      new DeadItemRepository(services.dataSource())),
-              () ->
-                  new RejectedReplay(
-                      new RejectedMessageRepository(services.dataSource()),
-                      services.jedis(),
-                      services.keys().inbox())),
-          true);
+      route("POST", "/replay", replay, true);
       addHttp();
       RedisSubsystem redis =
-          add(new RedisSubsystem("redis", config.redis(), Endpoint.RUNTIME, "it-patrol", 2, 1));
+          add(new RedisSubsystem("redis", config.redis(), Endpoint.RUNTIME, config.nodeId(), 2, 1));
       addHeartbeat(redis);
     }
+
+    private static Handler replayHandler(TestServices services) {
+      Pipelines loaded = Pipelines.of(List.of(flow));
+      TaskStore tasks = new TaskStore(services.jedis(), services.keys());
+      return new ReplayHandler(
+          () ->
+              new DeadItemReplay(
+                  loaded,
+                  tasks,
+                  new TaskSnapshots(services.jedis(), services.keys()),
+                  services.dataSource(),
+                  () -> Fence.plain(services.dataSource())),
+          () ->
+              new RejectedReplay(
+                  new RejectedMessageRepository(services.dataSource()),
+                  services.jedis(),
+                  services.keys().inbox()));
+    }
+  }
+
+  /** A patrol without the lease: it answers every replay with 409, naming {@code holder}. */
+  private static PatrolLike standby(TestServices services, String node, String holder)
+      throws IOException {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_HTTP_PORT", Integer.toString(freePort()));
+    env.put("CONVEYOR_HTTP_HOST", "127.0.0.1");
+    env.put("CONVEYOR_NODE_ID", node);
+    env.put("CONVEYOR_ADMIN_TOKEN", TOKEN);
+    PatrolLike standby =
+        new PatrolLike(
+            ConveyorConfig.from(Env.of(env)),
+            services,
+            request ->
+                HttpResponse.json(
+                    409,
+                    Map.of(
+                        "error",
+                        "patrol " + node + " does not hold the patrol lease; " + holder + " does",
+                        "holder",
+                        holder)));
+    standby.activate();
+    standby.start();
+    await()
+        .atMost(15, SECONDS)
+        .until(() -> "RUNNING".equals(services.jedis().hget(services.keys().node(node), "state")));
+    return standby;
   }
 
   @Test
@@ -485,6 +525,145 @@ class OperatorCommandsIT {
         .containsExactly(
             "conveyor: no live patrol with HTTP in the heartbeats: replay runs in patrol"
                 + " (is it running, with CONVEYOR_HTTP_PORT not 0?)");
+  }
+
+  @Test
+  void aReplaySentToAPatrolWithoutTheLeaseGoesToTheHolderItNames(TestServices services)
+      throws Exception {
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    register(store, "hop-1");
+    QueueItem item =
+        take(services, "fix").stream()
+            .filter(i -> i.taskId().equals("hop-1"))
+            .findFirst()
+            .orElseThrow();
+    new DeadLetters(store, new DeadItemRepository(services.dataSource()), Clock.systemUTC())
+        .kill(progress("fix"), "flow", item, "{\"text\":\"x\"}", "bug in fix");
+    // why: the CLI asks the patrols in the order of their ids: this one first
+    PatrolLike standby = standby(services, "it-a-standby", "it-patrol");
+    try {
+      Run r = run(withToken(services, TOKEN), "replay", "--task", "hop-1");
+
+      assertThat(r.err()).isEmpty();
+      assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+      assertThat(r.out().lines())
+          .containsExactly("replayed dead item hop-1 part 0 at flow.fix", "replayed 1, skipped 0");
+    } finally {
+      forget(services, standby, "it-a-standby");
+    }
+  }
+
+  @Test
+  void aReplayNoPatrolHoldingTheLeaseTakesIsExitCodeThree(TestServices services) throws Exception {
+    PatrolLike standby = standby(services, "it-a-standby", "it-gone");
+    try {
+      Run r = run(withToken(services, TOKEN), "replay", "--task", "nobody-1");
+
+      assertThat(r.code()).isEqualTo(Conveyor.EXIT_UNREACHABLE);
+      assertThat(r.err().lines())
+          .containsExactly(
+              "conveyor: patrol it-a-standby refused the replay: patrol it-a-standby does not hold"
+                  + " the patrol lease; it-gone does");
+    } finally {
+      forget(services, standby, "it-a-standby");
+    }
+  }
+
+  private static void forget(TestServices services, PatrolLike daemon, String node) {
+    daemon.complete();
+    services.jedis().del(services.keys().node(node));
+    services.jedis().zrem(services.keys().nodes(), node);
+  }
+
+  @Test
+  void pruneCountsThenDeletesWhatIsPastItsRetention(TestServices services) {
+    Instant old = Instant.now().minus(Duration.ofDays(40));
+    Instant fresh = Instant.now().minus(Duration.ofDays(1));
+    audit(services, "pr-old", old, true);
+    audit(services, "pr-fresh", fresh, true);
+    audit(services, "pr-not-cleaned", old, false);
+    audit(services, "pr-dead-old", old, true);
+    audit(services, "pr-dead-fresh", old, true);
+    DeadItemRepository dead = new DeadItemRepository(services.dataSource());
+    dead.insert(new DeadItem("pr-dead-old", "flow", 0, "fix", 1, "x", "{}", old));
+    dead.insert(new DeadItem("pr-dead-fresh", "flow", 0, "fix", 1, "x", "{}", fresh));
+    services.sql(
+        "INSERT INTO conveyor.task_snapshots (task_id, pipeline, data, taken_at) VALUES"
+            + " ('pr-dead-old', 'flow', '{}', now()), ('pr-dead-fresh', 'flow', '{}', now())");
+    RejectedMessageRepository rejected = new RejectedMessageRepository(services.dataSource());
+    rejected.insert("pr-9-0", "bad_id", "x", "{}");
+    rejected.insert("pr-9-1", "bad_id", "x", "{}");
+    services.sql(
+        "UPDATE conveyor.rejected_messages SET received_at = now() - interval '40 days'"
+            + " WHERE stream_id = 'pr-9-0'");
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_DEDUPE_WINDOW", "30d");
+    env.put("CONVEYOR_DEAD_RETENTION", "30d");
+    env.put("CONVEYOR_REJECTED_RETENTION", "30d");
+
+    Run dry = run(env, "prune", "--dry-run", "--json");
+    Run prune = run(env, "prune");
+    Run again = run(env, "prune", "--dry-run");
+
+    assertThat(dry.code()).isEqualTo(Conveyor.EXIT_OK);
+    JsonNode counts = tree(dry.out()).get("rows");
+    assertThat(counts.get("task_audit").asLong()).as("pr-old and pr-dead-old").isEqualTo(2);
+    assertThat(counts.get("dead_items").asLong()).isEqualTo(1);
+    assertThat(counts.get("task_snapshots").asLong()).isEqualTo(1);
+    assertThat(counts.get("rejected_messages").asLong()).isEqualTo(1);
+    assertThat(prune.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(prune.out().lines())
+        .first()
+        .isEqualTo(
+            "deleted past retention (dedupe window 30d, dead items 30d, rejected messages 30d)");
+    assertThat(prune.out().lines()).last().isEqualTo("deleted 5 rows");
+    assertThat(again.out().lines()).last().isEqualTo("would delete 0 rows");
+    assertThat(ids(services, "SELECT task_id FROM conveyor.task_audit WHERE task_id LIKE 'pr-%'"))
+        .containsExactlyInAnyOrder("pr-fresh", "pr-not-cleaned", "pr-dead-fresh");
+    assertThat(ids(services, "SELECT task_id FROM conveyor.dead_items WHERE task_id LIKE 'pr-%'"))
+        .containsExactly("pr-dead-fresh");
+    assertThat(ids(services, "SELECT task_id FROM conveyor.task_snapshots"))
+        .containsExactly("pr-dead-fresh");
+    assertThat(
+            ids(
+                services,
+                "SELECT stream_id FROM conveyor.rejected_messages WHERE stream_id LIKE 'pr-%'"))
+        .containsExactly("pr-9-1");
+  }
+
+  private static void audit(TestServices services, String id, Instant finished, boolean cleaned) {
+    new TaskAuditRepository(services.dataSource())
+        .insert(
+            new TaskAudit(
+                id,
+                "flow",
+                1,
+                TaskAudit.Outcome.DELIVERED,
+                1,
+                0,
+                1,
+                "1-0",
+                finished,
+                finished,
+                java.util.Optional.empty()));
+    if (cleaned) {
+      services.sql(
+          "UPDATE conveyor.task_audit SET cleaned_at = finished_at WHERE task_id = '" + id + "'");
+    }
+  }
+
+  private static List<String> ids(TestServices services, String query) {
+    List<String> ids = new java.util.ArrayList<>();
+    try (var c = services.dataSource().getConnection();
+        var st = c.createStatement();
+        var rs = st.executeQuery(query)) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return ids;
   }
 
   @Test

@@ -24,8 +24,6 @@ class KeysTest {
     assertThat(keys.finished("ner")).isEqualTo("conveyor:finished:ner");
     assertThat(keys.node("processor-1")).isEqualTo("conveyor:node:processor-1");
     assertThat(keys.nodes()).isEqualTo("conveyor:nodes");
-    assertThat(keys.patrolLease()).isEqualTo("conveyor:{patrol}:lease");
-    assertThat(keys.patrolFence()).isEqualTo("conveyor:{patrol}:fence");
     assertThat(Keys.DISPATCHER_GROUP).isEqualTo("dispatchers");
     assertThat(Keys.PROCESSOR_GROUP).isEqualTo("processors");
     assertThat(Keys.PROCESSOR_CONSUMER).isEqualTo("tick");

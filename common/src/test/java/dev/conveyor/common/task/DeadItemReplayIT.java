@@ -3,8 +3,10 @@ package dev.conveyor.common.task;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.Fence;
 import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.db.TaskSnapshotRepository;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.pipeline.Pipelines;
@@ -20,20 +22,27 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A replay in a pipeline with a join and a task-scope merge: the outputs made without the dead part
- * are forgotten, so the merge runs again with every part and the task completes again.
+ * are forgotten, so the merge runs again with every part and the task completes again — also when
+ * patrol had cleaned the task up, from the snapshot it kept.
  */
 @WithServices
 class DeadItemReplayIT {
   private static final String IDENTITY = "dev.conveyor.common.step.builtin.Identity";
 
-  @Test
-  void aReplayedPartRunsTheJoinAndTheMergeAgainAndTheTaskFinishesDelivered(
-      TestServices services, @TempDir Path dir) throws Exception {
+  private Pipeline ner;
+  private TaskStore store;
+  private TaskAuditRepository audit;
+  private DeadItemRepository deadRows;
+  private TaskCompletion completion;
+
+  @BeforeEach
+  void pipeline(TestServices services, @TempDir Path dir) throws Exception {
     Files.writeString(
         dir.resolve("ner.yaml"),
         """
@@ -50,29 +59,18 @@ class DeadItemReplayIT {
             sink: {table: conveyor.echo_rows, key: [task_id, part]}
         """
             .formatted(IDENTITY));
-    Pipeline ner = PipelineLoader.loadDirectory(dir).get("ner").orElseThrow();
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
-    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
-    DeadItemRepository deadRows = new DeadItemRepository(services.dataSource());
-    TaskCompletion completion = new TaskCompletion(store, audit, Clock.systemUTC());
-    Registration r =
-        new Registration("j-1", ner, "1-0", Instant.now(), List.of("{\"a\":0}", "{\"a\":1}"));
-    store.registerAll(List.of(r));
-    store.dispatchAll(List.of(r));
-    output(store, ner, "company", 0);
-    output(store, ner, "company", 1);
-    output(store, ner, "person", 0);
-    output(store, ner, "merge", 0);
-    new DeadLetters(store, deadRows, Clock.systemUTC())
-        .kill(
-            progress(ner, "person"), "ner", new QueueItem("j-1", 1, "1-1", 3), "{\"a\":1}", "bug");
-    output(store, ner, "assemble", QueueItem.TASK);
-    assertThat(output(store, ner, "deliver", QueueItem.TASK).complete()).isTrue();
-    completion.finish(ner, List.of("j-1"));
-    assertThat(audit.find("j-1").orElseThrow().outcome()).isEqualTo(TaskAudit.Outcome.PARTIAL);
-    drain(services, "person");
+    ner = PipelineLoader.loadDirectory(dir).get("ner").orElseThrow();
+    store = new TaskStore(services.jedis(), services.keys());
+    audit = new TaskAuditRepository(services.dataSource());
+    deadRows = new DeadItemRepository(services.dataSource());
+    completion = new TaskCompletion(store, audit, Clock.systemUTC());
+  }
 
-    DeadItemReplay replay = new DeadItemReplay(Pipelines.of(List.of(ner)), store, audit, deadRows);
+  @Test
+  void aReplayedPartRunsTheJoinAndTheMergeAgainAndTheTaskFinishesDelivered(TestServices services) {
+    finishedWithPart1Dead(services, "j-1");
+
+    DeadItemReplay replay = replay(services);
     List<DeadItemReplay.Outcome> dry = replay.replay("j-1", null, null, true);
     assertThat(dry)
         .singleElement()
@@ -81,30 +79,112 @@ class DeadItemReplayIT {
     assertThat(deadRows.forTask("j-1")).hasSize(1);
     assertThat(replay.replay(null, "ner", "person", false)).hasSize(1);
 
-    Keys keys = services.keys();
-    assertThat(services.jedis().hgetAll(keys.taskDead("j-1"))).isEmpty();
-    assertThat(services.jedis().hkeys(keys.taskOutput("j-1", "company"))).containsOnly("0", "1");
-    assertThat(services.jedis().hkeys(keys.taskOutput("j-1", "merge"))).containsOnly("0");
-    assertThat(services.jedis().hkeys(keys.taskOutput("j-1", "assemble"))).isEmpty();
-    assertThat(services.jedis().hkeys(keys.taskOutput("j-1", "deliver"))).isEmpty();
-    assertThat(services.jedis().hget(keys.taskMeta("j-1"), "finished_at")).isNull();
-    assertThat(services.jedis().hget(keys.taskMeta("j-1"), "replays")).isEqualTo("1");
-    assertThat(audit.find("j-1")).isEmpty();
-    assertThat(deadRows.forTask("j-1")).isEmpty();
-    assertThat(drain(services, "person")).containsExactly(1);
-
-    assertThat(output(store, ner, "person", 1).ready()).containsExactly("merge");
-    assertThat(output(store, ner, "merge", 1).ready()).containsExactly("assemble");
-    Progress assembled = output(store, ner, "assemble", QueueItem.TASK);
-    assertThat(assembled.ready()).containsExactly("deliver");
-    assertThat(assembled.complete()).isFalse();
-    assertThat(output(store, ner, "deliver", QueueItem.TASK).complete()).isTrue();
-    assertThat(completion.finish(ner, List.of("j-1"))).isEqualTo(1);
-    assertThat(audit.find("j-1").orElseThrow().outcome()).isEqualTo(TaskAudit.Outcome.DELIVERED);
+    assertReopenedAndFinishesDelivered(services, "j-1");
   }
 
-  private static Progress output(TaskStore store, Pipeline p, String step, int part) {
-    return store.recordOutput(progress(p, step), new QueueItem("j-1", part, "1-" + part), "1");
+  @Test
+  void aTaskCleanedUpWithItsSnapshotIsBroughtBackAndReplayed(TestServices services) {
+    finishedWithPart1Dead(services, "j-2");
+    TaskSnapshots snapshots = new TaskSnapshots(services.jedis(), services.keys());
+    TaskSnapshotRepository snapshotRows = new TaskSnapshotRepository(services.dataSource());
+    // what patrol's cleanup does to a task with dead items, in one transaction
+    Fence.plain(services.dataSource())
+        .run(c -> {
+          snapshotRows.save(c, snapshots.take(List.of("j-2")), Instant.now());
+          store.deleteTasks("ner", List.of("j-2"));
+          return audit.markCleaned(c, List.of("j-2"), Instant.now(), 1);
+        });
+    assertThat(services.redisKeys()).noneMatch(k -> k.contains("{j-2}"));
+
+    DeadItemReplay replay = replay(services);
+    assertThat(replay.replay("j-2", null, null, true))
+        .singleElement()
+        .extracting(DeadItemReplay.Outcome::skipped)
+        .isEqualTo(Optional.empty());
+    assertThat(replay.replay("j-2", null, null, false))
+        .singleElement()
+        .extracting(DeadItemReplay.Outcome::skipped)
+        .isEqualTo(Optional.empty());
+
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.task_snapshots")).isZero();
+    assertThat(services.jedis().zscore(services.keys().finished("ner"), "j-2")).isNull();
+    assertReopenedAndFinishesDelivered(services, "j-2");
+  }
+
+  @Test
+  void aTaskCleanedUpWithoutASnapshotIsSkippedAndItsRowKept(TestServices services) {
+    finishedWithPart1Dead(services, "j-3");
+    Fence.plain(services.dataSource())
+        .run(c -> {
+          store.deleteTasks("ner", List.of("j-3"));
+          return audit.markCleaned(c, List.of("j-3"), Instant.now(), 1);
+        });
+
+    List<DeadItemReplay.Outcome> outcomes = replay(services).replay("j-3", null, null, false);
+
+    assertThat(outcomes)
+        .singleElement()
+        .extracting(o -> o.skipped().orElseThrow())
+        .asString()
+        .startsWith("task j-3 was cleaned up and no snapshot of it is kept");
+    assertThat(deadRows.forTask("j-3")).hasSize(1);
+    assertThat(audit.find("j-3").orElseThrow().cleanedAt()).isPresent();
+  }
+
+  private DeadItemReplay replay(TestServices services) {
+    return new DeadItemReplay(
+        Pipelines.of(List.of(ner)),
+        store,
+        new TaskSnapshots(services.jedis(), services.keys()),
+        services.dataSource(),
+        () -> Fence.plain(services.dataSource()));
+  }
+
+  /** Two parts through company and person; person fails on part 1 for good: PARTIAL. */
+  private void finishedWithPart1Dead(TestServices services, String id) {
+    Registration r =
+        new Registration(id, ner, "1-0", Instant.now(), List.of("{\"a\":0}", "{\"a\":1}"));
+    store.registerAll(List.of(r));
+    store.dispatchAll(List.of(r));
+    output(id, "company", 0);
+    output(id, "company", 1);
+    output(id, "person", 0);
+    output(id, "merge", 0);
+    new DeadLetters(store, deadRows, Clock.systemUTC())
+        .kill(progress(ner, "person"), "ner", new QueueItem(id, 1, "1-1", 3), "{\"a\":1}", "bug");
+    output(id, "assemble", QueueItem.TASK);
+    assertThat(output(id, "deliver", QueueItem.TASK).complete()).isTrue();
+    completion.finish(ner, List.of(id));
+    assertThat(audit.find(id).orElseThrow().outcome()).isEqualTo(TaskAudit.Outcome.PARTIAL);
+    drain(services, "person");
+  }
+
+  private void assertReopenedAndFinishesDelivered(TestServices services, String id) {
+    Keys keys = services.keys();
+    assertThat(services.jedis().hgetAll(keys.taskDead(id))).isEmpty();
+    assertThat(services.jedis().hkeys(keys.taskOutput(id, "company"))).containsOnly("0", "1");
+    assertThat(services.jedis().hkeys(keys.taskOutput(id, "merge"))).containsOnly("0");
+    assertThat(services.jedis().hkeys(keys.taskOutput(id, "assemble"))).isEmpty();
+    assertThat(services.jedis().hkeys(keys.taskOutput(id, "deliver"))).isEmpty();
+    assertThat(services.jedis().hget(keys.taskMeta(id), "finished_at")).isNull();
+    assertThat(services.jedis().hget(keys.taskMeta(id), "replays")).isEqualTo("1");
+    assertThat(services.jedis().zscore(keys.inflight("ner"), id)).isNotNull();
+    assertThat(audit.find(id)).isEmpty();
+    assertThat(deadRows.forTask(id)).isEmpty();
+    assertThat(drain(services, "person")).containsExactly(1);
+
+    assertThat(output(id, "person", 1).ready()).containsExactly("merge");
+    assertThat(output(id, "merge", 1).ready()).containsExactly("assemble");
+    Progress assembled = output(id, "assemble", QueueItem.TASK);
+    assertThat(assembled.ready()).containsExactly("deliver");
+    assertThat(assembled.complete()).isFalse();
+    assertThat(output(id, "deliver", QueueItem.TASK).complete()).isTrue();
+    assertThat(completion.finish(ner, List.of(id))).isEqualTo(1);
+    assertThat(audit.find(id).orElseThrow().outcome()).isEqualTo(TaskAudit.Outcome.DELIVERED);
+  }
+
+  private Progress output(String id, String step, int part) {
+    return store.recordOutput(progress(ner, step), new QueueItem(id, part, "1-" + part), "1");
   }
 
   private static StepProgress progress(Pipeline p, String step) {
