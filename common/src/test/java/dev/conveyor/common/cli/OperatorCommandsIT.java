@@ -591,8 +591,8 @@ class OperatorCommandsIT {
         "INSERT INTO conveyor.task_snapshots (task_id, pipeline, data, taken_at) VALUES"
             + " ('pr-dead-old', 'flow', '{}', now()), ('pr-dead-fresh', 'flow', '{}', now())");
     RejectedMessageRepository rejected = new RejectedMessageRepository(services.dataSource());
-    rejected.insert("pr-9-0", "bad_id", "x", "{}");
-    rejected.insert("pr-9-1", "bad_id", "x", "{}");
+    rejected.insert("pr-9-0", "sha-pr-0", "bad_id", "x", "{}");
+    rejected.insert("pr-9-1", "sha-pr-1", "bad_id", "x", "{}");
     services.sql(
         "UPDATE conveyor.rejected_messages SET received_at = now() - interval '40 days'"
             + " WHERE stream_id = 'pr-9-0'");
