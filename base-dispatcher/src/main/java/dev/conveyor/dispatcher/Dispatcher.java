@@ -4,9 +4,9 @@ import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
-import dev.conveyor.common.db.Database;
 import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
@@ -14,6 +14,7 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -36,7 +37,10 @@ public final class Dispatcher extends Daemon {
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Dispatcher(DispatcherConfig config) {
-    super("dispatcher", config.common());
+    super(
+        "dispatcher",
+        config.common(),
+        EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
     this.config = config;
     this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
@@ -54,7 +58,8 @@ public final class Dispatcher extends Daemon {
                 "dispatcher-inbox-" + node,
                 4,
                 1));
-    postgres = add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4));
+    postgres =
+        add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4, serviceWatch()));
     add(
         new InboxConsumer(
             this::intakeParts,
@@ -62,12 +67,13 @@ public final class Dispatcher extends Daemon {
             config.batch(),
             config.common().redis().block(),
             config.claimIdle(),
-            Clock.systemUTC()));
+            Clock.systemUTC(),
+            serviceWatch()));
     stats =
         new InboxStats(
             () -> new StreamGroup(inboxRedis.commands(), keys().inbox(), Keys.DISPATCHER_GROUP),
             metrics());
-    add(new PeriodicTask("inbox-stats", STATS_INTERVAL, stats::round));
+    add(new PeriodicTask("inbox-stats", STATS_INTERVAL, stats::round, serviceWatch()));
     addHeartbeat(redis);
   }
 
@@ -89,12 +95,7 @@ public final class Dispatcher extends Daemon {
             new TaskAuditRepository(postgres.dataSource()),
             metrics,
             config.maxDeliveries()),
-        backpressure,
-        () -> {
-          inboxRedis.commands().ping();
-          redis.commands().ping();
-          Database.check(postgres.dataSource());
-        });
+        backpressure);
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.conveyor.common.daemon.RedisSubsystem;
 import dev.conveyor.common.db.DeadItemRepository;
 import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.task.DeadItemReplay;
 import dev.conveyor.common.task.DeadLetters;
@@ -16,6 +17,8 @@ import dev.conveyor.common.task.TaskCompletion;
 import dev.conveyor.common.task.TaskReport;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +31,9 @@ import java.util.Map;
  * stream trimming), heartbeat.
  */
 public final class Patrol extends Daemon {
+  /** How long after Redis is back the daemons' heartbeats are judged again: three beats. */
+  private static final Duration HEARTBEATS_BACK = Duration.ofSeconds(15);
+
   private final PatrolConfig config;
   private final RedisSubsystem redis;
   private final RedisSubsystem inboxRedis;
@@ -44,7 +50,8 @@ public final class Patrol extends Daemon {
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Patrol(PatrolConfig config) {
-    super("patrol", config.common());
+    super(
+        "patrol", config.common(), EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
     this.config = config;
     String node = config.common().nodeId();
     route(
@@ -82,7 +89,8 @@ public final class Patrol extends Daemon {
         add(
             new RedisSubsystem(
                 "inbox", config.common().redis(), Endpoint.INBOX, "patrol-inbox-" + node, 2, 1));
-    postgres = add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4));
+    postgres =
+        add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4, serviceWatch()));
     quartz = add(new QuartzClient("patrol-" + node, postgres::dataSource));
     nodes = new NodeWatch(keys(), redis::commands, metrics());
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
@@ -96,7 +104,8 @@ public final class Patrol extends Daemon {
               }
             },
             () -> cycle().stop(),
-            true));
+            true,
+            serviceWatch()));
     addHeartbeat(redis);
   }
 
@@ -118,7 +127,8 @@ public final class Patrol extends Daemon {
                   new DeadLetters(tasks, dead, clock),
                   audit,
                   clock,
-                  config.budget()),
+                  config.budget(),
+                  serviceWatch()::upSince),
               new TaskCleanup(
                   config.pipelines(),
                   tasks,
@@ -131,7 +141,13 @@ public final class Patrol extends Daemon {
                   chore(
                       "nodes",
                       () -> {
-                        nodes.round();
+                        // why: heartbeats expire while Redis is down; judging them before the
+                        // daemons beat again would report every one of them dead
+                        if (Duration.between(serviceWatch().upSince(Service.REDIS), clock.instant())
+                                .compareTo(HEARTBEATS_BACK)
+                            >= 0) {
+                          nodes.round();
+                        }
                         return nodes.nodes().stream().filter(NodeWatch.Node::live).count();
                       }),
                   chore(

@@ -70,17 +70,19 @@ final class StepControl {
     return HttpResponse.json(200, Map.of("step", path[0], "state", s.state().name()));
   }
 
-  /** Makes each running step's lifecycle follow its chains' paused state in Quartz. */
+  /**
+   * Makes each running step's lifecycle follow its chains' paused state in Quartz.
+   *
+   * @throws IllegalStateException when Quartz's store could not be read (the periodic task reports
+   *     it, to the service watch when PostgreSQL is down)
+   */
   void sync() {
     Set<String> paused;
     try {
       paused = scheduler.get().getPausedTriggerGroups();
     } catch (SchedulerException e) {
-      log.atWarn()
-          .addKeyValue("event", "step_sync_failed")
-          .addKeyValue("error", String.valueOf(e.getMessage()))
-          .log();
-      return;
+      throw new IllegalStateException(
+          "could not read the paused chains: " + e.getMessage(), e);
     }
     for (StepSubsystem s : steps) {
       if (s.state() != State.RUNNING && s.state() != State.INTERMITTED) {

@@ -1,0 +1,14 @@
+package dev.conveyor.common.outage;
+
+/**
+ * Asks one service whether it answers, on a connection of its own with short timeouts (never the
+ * daemon's pools, which may be busy or hold broken connections). Used by one thread at a time.
+ */
+public interface ServiceProbe extends AutoCloseable {
+  /** Returns when the service answered; throws, with the reason, when it did not. */
+  void check() throws Exception;
+
+  /** Releases the probe's connection. */
+  @Override
+  void close();
+}
