@@ -7,6 +7,7 @@ import dev.conveyor.common.daemon.RedisSubsystem;
 import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.outage.Service;
+import dev.conveyor.common.redis.AofWait;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
@@ -17,6 +18,8 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Daemon 1, the front door: inbox → validated, deduplicated, split tasks → entry step queues, or a
@@ -24,6 +27,7 @@ import java.util.Map;
  * Redis, possibly another server), postgres, intake, inbox-stats, heartbeat.
  */
 public final class Dispatcher extends Daemon {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final Duration STATS_INTERVAL = Duration.ofSeconds(5);
 
   private final DispatcherConfig config;
@@ -79,6 +83,14 @@ public final class Dispatcher extends Daemon {
 
   private InboxConsumer.Parts intakeParts() {
     TaskStore tasks = new TaskStore(redis.commands(), keys());
+    AofWait aof = AofWait.detect(redis.commands(), config.common().redis().inboxElsewhere());
+    if (aof != AofWait.NOT_NEEDED) {
+      log.atInfo()
+          .addKeyValue("event", "aof_wait")
+          .addKeyValue("used", aof.used())
+          .addKeyValue("reason", aof.reason())
+          .log();
+    }
     backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
@@ -91,7 +103,8 @@ public final class Dispatcher extends Daemon {
                 new ReplicationBarrier(
                     keys(),
                     config.common().redis().waitReplicas(),
-                    config.common().redis().replicaWait())),
+                    config.common().redis().replicaWait(),
+                    aof.used())),
             new TaskAuditRepository(postgres.dataSource()),
             metrics,
             config.maxDeliveries()),

@@ -140,6 +140,7 @@ final class InboxConsumer extends Lifecycle {
   private void loop(Parts p) {
     Mode mode = Mode.PENDING;
     int failures = 0;
+    int blips = 0;
     Instant nextClaim = clock.instant();
     HeldEntries held = new HeldEntries();
     while (running) {
@@ -190,6 +191,7 @@ final class InboxConsumer extends Lifecycle {
         p.inbox().ack(ids);
         held.release();
         failures = 0;
+        blips = 0;
         log.atDebug()
             .addKeyValue("event", "intake_batch")
             .addKeyValue("entries", entries.size())
@@ -214,12 +216,17 @@ final class InboxConsumer extends Lifecycle {
           // why: the batch is read again once the services answer, its reads undone first
           mode = mode == Mode.NEW ? Mode.PENDING : mode;
           if (verdict == ServiceWatch.Verdict.BLIP) {
-            log.atWarn()
-                .addKeyValue("event", "intake_retry")
-                .addKeyValue("consumer", consumer)
-                .addKeyValue("retry_in", BLIP_PAUSE)
-                .addKeyValue("error", String.valueOf(e.getMessage()))
-                .log();
+            // why: the service answers the watch, yet failed the batch (a broken pooled
+            // connection, a failover, a replica that lags; or the first moment of an outage,
+            // which the next try finds): a pause, and a line from the second one in a row
+            if (++blips > 1) {
+              log.atWarn()
+                  .addKeyValue("event", "intake_retry")
+                  .addKeyValue("consumer", consumer)
+                  .addKeyValue("retry_in", BLIP_PAUSE)
+                  .addKeyValue("error", String.valueOf(e.getMessage()))
+                  .log();
+            }
             awaitChange(BLIP_PAUSE);
           }
         }

@@ -239,14 +239,17 @@ final class StepChains {
         handBack(shard, held);
         if (verdict == ServiceWatch.Verdict.BLIP) {
           // why: the service answers the watch, yet failed the tick (a pooled connection broken by
-          // a quick restart, a failover): worth a line, and a pause, but not an attempt
-          log.atWarn()
-              .addKeyValue("event", "tick_failed")
-              .addKeyValue("chain", key.toString())
-              .addKeyValue("retry_in", BLIP_PAUSE)
-              .addKeyValue("error", String.valueOf(e.getMessage()))
-              .log();
-          if (++blips >= MAX_BLIPS_PER_RUN || !pause(BLIP_PAUSE)) {
+          // a quick restart, a failover; or the first moment of an outage, which the next try
+          // finds): a pause, and a line from the second one in a row, but not an attempt
+          if (++blips > 1) {
+            log.atWarn()
+                .addKeyValue("event", "tick_failed")
+                .addKeyValue("chain", key.toString())
+                .addKeyValue("retry_in", BLIP_PAUSE)
+                .addKeyValue("error", String.valueOf(e.getMessage()))
+                .log();
+          }
+          if (blips >= MAX_BLIPS_PER_RUN || !pause(BLIP_PAUSE)) {
             return RETRY_AFTER_FAILURE;
           }
         }

@@ -1,5 +1,6 @@
 package dev.conveyor.common.outage;
 
+import dev.conveyor.common.redis.ReplicationBarrier;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Collections;
@@ -17,18 +18,22 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
  *
  * <ul>
  *   <li>Redis: a broken, refused or timed-out connection (including a socket timeout), a cluster
- *       with no reachable node or out of attempts, a slot that moved, and the replies {@code
- *       LOADING}, {@code CLUSTERDOWN}, {@code MASTERDOWN}, {@code TRYAGAIN} and {@code READONLY};
+ *       with no reachable node or out of attempts, a slot that moved, the replies {@code LOADING},
+ *       {@code CLUSTERDOWN}, {@code MASTERDOWN}, {@code TRYAGAIN} and {@code READONLY}, and writes
+ *       that did not reach the replicas or the AOF in time;
  *   <li>PostgreSQL: SQL states {@code 08} (connection exception), {@code 57P} (shutdown, crash,
  *       still starting), {@code 53} (out of connections, memory or disk), and a pool that had no
- *       connection to give ({@link SQLTransientConnectionException}), however wrapped (Quartz's
- *       exceptions, {@code DatabaseException}, ...).
+ *       connection to give ({@link SQLTransientConnectionException}) or whose connection it closed
+ *       as broken ({@code Connection is closed}), however wrapped (Quartz's exceptions, {@code
+ *       DatabaseException}, ...).
  * </ul>
  *
  * A statement or lock timeout ({@code 57014}, {@code 55P03}) is not an outage: the server answered.
  */
 public final class Outages {
   private static final int MAX_DEPTH = 32;
+  // why: what HikariCP answers, without a SQL state, on a connection it closed because it broke
+  private static final String CLOSED = "Connection is closed";
   private static final Set<String> REDIS_REPLIES =
       Set.of("LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY");
 
@@ -58,9 +63,12 @@ public final class Outages {
       case JedisConnectionException e -> Optional.of(Service.Kind.REDIS);
       case JedisClusterOperationException e -> Optional.of(Service.Kind.REDIS);
       case JedisRedirectionException e -> Optional.of(Service.Kind.REDIS);
+      case ReplicationBarrier.ReplicationShortException e -> Optional.of(Service.Kind.REDIS);
       case JedisDataException e when redisReply(e.getMessage()) -> Optional.of(Service.Kind.REDIS);
       case SQLTransientConnectionException e -> Optional.of(Service.Kind.POSTGRES);
       case SQLException e when postgresState(e.getSQLState()) ->
+          Optional.of(Service.Kind.POSTGRES);
+      case SQLException e when e.getSQLState() == null && CLOSED.equals(e.getMessage()) ->
           Optional.of(Service.Kind.POSTGRES);
       default -> Optional.empty();
     };

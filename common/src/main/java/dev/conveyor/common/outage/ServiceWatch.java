@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Whatever fails because of an outage reports here ({@link #failed}) instead of logging a line
  * of its own: the watch asks the service at once on a connection of its own (a {@link
- * ServiceProbe}), and when it does not answer takes it for down and logs that once ({@code
+ * ServiceProbe}) — one caller at a time: the others wait for its answer —, and when it does not
+ * answer takes it for down and logs that once ({@code
  * event=service_down}, WARN). While a service is down it asks it every {@value
  * #DOWN_PROBE_MILLIS} ms; when it answers again the watch logs that once ({@code event=service_up
  * down_for=...}, INFO) and wakes every thread waiting in {@link #awaitUp} at once. While all is well
@@ -54,8 +55,6 @@ public final class ServiceWatch extends Lifecycle {
   static final long DOWN_PROBE_MILLIS = 500;
   static final long UP_PROBE_SECONDS = 5;
   private static final Logger log = LoggerFactory.getLogger(ServiceWatch.class);
-  // why: a burst of failures from one outage shares the check the first of them asked for
-  private static final long REUSE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long IDLE_WAIT_MILLIS = 250;
 
   private final Map<Service, Watched> services = new EnumMap<>(Service.class);
@@ -89,10 +88,9 @@ public final class ServiceWatch extends Lifecycle {
     if (kind.isEmpty()) {
       return Verdict.NOT_AN_OUTAGE;
     }
-    long at = System.nanoTime();
     boolean down = false;
     for (Watched w : services.values()) {
-      if (w.service.kind() == kind.get() && !w.answers(at, error)) {
+      if (w.service.kind() == kind.get() && !w.answers(error)) {
         down = true;
       }
     }
@@ -220,7 +218,7 @@ public final class ServiceWatch extends Lifecycle {
           return;
         }
         if (now - w.nextCheck >= 0) {
-          w.answers(now, null);
+          w.answers(null);
         }
         next = Math.min(next, w.nextCheck);
       }
@@ -258,8 +256,6 @@ public final class ServiceWatch extends Lifecycle {
     volatile String error;
     volatile long nextCheck = System.nanoTime();
     private long downAtNanos;
-    private long lastCheckAt = Long.MIN_VALUE;
-    private boolean lastAnswered = true;
     private boolean closed;
 
     Watched(Service service, ServiceProbe probe, MeterRegistry registry) {
@@ -277,27 +273,21 @@ public final class ServiceWatch extends Lifecycle {
     }
 
     /**
-     * Whether the service answers: asks it now unless a check began at most a second before {@code
-     * at}; a service that answered asks a second time before it is taken for down.
+     * Whether the service answers: asks it now, unless a failure is reported while it is known down;
+     * a service that answered until now is asked a second time before it is taken for down.
      *
      * @param failure what made the caller ask (null for the periodic check)
      */
-    synchronized boolean answers(long at, Throwable failure) {
+    synchronized boolean answers(Throwable failure) {
       if (closed || (down && failure != null)) {
+        // why: a burst of failures from one outage waits here for the first one's check
         return !down;
       }
-      if (failure != null
-          && lastCheckAt != Long.MIN_VALUE
-          && lastCheckAt - (at - REUSE_CHECK_NANOS) >= 0) {
-        return lastAnswered;
-      }
-      lastCheckAt = System.nanoTime();
       Exception problem = ask();
       if (problem != null && !down) {
         // why: one lost answer under load is not an outage; ask once more before saying so
         problem = ask();
       }
-      lastAnswered = problem == null;
       if (problem == null && down) {
         cameBack();
       } else if (problem != null && !down) {
@@ -308,7 +298,7 @@ public final class ServiceWatch extends Lifecycle {
               + (down
                   ? TimeUnit.MILLISECONDS.toNanos(DOWN_PROBE_MILLIS)
                   : TimeUnit.SECONDS.toNanos(UP_PROBE_SECONDS));
-      return lastAnswered;
+      return problem == null;
     }
 
     synchronized void close() {
