@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
@@ -199,7 +200,7 @@ class DispatcherReplicasIT {
   @Test
   void aDeletedEntryOfADeadConsumerIsRecordedEvenWhenPostgresFailedAtTheTakeover()
       throws Exception {
-    try (LogCapture log = LogCapture.of(InboxConsumer.class);
+    try (LogCapture log = LogCapture.of(ServiceWatch.class);
         TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
       Dispatcher live =
           fixture.start(
@@ -214,7 +215,7 @@ class DispatcherReplicasIT {
 
       proxy.cut();
       jedis.xdel(keys.inbox(), gone);
-      await().atMost(30, SECONDS).until(() -> !log.events("intake_retry").isEmpty());
+      await().atMost(30, SECONDS).until(() -> !log.events("service_down").isEmpty());
       assertThat(fixture.pendingOf("dead-node"))
           .as("XAUTOCLAIM took the deleted entry off the pending list")
           .isZero();

@@ -7,8 +7,10 @@ import redis.clients.jedis.StreamEntryID;
  * A consumer group on a stream at one moment.
  *
  * @param length entries in the stream
- * @param lag entries not yet delivered to the group ({@link #UNKNOWN_LAG} when Redis cannot tell:
- *     after entries were deleted from the middle of the stream, XDEL or XTRIM)
+ * @param lag entries not yet delivered to the group, as Redis counts them: for display only — after
+ *     entries were deleted from the middle of the stream (XDEL, XTRIM) Redis cannot tell ({@link
+ *     #UNKNOWN_LAG}), and once the group has read past a deleted entry it counts that entry as still
+ *     waiting; {@link #allDelivered} is exact
  * @param pending entries delivered and not yet acknowledged
  * @param lastDelivered the id of the last entry delivered to the group ({@code 0-0}: none)
  * @param lastEntry the id of the stream's last entry ({@code 0-0}: the stream is empty)
@@ -32,13 +34,10 @@ public record GroupState(
 
   /**
    * Whether every entry of the stream was delivered to the group: none waits to be read. The one
-   * rule for this, exact also when Redis cannot tell the lag: then an entry waits exactly when the
-   * stream's last entry comes after the last one delivered.
+   * rule for this, exact whatever Redis says of the lag: a group reads entries in id order, so an
+   * entry waits exactly when the stream's last entry comes after the last one delivered.
    */
   public boolean allDelivered() {
-    if (lag != UNKNOWN_LAG) {
-      return lag == 0;
-    }
     return new StreamEntryID(lastEntry).compareTo(new StreamEntryID(lastDelivered)) <= 0;
   }
 
