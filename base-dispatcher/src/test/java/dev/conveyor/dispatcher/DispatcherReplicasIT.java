@@ -198,7 +198,7 @@ class DispatcherReplicasIT {
   }
 
   @Test
-  void aDeletedEntryOfADeadConsumerIsRecordedEvenWhenPostgresFailedAtTheTakeover()
+  void aDeletedEntryOfADeadConsumerIsRecordedThroughAPostgresOutage()
       throws Exception {
     try (LogCapture log = LogCapture.of(ServiceWatch.class);
         TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
@@ -215,10 +215,10 @@ class DispatcherReplicasIT {
 
       proxy.cut();
       jedis.xdel(keys.inbox(), gone);
+      // why: the takeover either ran before the dispatcher knew PostgreSQL was gone (XAUTOCLAIM
+      // then took the deleted entry off the pending list, and it is remembered until recorded), or
+      // it waits for PostgreSQL; either way the entry is recorded once, when PostgreSQL is back
       await().atMost(30, SECONDS).until(() -> !log.events("service_down").isEmpty());
-      assertThat(fixture.pendingOf("dead-node"))
-          .as("XAUTOCLAIM took the deleted entry off the pending list")
-          .isZero();
       assertThat(fixture.rejectedRow(gone)).isEmpty();
       proxy.restore();
 

@@ -80,7 +80,7 @@ class PeriodicTaskTest {
       task.start();
       await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() >= 5);
       task.shutdown();
-      assertThat(log.events()).as("no line per failed round").isEmpty();
+      assertThat(log.events("periodic_failed")).as("no line per failed round").isEmpty();
       assertThat(watchLog.events("service_down")).hasSize(1);
       assertThat(watch.isDown(Service.POSTGRES)).isTrue();
     }
