@@ -42,9 +42,7 @@ public final class Dispatcher extends Daemon {
   @SuppressWarnings("this-escape")
   public Dispatcher(DispatcherConfig config) {
     super(
-        "dispatcher",
-        config.common(),
-        EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
+        "dispatcher", config.common(), EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
     this.config = config;
     this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
@@ -107,7 +105,7 @@ public final class Dispatcher extends Daemon {
                     aof.used())),
             new TaskAuditRepository(postgres.dataSource()),
             metrics,
-            config.maxDeliveries()),
+            config.maxDeliveries())::handle,
         backpressure);
   }
 

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  *   <li>every {@code claim_idle / 2}, entries pending on another consumer for longer than {@code
  *       claim_idle} (a dead replica) are taken over and handled;
  *   <li>a batch is acknowledged only after {@link BatchHandler} recorded all of it;
- *   <li>nothing is read while a service is down (the {@link ServiceWatch} says which, and wakes
- *       the loop as soon as it is back);
+ *   <li>nothing is read while a service is down (the {@link ServiceWatch} says which, and wakes the
+ *       loop as soon as it is back);
  *   <li>when a batch fails because Redis or PostgreSQL went away, nothing is acknowledged and the
  *       reads are undone once they answer again ({@link StreamGroup#restoreDeliveries}): an outage,
  *       however long, adds no delivery to any entry;
@@ -60,7 +60,16 @@ final class InboxConsumer extends Lifecycle {
   }
 
   /** What the loop needs once the subsystems it uses are ready. */
-  record Parts(StreamGroup inbox, BatchHandler handler, Backpressure backpressure) {}
+  record Parts(StreamGroup inbox, Batches handler, Backpressure backpressure) {}
+
+  /**
+   * Records a batch of entries durably (then they may be acknowledged) or throws: {@link
+   * BatchHandler#handle}.
+   */
+  @FunctionalInterface
+  interface Batches {
+    BatchHandler.Summary handle(List<StreamMessage> entries, Map<String, Long> deliveries);
+  }
 
   private final Supplier<Parts> parts;
   private final String consumer;

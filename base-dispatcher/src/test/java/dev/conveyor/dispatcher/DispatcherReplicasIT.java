@@ -198,8 +198,7 @@ class DispatcherReplicasIT {
   }
 
   @Test
-  void aDeletedEntryOfADeadConsumerIsRecordedThroughAPostgresOutage()
-      throws Exception {
+  void aDeletedEntryOfADeadConsumerIsRecordedThroughAPostgresOutage() throws Exception {
     try (LogCapture log = LogCapture.of(ServiceWatch.class);
         TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
       Dispatcher live =

@@ -33,11 +33,12 @@ import redis.clients.jedis.StreamEntryID;
 
 /**
  * The trio under a steady load while Redis or PostgreSQL goes away, for {@link OutagesIT} and the
- * outage soak: a Redis (AOF on) and a PostgreSQL of its own, the daemons reaching PostgreSQL through
- * a {@link FreezingRelay} (so that its connections can also go half-open), a producer publishing
- * real documents at a steady pace and retrying for as long as Redis is away, and no supervisor: a
- * daemon that exits is a failure (an outage must kill nothing). Each outage is checked on its own
- * ({@link #outage}) and the whole run at the end ({@link #assertEveryMessageDeliveredOnce}).
+ * outage soak: a Redis (AOF on) and a PostgreSQL of its own, the daemons reaching PostgreSQL
+ * through a {@link FreezingRelay} (so that its connections can also go half-open), a producer
+ * publishing real documents at a steady pace and retrying for as long as Redis is away, and no
+ * supervisor: a daemon that exits is a failure (an outage must kill nothing). Each outage is
+ * checked on its own ({@link #outage}) and the whole run at the end ({@link
+ * #assertEveryMessageDeliveredOnce}).
  */
 final class OutageRun implements AutoCloseable {
   private static final String NAMESPACE = "conveyor";
@@ -353,7 +354,9 @@ final class OutageRun implements AutoCloseable {
     assertThat(rows).as("rows against the embedded run").isEqualTo(expectedRows());
     for (DaemonProcess d : daemons.values()) {
       assertThat(d.alive()).as(d.name() + " never exited").isTrue();
-      assertThat(d.logLines()).as(d.name() + " logged no ERROR").noneMatch(l -> l.contains(" ERROR "));
+      assertThat(d.logLines())
+          .as(d.name() + " logged no ERROR")
+          .noneMatch(l -> l.contains(" ERROR "));
     }
   }
 

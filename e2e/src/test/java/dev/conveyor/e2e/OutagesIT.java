@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * is back and no other WARN or ERROR, stays up, and the dispatcher and the processor resume within
  * 5 s of the service's return (plus slack for a loaded machine; the times are printed). At the end
  * every message is one {@code delivered} audit row, no item is dead, and the rows equal the
- * embedded run's. {@code deploy/bin/soak outages} runs the same with outages of 10 minutes.
+ * embedded run's. {@code deploy/bin/soak outages} runs the same with outages of 10 minutes
+ * ({@code outages.length}, {@code outages.halfOpen}, {@code outages.documents}).
  *
  * <p>The statement timeout is cut to 10 s (socket timeout 25 s, idle-in-transaction 20 s) so that
  * the half-open outage outlasts every timeout within 45 s; the soak uses the defaults.
@@ -35,6 +36,7 @@ class OutagesIT {
       Duration.parse(System.getProperty("outages.length", "PT2M"));
   private static final Duration HALF_OPEN =
       Duration.parse(System.getProperty("outages.halfOpen", "PT45S"));
+  private static final int DOCUMENTS = Integer.getInteger("outages.documents", 5_000);
 
   private OutageRun run;
 
@@ -44,7 +46,7 @@ class OutagesIT {
         OutageRun.prepare(
             tmp,
             "outages",
-            5_000,
+            DOCUMENTS,
             8,
             Map.of("CONVEYOR_PG_STATEMENT_TIMEOUT", "10s", "CONVEYOR_PG_LOCK_TIMEOUT", "5s"));
     run.startAll();
@@ -82,7 +84,7 @@ class OutagesIT {
   @Order(4)
   void everyMessageIsDeliveredOnceAndNothingDied() throws Exception {
     run.stopProducer();
-    run.awaitAllAudited(Duration.ofMinutes(3));
+    run.awaitAllAudited(Duration.ofMinutes(3).plus(OUTAGE));
     run.assertEveryMessageDeliveredOnce();
   }
 }

@@ -50,8 +50,7 @@ public final class Patrol extends Daemon {
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Patrol(PatrolConfig config) {
-    super(
-        "patrol", config.common(), EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
+    super("patrol", config.common(), EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
     this.config = config;
     String node = config.common().nodeId();
     route(

@@ -63,7 +63,10 @@ class StuckAfterOutageIT {
         new Registration(
             "held-1", pipelines.get("slow").orElseThrow(), "1-0", start, List.of("{}"));
     tasks.registerAll(List.of(r));
-    services.jedis().hset(services.keys().taskMeta("held-1"), "progress_at", Long.toString(start.toEpochMilli()));
+    services
+        .jedis()
+        .hset(
+            services.keys().taskMeta("held-1"), "progress_at", Long.toString(start.toEpochMilli()));
     services.jedis().zadd(services.keys().inflight("slow"), start.toEpochMilli(), "held-1");
 
     // an hour of outage: down since 10:05

@@ -81,8 +81,7 @@ final class StepControl {
     try {
       paused = scheduler.get().getPausedTriggerGroups();
     } catch (SchedulerException e) {
-      throw new IllegalStateException(
-          "could not read the paused chains: " + e.getMessage(), e);
+      throw new IllegalStateException("could not read the paused chains: " + e.getMessage(), e);
     }
     for (StepSubsystem s : steps) {
       if (s.state() != State.RUNNING && s.state() != State.INTERMITTED) {

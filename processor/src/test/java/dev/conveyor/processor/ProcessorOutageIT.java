@@ -106,9 +106,13 @@ class ProcessorOutageIT {
       pg.cut();
       // why: the tick waiting on the queue reads these at once, then meets PostgreSQL gone
       publish("pg-", 20);
-      await().atMost(Duration.ofSeconds(30)).until(() -> processor.serviceWatch().isDown(Service.POSTGRES));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> processor.serviceWatch().isDown(Service.POSTGRES));
       assertThat(health()).contains("\"DEGRADED\"").contains("\"postgres\"");
-      await("the outage goes on").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+      await("the outage goes on")
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(5))
           .until(() -> processor.serviceWatch().isDown(Service.POSTGRES));
 
       Instant back = Instant.now();
@@ -129,7 +133,9 @@ class ProcessorOutageIT {
                   "SELECT count(*) FROM conveyor.qrtz_triggers WHERE trigger_group = 'echo.deliver'"))
           .as("the chain kept its link")
           .isEqualTo(1);
-      assertThat(watch.events("service_down")).singleElement().satisfies(e -> assertThat(e).containsEntry("service", "postgres"));
+      assertThat(watch.events("service_down"))
+          .singleElement()
+          .satisfies(e -> assertThat(e).containsEntry("service", "postgres"));
       assertThat(watch.events("service_up")).hasSize(1);
       assertThat(chains.events()).as("no line of the chains' own").isEmpty();
       assertThat(health()).contains("\"UP\"");
@@ -143,9 +149,13 @@ class ProcessorOutageIT {
   void itemsHeldWhenRedisWentAwayAreDeliveredWithNoAttemptCounted() {
     try (CapturedLog watch = new CapturedLog(ServiceWatch.class)) {
       redis.cut();
-      await().atMost(Duration.ofSeconds(30)).until(() -> processor.serviceWatch().isDown(Service.REDIS));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> processor.serviceWatch().isDown(Service.REDIS));
       publish("redis-", 20);
-      await("the outage goes on").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+      await("the outage goes on")
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(5))
           .until(() -> processor.serviceWatch().isDown(Service.REDIS));
 
       redis.restore();
@@ -154,7 +164,9 @@ class ProcessorOutageIT {
               services.queryLong(
                   "SELECT count(*) FROM conveyor.dead_items WHERE task_id LIKE 'redis-%'"))
           .isZero();
-      assertThat(watch.events("service_down")).singleElement().satisfies(e -> assertThat(e).containsEntry("service", "redis"));
+      assertThat(watch.events("service_down"))
+          .singleElement()
+          .satisfies(e -> assertThat(e).containsEntry("service", "redis"));
       assertThat(watch.events("service_up")).hasSize(1);
     }
   }
@@ -166,7 +178,8 @@ class ProcessorOutageIT {
     List<String> ids = publish("crash-", 1);
     String queue = services.keys().stepQueue("echo", "deliver", 0);
     // why: a processor read it and died before handling it
-    await().atMost(Duration.ofSeconds(10))
+    await()
+        .atMost(Duration.ofSeconds(10))
         .until(() ->
             services
                     .jedis()

@@ -40,7 +40,8 @@ public record PgConfig(
     }
     if (connectTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new ConfigException(
-          "CONVEYOR_PG_CONNECT_TIMEOUT must be at least 1s, was " + Durations.format(connectTimeout));
+          "CONVEYOR_PG_CONNECT_TIMEOUT must be at least 1s, was "
+              + Durations.format(connectTimeout));
     }
     if (statementTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new ConfigException(
@@ -70,9 +71,9 @@ public record PgConfig(
   }
 
   /**
-   * How long the client waits for an answer on a connection before it takes the connection for
-   * dead (a half-open one: the server or the path to it gone without a word): the statement timeout
-   * plus 15 s, so that a slow statement is cancelled by the server first.
+   * How long the client waits for an answer on a connection before it takes the connection for dead
+   * (a half-open one: the server or the path to it gone without a word): the statement timeout plus
+   * 15 s, so that a slow statement is cancelled by the server first.
    */
   public Duration socketTimeout() {
     return socketTimeoutFor(statementTimeout);
@@ -85,7 +86,8 @@ public record PgConfig(
 
   /**
    * How long a session may sit idle inside a transaction before the server ends it, releasing its
-   * locks: twice the statement timeout. Ends the server's side of a connection whose client is gone.
+   * locks: twice the statement timeout. Ends the server's side of a connection whose client is
+   * gone.
    */
   public Duration idleInTransactionTimeout() {
     return idleInTransactionTimeoutFor(statementTimeout);

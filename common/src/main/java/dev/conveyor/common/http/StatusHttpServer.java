@@ -217,7 +217,8 @@ public final class StatusHttpServer implements AutoCloseable {
 
     private List<Route> routes() {
       var routes = new ArrayList<Route>();
-      routes.add(new Route("GET", "/health", BuiltInRoutes.health(healthy, state, servicesDown), false));
+      routes.add(
+          new Route("GET", "/health", BuiltInRoutes.health(healthy, state, servicesDown), false));
       if (status != null) {
         routes.add(new Route("GET", "/status", BuiltInRoutes.status(status), false));
       }

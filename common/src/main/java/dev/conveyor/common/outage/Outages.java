@@ -66,8 +66,7 @@ public final class Outages {
       case ReplicationBarrier.ReplicationShortException e -> Optional.of(Service.Kind.REDIS);
       case JedisDataException e when redisReply(e.getMessage()) -> Optional.of(Service.Kind.REDIS);
       case SQLTransientConnectionException e -> Optional.of(Service.Kind.POSTGRES);
-      case SQLException e when postgresState(e.getSQLState()) ->
-          Optional.of(Service.Kind.POSTGRES);
+      case SQLException e when postgresState(e.getSQLState()) -> Optional.of(Service.Kind.POSTGRES);
       case SQLException e when e.getSQLState() == null && CLOSED.equals(e.getMessage()) ->
           Optional.of(Service.Kind.POSTGRES);
       default -> Optional.empty();

@@ -11,9 +11,9 @@ import java.util.Properties;
 
 /**
  * Asks PostgreSQL {@code SELECT 1} on one connection of its own, kept open between checks and
- * opened again after a failure, with timeouts of two seconds: a stopped server, one
- * still starting ({@code 57P03}) and a silent one (a half-open connection) all fail the check
- * within a few seconds.
+ * opened again after a failure, with timeouts of two seconds: a stopped server, one still starting
+ * ({@code 57P03}) and a silent one (a half-open connection) all fail the check within a few
+ * seconds.
  */
 public final class PostgresProbe implements ServiceProbe {
   static final int TIMEOUT_SECONDS = 2;
@@ -52,8 +52,7 @@ public final class PostgresProbe implements ServiceProbe {
     p.setProperty("socketTimeout", Integer.toString(TIMEOUT_SECONDS));
     p.setProperty("tcpKeepAlive", "true");
     p.setProperty(
-        "options",
-        "-c statement_timeout=" + Duration.ofSeconds(TIMEOUT_SECONDS).toMillis());
+        "options", "-c statement_timeout=" + Duration.ofSeconds(TIMEOUT_SECONDS).toMillis());
     return DriverManager.getConnection(pg.url(), p);
   }
 

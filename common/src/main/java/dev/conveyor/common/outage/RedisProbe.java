@@ -37,7 +37,8 @@ public final class RedisProbe implements ServiceProbe {
     this.config = config.withTimeout(TIMEOUT);
     this.endpoint = endpoint;
     this.clientName = clientName;
-    this.cluster = config.cluster() && (endpoint == Endpoint.RUNTIME || config.inboxUrl().isEmpty());
+    this.cluster =
+        config.cluster() && (endpoint == Endpoint.RUNTIME || config.inboxUrl().isEmpty());
   }
 
   @Override

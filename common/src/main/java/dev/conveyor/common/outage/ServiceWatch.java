@@ -30,13 +30,12 @@ import org.slf4j.LoggerFactory;
  * <p>Whatever fails because of an outage reports here ({@link #failed}) instead of logging a line
  * of its own: the watch asks the service at once on a connection of its own (a {@link
  * ServiceProbe}) — one caller at a time: the others wait for its answer —, and when it does not
- * answer takes it for down and logs that once ({@code
- * event=service_down}, WARN). While a service is down it asks it every {@value
- * #DOWN_PROBE_MILLIS} ms; when it answers again the watch logs that once ({@code event=service_up
- * down_for=...}, INFO) and wakes every thread waiting in {@link #awaitUp} at once. While all is well
- * it asks each service every {@value #UP_PROBE_SECONDS} s, so an idle daemon notices an outage too.
- * It feeds {@code /health} (degraded), {@code /status} and the gauge {@code
- * conveyor_service_up{service}}.
+ * answer takes it for down and logs that once ({@code event=service_down}, WARN). While a service
+ * is down it asks it every {@value #DOWN_PROBE_MILLIS} ms; when it answers again the watch logs
+ * that once ({@code event=service_up down_for=...}, INFO) and wakes every thread waiting in {@link
+ * #awaitUp} at once. While all is well it asks each service every {@value #UP_PROBE_SECONDS} s, so
+ * an idle daemon notices an outage too. It feeds {@code /health} (degraded), {@code /status} and
+ * the gauge {@code conveyor_service_up{service}}.
  */
 public final class ServiceWatch extends Lifecycle {
   /** What a failure was, as far as the services go. */
@@ -129,8 +128,8 @@ public final class ServiceWatch extends Lifecycle {
   }
 
   /**
-   * Waits until every service answers, at most {@code timeout}; returns whether they all do. Returns
-   * at once when they do, and as soon as the last one is back (or the watch stops).
+   * Waits until every service answers, at most {@code timeout}; returns whether they all do.
+   * Returns at once when they do, and as soon as the last one is back (or the watch stops).
    */
   public boolean awaitUp(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -273,8 +272,8 @@ public final class ServiceWatch extends Lifecycle {
     }
 
     /**
-     * Whether the service answers: asks it now, unless a failure is reported while it is known down;
-     * a service that answered until now is asked a second time before it is taken for down.
+     * Whether the service answers: asks it now, unless a failure is reported while it is known
+     * down; a service that answered until now is asked a second time before it is taken for down.
      *
      * @param failure what made the caller ask (null for the periodic check)
      */

@@ -9,14 +9,14 @@ import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Whether a dispatcher whose inbox is on another Redis waits, before acknowledging inbox entries,
- * until the runtime Redis has written the tasks they became to its AOF on disk ({@code WAITAOF 1 0},
- * Redis 7.2 and later). With the inbox elsewhere, the acknowledgement and the registration are on
- * two servers: a power cut of the runtime Redis could lose a registration (the last second of an
+ * until the runtime Redis has written the tasks they became to its AOF on disk ({@code WAITAOF 1
+ * 0}, Redis 7.2 and later). With the inbox elsewhere, the acknowledgement and the registration are
+ * on two servers: a power cut of the runtime Redis could lose a registration (the last second of an
  * {@code appendfsync everysec} AOF) whose inbox entry was acknowledged already, i.e. a message. On
  * one Redis the acknowledgement follows the registration in the same AOF, so it is lost with it.
  *
- * <p>Not used when the runtime Redis has no AOF (there is nothing to wait for) or is older than
- * 7.2 (it has no {@code WAITAOF}): the dispatcher says so once at start.
+ * <p>Not used when the runtime Redis has no AOF (there is nothing to wait for) or is older than 7.2
+ * (it has no {@code WAITAOF}): the dispatcher says so once at start.
  *
  * @param used whether the barrier waits for the AOF
  * @param reason why (or why not), for the start-up line
@@ -24,7 +24,8 @@ import redis.clients.jedis.UnifiedJedis;
 public record AofWait(boolean used, String reason) {
   /** The inbox is on the runtime Redis: nothing to wait for, nothing to say. */
   public static final AofWait NOT_NEEDED =
-      new AofWait(false, "the inbox is on the runtime Redis: acknowledgements follow registrations");
+      new AofWait(
+          false, "the inbox is on the runtime Redis: acknowledgements follow registrations");
 
   /** Asks the runtime Redis (every node of a cluster) whether it can wait for its AOF. */
   public static AofWait detect(UnifiedJedis runtime, boolean inboxElsewhere) {

@@ -9,8 +9,8 @@ import redis.clients.jedis.StreamEntryID;
  * @param length entries in the stream
  * @param lag entries not yet delivered to the group, as Redis counts them: for display only — after
  *     entries were deleted from the middle of the stream (XDEL, XTRIM) Redis cannot tell ({@link
- *     #UNKNOWN_LAG}), and once the group has read past a deleted entry it counts that entry as still
- *     waiting; {@link #allDelivered} is exact
+ *     #UNKNOWN_LAG}), and once the group has read past a deleted entry it counts that entry as
+ *     still waiting; {@link #allDelivered} is exact
  * @param pending entries delivered and not yet acknowledged
  * @param lastDelivered the id of the last entry delivered to the group ({@code 0-0}: none)
  * @param lastEntry the id of the stream's last entry ({@code 0-0}: the stream is empty)

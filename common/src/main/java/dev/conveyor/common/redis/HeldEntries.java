@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * The entries a reader of a consumer group holds: read (each read counts a delivery) and not yet
- * acknowledged, each with its delivery count right after the read when known. When the work on
- * them stops for a reason that is not theirs — Redis or PostgreSQL down, a suspension — {@link
+ * acknowledged, each with its delivery count right after the read when known. When the work on them
+ * stops for a reason that is not theirs — Redis or PostgreSQL down, a suspension — {@link
  * StreamGroup#restoreDeliveries} undoes the reads, so only a reader that died while holding an
  * entry (a crash, maybe because of the entry) leaves a delivery counted. Used by one thread.
  */

@@ -14,7 +14,8 @@ class LibraryOutageFilterTest {
   private final LoggerContext context = new LoggerContext();
   private final LibraryOutageFilter filter = new LibraryOutageFilter();
 
-  private FilterReply decide(String logger, Level level, String format, Object[] params, Throwable t) {
+  private FilterReply decide(
+      String logger, Level level, String format, Object[] params, Throwable t) {
     Logger l = context.getLogger(logger);
     return filter.decide(null, l, level, format, params, t);
   }
@@ -22,7 +23,13 @@ class LibraryOutageFilterTest {
   @Test
   void aLibrarysWarningOrErrorAboutAnOutageIsDropped() {
     SQLException outage = new SQLException("Connection refused", "08001");
-    assertThat(decide("org.quartz.core.ErrorLogger", Level.ERROR, "An error occurred", null, new RuntimeException(outage)))
+    assertThat(
+            decide(
+                "org.quartz.core.ErrorLogger",
+                Level.ERROR,
+                "An error occurred",
+                null,
+                new RuntimeException(outage)))
         .isEqualTo(FilterReply.DENY);
     assertThat(
             decide(
@@ -53,10 +60,22 @@ class LibraryOutageFilterTest {
 
   @Test
   void otherEventsPass() {
-    assertThat(decide("org.quartz.core.JobRunShell", Level.ERROR, "Job threw", null, new IllegalStateException("bug")))
+    assertThat(
+            decide(
+                "org.quartz.core.JobRunShell",
+                Level.ERROR,
+                "Job threw",
+                null,
+                new IllegalStateException("bug")))
         .as("a library error that is no outage")
         .isEqualTo(FilterReply.NEUTRAL);
-    assertThat(decide("org.quartz.impl.jdbcjobstore.JobStoreTX", Level.INFO, "ClusterManager: detected 1 failed", null, null))
+    assertThat(
+            decide(
+                "org.quartz.impl.jdbcjobstore.JobStoreTX",
+                Level.INFO,
+                "ClusterManager: detected 1 failed",
+                null,
+                null))
         .isEqualTo(FilterReply.NEUTRAL);
     assertThat(
             decide(
@@ -67,7 +86,13 @@ class LibraryOutageFilterTest {
                 new SQLException("x", "08006")))
         .as("our own events are ours to word")
         .isEqualTo(FilterReply.NEUTRAL);
-    assertThat(decide("org.quartz.core.ErrorLogger", Level.DEBUG, "x", null, new SQLException("x", "08006")))
+    assertThat(
+            decide(
+                "org.quartz.core.ErrorLogger",
+                Level.DEBUG,
+                "x",
+                null,
+                new SQLException("x", "08006")))
         .isEqualTo(FilterReply.NEUTRAL);
   }
 }

@@ -20,9 +20,7 @@ class OutagesTest {
     assertThat(Outages.of(new JedisConnectionException("Unexpected end of stream.")))
         .contains(Service.Kind.REDIS);
     assertThat(
-            Outages.of(
-                new JedisConnectionException(
-                    new SocketTimeoutException("Read timed out"))))
+            Outages.of(new JedisConnectionException(new SocketTimeoutException("Read timed out"))))
         .contains(Service.Kind.REDIS);
     assertThat(
             Outages.of(
@@ -32,8 +30,7 @@ class OutagesTest {
         .contains(Service.Kind.REDIS);
     assertThat(Outages.of(new JedisClusterOperationException("No reachable node in cluster.")))
         .contains(Service.Kind.REDIS);
-    assertThat(
-            Outages.of(new JedisMovedDataException("MOVED 12 127.0.0.1:7001", null, 12)))
+    assertThat(Outages.of(new JedisMovedDataException("MOVED 12 127.0.0.1:7001", null, 12)))
         .contains(Service.Kind.REDIS);
     for (String reply :
         new String[] {
@@ -51,10 +48,14 @@ class OutagesTest {
 
   @Test
   void postgresAwayIsAPostgresOutageHoweverWrapped() {
-    for (String state : new String[] {"08001", "08006", "08003", "57P01", "57P02", "57P03", "53300", "53100"}) {
-      assertThat(Outages.of(new SQLException("x", state))).as(state).contains(Service.Kind.POSTGRES);
+    for (String state :
+        new String[] {"08001", "08006", "08003", "57P01", "57P02", "57P03", "53300", "53100"}) {
+      assertThat(Outages.of(new SQLException("x", state)))
+          .as(state)
+          .contains(Service.Kind.POSTGRES);
     }
-    assertThat(Outages.of(new SQLTransientConnectionException("pool - Connection is not available")))
+    assertThat(
+            Outages.of(new SQLTransientConnectionException("pool - Connection is not available")))
         .contains(Service.Kind.POSTGRES);
     assertThat(Outages.of(new SQLException("Connection is closed")))
         .contains(Service.Kind.POSTGRES);
@@ -72,8 +73,7 @@ class OutagesTest {
 
   @Test
   void aFailureOfTheWorkIsNoOutage() {
-    assertThat(Outages.of(new JedisDataException("WRONGTYPE Operation against a key")))
-        .isEmpty();
+    assertThat(Outages.of(new JedisDataException("WRONGTYPE Operation against a key"))).isEmpty();
     assertThat(Outages.of(new JedisDataException("OOM command not allowed"))).isEmpty();
     assertThat(Outages.of(new JedisDataException("NOSCRIPT No matching script"))).isEmpty();
     for (String state : new String[] {"23505", "22P02", "57014", "55P03", "40001", "42P01"}) {

@@ -123,9 +123,7 @@ class ServiceWatchIT {
   void anIdleWatchNoticesARedisOutageByItself() {
     try (CapturedLog log = new CapturedLog(ServiceWatch.class)) {
       redisRelay.cut();
-      await()
-          .atMost(Duration.ofSeconds(15))
-          .until(() -> watch.isDown(Service.REDIS));
+      await().atMost(Duration.ofSeconds(15)).until(() -> watch.isDown(Service.REDIS));
       assertThat(log.events("service_down"))
           .singleElement()
           .satisfies(e -> assertThat(e).containsEntry("service", "redis"));

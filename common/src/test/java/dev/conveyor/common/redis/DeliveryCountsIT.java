@@ -2,9 +2,9 @@ package dev.conveyor.common.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import dev.conveyor.common.task.TaskStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -103,9 +103,7 @@ class DeliveryCountsIT {
     assertThat(state.lastDelivered()).isEqualTo(a.toString());
     assertThat(state.allDelivered()).isFalse();
     TaskStore tasks = new TaskStore(jedis, keys);
-    assertThat(tasks.queueDrained("lag", "s", 0))
-        .as("an entry still waits to be read")
-        .isFalse();
+    assertThat(tasks.queueDrained("lag", "s", 0)).as("an entry still waits to be read").isFalse();
 
     group.ack(ids(group.readNew("tick", 10, Duration.ZERO)));
     assertThat(group.state().lag())

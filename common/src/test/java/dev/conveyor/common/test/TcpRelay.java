@@ -40,8 +40,10 @@ public final class TcpRelay implements AutoCloseable {
     String prefix = url.startsWith("jdbc:") ? "jdbc:" : "";
     java.net.URI uri = java.net.URI.create(url.substring(prefix.length()));
     String authority = uri.getRawAuthority();
-    String relayed = (uri.getRawUserInfo() == null ? "" : uri.getRawUserInfo() + "@")
-        + "127.0.0.1:" + server.getLocalPort();
+    String relayed =
+        (uri.getRawUserInfo() == null ? "" : uri.getRawUserInfo() + "@")
+            + "127.0.0.1:"
+            + server.getLocalPort();
     return url.replace(authority, relayed);
   }
 
