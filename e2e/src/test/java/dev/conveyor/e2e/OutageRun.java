@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 
 /**
@@ -426,13 +427,18 @@ final class OutageRun implements AutoCloseable {
     while (true) {
       try (RedisClient j = redis.client();
           AbstractPipeline p = j.pipelined()) {
+        List<Response<StreamEntryID>> replies = new ArrayList<>(batch.size());
         for (EmbeddedRun.Input d : batch) {
-          p.xadd(
-              NAMESPACE + ":inbox",
-              StreamEntryID.NEW_ENTRY,
-              Map.of("pipeline", "ner", "id", d.taskId(), "payload", d.payload().toString()));
+          replies.add(
+              p.xadd(
+                  NAMESPACE + ":inbox",
+                  StreamEntryID.NEW_ENTRY,
+                  Map.of("pipeline", "ner", "id", d.taskId(), "payload", d.payload().toString())));
         }
         p.sync();
+        // why: a Redis still loading its AOF answers each command with LOADING, which sync() does
+        // not throw: only the replies tell whether the messages were added
+        replies.forEach(Response::get);
         return;
       } catch (RuntimeException e) {
         // why: Redis is away; a producer retries for as long as it takes (ids make a repeat

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * is back and no other WARN or ERROR, stays up, and the dispatcher and the processor resume within
  * 5 s of the service's return (plus slack for a loaded machine; the times are printed). At the end
  * every message is one {@code delivered} audit row, no item is dead, and the rows equal the
- * embedded run's. {@code deploy/bin/soak outages} runs the same with outages of 10 minutes
- * ({@code outages.length}, {@code outages.halfOpen}, {@code outages.documents}).
+ * embedded run's. {@code deploy/bin/soak outages} runs the same with outages of 10 minutes ({@code
+ * outages.length}, {@code outages.halfOpen}, {@code outages.documents}).
  *
  * <p>The statement timeout is cut to 10 s (socket timeout 25 s, idle-in-transaction 20 s) so that
  * the half-open outage outlasts every timeout within 45 s; the soak uses the defaults.
