@@ -93,19 +93,20 @@ public final class Dispatcher extends Daemon {
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
         new BatchHandler(
-            new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
-            new Rejections(new RejectedMessageRepository(postgres.dataSource())),
-            new TaskFanOut(
-                tasks,
-                redis.commands(),
-                new ReplicationBarrier(
-                    keys(),
-                    config.common().redis().waitReplicas(),
-                    config.common().redis().replicaWait(),
-                    aof.used())),
-            new TaskAuditRepository(postgres.dataSource()),
-            metrics,
-            config.maxDeliveries())::handle,
+                new MessageValidator(config.pipelines(), config.common().maxMessageBytes()),
+                new Rejections(new RejectedMessageRepository(postgres.dataSource())),
+                new TaskFanOut(
+                    tasks,
+                    redis.commands(),
+                    new ReplicationBarrier(
+                        keys(),
+                        config.common().redis().waitReplicas(),
+                        config.common().redis().replicaWait(),
+                        aof.used())),
+                new TaskAuditRepository(postgres.dataSource()),
+                metrics,
+                config.maxDeliveries())
+            ::handle,
         backpressure);
   }
 

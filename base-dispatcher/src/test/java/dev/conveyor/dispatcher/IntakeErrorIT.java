@@ -91,10 +91,7 @@ class IntakeErrorIT {
       await()
           .atMost(Duration.ofSeconds(5))
           .until(() ->
-              services
-                      .jedis()
-                      .xpending(services.keys().inbox(), Keys.DISPATCHER_GROUP)
-                      .getTotal()
+              services.jedis().xpending(services.keys().inbox(), Keys.DISPATCHER_GROUP).getTotal()
                   == 0);
     } finally {
       intake.shutdown();

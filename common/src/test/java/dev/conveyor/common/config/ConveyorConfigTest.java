@@ -112,8 +112,8 @@ class ConveyorConfigTest {
                         "CONVEYOR_PG_STATEMENT_TIMEOUT", "5s", "CONVEYOR_PG_LOCK_TIMEOUT", "10s"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("CONVEYOR_PG_LOCK_TIMEOUT must be between 100ms and");
-    assertThatThrownBy(() ->
-            ConveyorConfig.from(Env.of(Map.of("CONVEYOR_PG_CONNECT_TIMEOUT", "200ms"))))
+    assertThatThrownBy(
+            () -> ConveyorConfig.from(Env.of(Map.of("CONVEYOR_PG_CONNECT_TIMEOUT", "200ms"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("CONVEYOR_PG_CONNECT_TIMEOUT");
   }

@@ -73,7 +73,8 @@ class PoolTimeoutsIT {
     Map<String, String> migrations =
         Database.driverProperties(
             pg, "m", Migrations.STATEMENT_TIMEOUT, Migrations.STATEMENT_TIMEOUT);
-    assertThat(migrations.get("options")).contains("statement_timeout=600000", "lock_timeout=600000");
+    assertThat(migrations.get("options"))
+        .contains("statement_timeout=600000", "lock_timeout=600000");
     assertThat(migrations).containsEntry("socketTimeout", "615");
   }
 

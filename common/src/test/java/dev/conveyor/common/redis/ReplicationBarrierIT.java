@@ -45,9 +45,7 @@ class ReplicationBarrierIT {
     String version = AofWait.field(services.jedis().info("server"), "redis_version").orElseThrow();
     boolean aof =
         AofWait.field(services.jedis().info("persistence"), "aof_enabled").orElse("0").equals("1");
-    assertThat(here.used())
-        .as(here.reason())
-        .isEqualTo(AofWait.atLeast(version, 7, 2) && aof);
+    assertThat(here.used()).as(here.reason()).isEqualTo(AofWait.atLeast(version, 7, 2) && aof);
   }
 
   @Test
