@@ -49,6 +49,8 @@ public final class Processor extends Daemon {
   private final StepScheduler scheduler;
   private final ChainShare share;
   private StepControl stepControl;
+  // why: set before the subsystems are suspended, so that a step sync under way leaves them so
+  private volatile boolean suspended;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
@@ -90,10 +92,20 @@ public final class Processor extends Daemon {
                 this::drained,
                 share,
                 serviceWatch()));
-    stepControl = new StepControl(steps, scheduler::quartz);
+    stepControl = new StepControl(steps, scheduler::quartz, () -> !suspended);
     add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync, serviceWatch()));
     add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
     addHeartbeat(redis);
+  }
+
+  @Override
+  protected void onSuspend() {
+    suspended = true;
+  }
+
+  @Override
+  protected void onResume() {
+    suspended = false;
   }
 
   private StepRunner runnerFor(StepSubsystem s) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
@@ -28,10 +29,17 @@ final class StepControl {
 
   private final List<StepSubsystem> steps;
   private final Supplier<Scheduler> scheduler;
+  private final BooleanSupplier processorRunning;
 
-  StepControl(List<StepSubsystem> steps, Supplier<Scheduler> scheduler) {
+  /**
+   * @param processorRunning whether the processor itself runs: while it is suspended its steps are
+   *     suspended with it, and a sync must not resume them
+   */
+  StepControl(
+      List<StepSubsystem> steps, Supplier<Scheduler> scheduler, BooleanSupplier processorRunning) {
     this.steps = steps;
     this.scheduler = scheduler;
+    this.processorRunning = processorRunning;
   }
 
   /** {@code POST /steps/<pipeline>.<step>/suspend} and {@code .../resume}. */
@@ -92,7 +100,8 @@ final class StepControl {
       try {
         if (isPaused && s.state() == State.RUNNING) {
           s.suspend();
-        } else if (!isPaused && s.state() == State.INTERMITTED) {
+        } else if (!isPaused && s.state() == State.INTERMITTED && processorRunning.getAsBoolean()) {
+          // why: steps the processor's own suspension suspended stay so until it resumes
           s.resume();
         }
       } catch (IllegalTransitionException e) {

@@ -28,7 +28,10 @@ public final class PostgresProbe implements ServiceProbe {
   }
 
   @Override
-  public void check() throws SQLException {
+  public void check(boolean fresh) throws SQLException {
+    if (fresh) {
+      close();
+    }
     try {
       if (connection == null) {
         connection = open();

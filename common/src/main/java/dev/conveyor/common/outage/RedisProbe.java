@@ -42,7 +42,10 @@ public final class RedisProbe implements ServiceProbe {
   }
 
   @Override
-  public void check() {
+  public void check(boolean fresh) {
+    if (fresh) {
+      close();
+    }
     try {
       if (client == null) {
         client = RedisConnector.connect(config, endpoint, clientName, 1);

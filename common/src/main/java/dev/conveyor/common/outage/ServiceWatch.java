@@ -282,10 +282,11 @@ public final class ServiceWatch extends Lifecycle {
         // why: a burst of failures from one outage waits here for the first one's check
         return !down;
       }
-      Exception problem = ask();
+      // why: a caller that failed could not use its connection; one the probe kept may still work
+      Exception problem = ask(failure != null);
       if (problem != null && !down) {
         // why: one lost answer under load is not an outage; ask once more before saying so
-        problem = ask();
+        problem = ask(true);
       }
       if (problem == null && down) {
         cameBack();
@@ -305,9 +306,9 @@ public final class ServiceWatch extends Lifecycle {
       probe.close();
     }
 
-    private Exception ask() {
+    private Exception ask(boolean fresh) {
       try {
-        probe.check();
+        probe.check(fresh);
         return null;
       } catch (Exception e) {
         return e;
