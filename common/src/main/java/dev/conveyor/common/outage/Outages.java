@@ -19,8 +19,9 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
  * <ul>
  *   <li>Redis: a broken, refused or timed-out connection (including a socket timeout), a cluster
  *       with no reachable node or out of attempts, a slot that moved, the replies {@code LOADING},
- *       {@code CLUSTERDOWN}, {@code MASTERDOWN}, {@code TRYAGAIN} and {@code READONLY}, and writes
- *       that did not reach the replicas or the AOF in time;
+ *       {@code CLUSTERDOWN}, {@code MASTERDOWN}, {@code TRYAGAIN}, {@code READONLY} and {@code
+ *       UNBLOCKED} (a blocking read ended by a failover), and writes that did not reach the
+ *       replicas or the AOF in time;
  *   <li>PostgreSQL: SQL states {@code 08} (connection exception), {@code 57P} (shutdown, crash,
  *       still starting), {@code 53} (out of connections, memory or disk), and a pool that had no
  *       connection to give ({@link SQLTransientConnectionException}) or whose connection it closed
@@ -35,7 +36,7 @@ public final class Outages {
   // why: what HikariCP answers, without a SQL state, on a connection it closed because it broke
   private static final String CLOSED = "Connection is closed";
   private static final Set<String> REDIS_REPLIES =
-      Set.of("LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY");
+      Set.of("LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY", "UNBLOCKED");
 
   private Outages() {}
 

@@ -38,7 +38,8 @@ class OutagesTest {
           "CLUSTERDOWN The cluster is down",
           "MASTERDOWN Link with MASTER is down",
           "TRYAGAIN Multiple keys request during rehashing of slot",
-          "READONLY You can't write against a read only replica."
+          "READONLY You can't write against a read only replica.",
+          "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
         }) {
       assertThat(Outages.of(new JedisDataException(reply))).as(reply).contains(Service.Kind.REDIS);
     }
