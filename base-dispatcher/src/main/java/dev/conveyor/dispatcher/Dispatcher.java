@@ -4,9 +4,10 @@ import dev.conveyor.common.daemon.Daemon;
 import dev.conveyor.common.daemon.PeriodicTask;
 import dev.conveyor.common.daemon.PostgresSubsystem;
 import dev.conveyor.common.daemon.RedisSubsystem;
-import dev.conveyor.common.db.Database;
 import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.outage.Service;
+import dev.conveyor.common.redis.AofWait;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
@@ -14,8 +15,11 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Daemon 1, the front door: inbox → validated, deduplicated, split tasks → entry step queues, or a
@@ -23,6 +27,7 @@ import java.util.Map;
  * Redis, possibly another server), postgres, intake, inbox-stats, heartbeat.
  */
 public final class Dispatcher extends Daemon {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final Duration STATS_INTERVAL = Duration.ofSeconds(5);
 
   private final DispatcherConfig config;
@@ -36,7 +41,8 @@ public final class Dispatcher extends Daemon {
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Dispatcher(DispatcherConfig config) {
-    super("dispatcher", config.common());
+    super(
+        "dispatcher", config.common(), EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
     this.config = config;
     this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
@@ -54,7 +60,8 @@ public final class Dispatcher extends Daemon {
                 "dispatcher-inbox-" + node,
                 4,
                 1));
-    postgres = add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4));
+    postgres =
+        add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4, serviceWatch()));
     add(
         new InboxConsumer(
             this::intakeParts,
@@ -62,48 +69,54 @@ public final class Dispatcher extends Daemon {
             config.batch(),
             config.common().redis().block(),
             config.claimIdle(),
-            Clock.systemUTC()));
+            Clock.systemUTC(),
+            serviceWatch()));
     stats =
         new InboxStats(
             () -> new StreamGroup(inboxRedis.commands(), keys().inbox(), Keys.DISPATCHER_GROUP),
             metrics());
-    add(new PeriodicTask("inbox-stats", STATS_INTERVAL, stats::round));
+    add(new PeriodicTask("inbox-stats", STATS_INTERVAL, stats::round, serviceWatch()));
     addHeartbeat(redis);
   }
 
   private InboxConsumer.Parts intakeParts() {
     TaskStore tasks = new TaskStore(redis.commands(), keys());
     TaskAuditRepository audit = new TaskAuditRepository(postgres.dataSource());
+    AofWait aof = AofWait.detect(redis.commands(), config.common().redis().inboxElsewhere());
+    if (aof != AofWait.NOT_NEEDED) {
+      log.atInfo()
+          .addKeyValue("event", "aof_wait")
+          .addKeyValue("used", aof.used())
+          .addKeyValue("reason", aof.reason())
+          .log();
+    }
     backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
         new BatchHandler(
-            new MessageValidator(
-                config.pipelines(),
-                config.common().maxMessageBytes(),
-                config.maxEntryBytes(),
-                config.maxEntryFields()),
-            new Rejections(
-                new RejectedMessageRepository(postgres.dataSource()),
-                config.maxEntryBytes(),
-                config.maxEntryFields()),
-            new TaskFanOut(
-                tasks,
-                redis.commands(),
-                new ReplicationBarrier(
-                    keys(),
-                    config.common().redis().waitReplicas(),
-                    config.common().redis().replicaWait()),
-                audit::existing),
-            audit::existing,
-            metrics,
-            config.maxDeliveries()),
-        backpressure,
-        () -> {
-          inboxRedis.commands().ping();
-          redis.commands().ping();
-          Database.check(postgres.dataSource());
-        });
+                new MessageValidator(
+                    config.pipelines(),
+                    config.common().maxMessageBytes(),
+                    config.maxEntryBytes(),
+                    config.maxEntryFields()),
+                new Rejections(
+                    new RejectedMessageRepository(postgres.dataSource()),
+                    config.maxEntryBytes(),
+                    config.maxEntryFields()),
+                new TaskFanOut(
+                    tasks,
+                    redis.commands(),
+                    new ReplicationBarrier(
+                        keys(),
+                        config.common().redis().waitReplicas(),
+                        config.common().redis().replicaWait(),
+                        aof.used()),
+                    audit::existing),
+                audit::existing,
+                metrics,
+                config.maxDeliveries())
+            ::handle,
+        backpressure);
   }
 
   @Override

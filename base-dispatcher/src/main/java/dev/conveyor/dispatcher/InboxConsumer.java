@@ -1,6 +1,8 @@
 package dev.conveyor.dispatcher;
 
 import dev.conveyor.common.lifecycle.Lifecycle;
+import dev.conveyor.common.outage.ServiceWatch;
+import dev.conveyor.common.redis.HeldEntries;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
 import java.time.Clock;
@@ -25,15 +27,23 @@ import org.slf4j.LoggerFactory;
  *   <li>every {@code claim_idle / 2}, entries pending on another consumer for longer than {@code
  *       claim_idle} (a dead replica) are taken over and handled;
  *   <li>a batch is acknowledged only after {@link BatchHandler} recorded all of it;
- *   <li>when Redis or PostgreSQL fails, nothing is acknowledged: the loop backs off, waits until
- *       both answer again, and re-reads its pending entries one at a time, so that only an entry
- *       that fails by itself gathers deliveries until it is stored as {@code poison}.
+ *   <li>nothing is read while a service is down (the {@link ServiceWatch} says which, and wakes the
+ *       loop as soon as it is back);
+ *   <li>when a batch fails because Redis or PostgreSQL went away, nothing is acknowledged and the
+ *       reads are undone once they answer again ({@link StreamGroup#restoreDeliveries}): an outage,
+ *       however long, adds no delivery to any entry;
+ *   <li>when a batch fails otherwise, nothing is acknowledged, the loop backs off and re-reads its
+ *       pending entries one at a time, so that only an entry that fails by itself gathers
+ *       deliveries until it is stored as {@code poison}. An {@link Error} (a bug) is handled the
+ *       same way, logged with its stack trace: the intake never dies of it.
  * </ul>
  */
 final class InboxConsumer extends Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
   private static final Duration HOLD_POLL = Duration.ofMillis(500);
+  private static final Duration BLIP_PAUSE = Duration.ofSeconds(1);
+  private static final Duration AWAIT_SLICE = Duration.ofSeconds(1);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
   private static final int MAX_CLAIM = 10_000;
   // why: a live dispatcher touches the group every BLOCK; one silent this long, with nothing
@@ -50,12 +60,15 @@ final class InboxConsumer extends Lifecycle {
   }
 
   /** What the loop needs once the subsystems it uses are ready. */
-  record Parts(StreamGroup inbox, BatchHandler handler, Backpressure backpressure, Health health) {}
+  record Parts(StreamGroup inbox, Batches handler, Backpressure backpressure) {}
 
-  /** Whether Redis and PostgreSQL answer. */
+  /**
+   * Records a batch of entries durably (then they may be acknowledged) or throws: {@link
+   * BatchHandler#handle}.
+   */
   @FunctionalInterface
-  interface Health {
-    void check();
+  interface Batches {
+    BatchHandler.Summary handle(List<StreamMessage> entries, Map<String, Long> deliveries);
   }
 
   private final Supplier<Parts> parts;
@@ -64,6 +77,7 @@ final class InboxConsumer extends Lifecycle {
   private final Duration block;
   private final Duration claimIdle;
   private final Clock clock;
+  private final ServiceWatch watch;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
 
@@ -80,7 +94,8 @@ final class InboxConsumer extends Lifecycle {
       int batch,
       Duration block,
       Duration claimIdle,
-      Clock clock) {
+      Clock clock,
+      ServiceWatch watch) {
     super("intake");
     this.parts = parts;
     this.consumer = consumer;
@@ -88,6 +103,7 @@ final class InboxConsumer extends Lifecycle {
     this.block = block;
     this.claimIdle = claimIdle;
     this.clock = clock;
+    this.watch = watch;
   }
 
   @Override
@@ -133,13 +149,23 @@ final class InboxConsumer extends Lifecycle {
   private void loop(Parts p) {
     Mode mode = Mode.PENDING;
     int failures = 0;
+    int blips = 0;
     Instant nextClaim = clock.instant();
+    HeldEntries held = new HeldEntries();
     while (running) {
       if (paused) {
         awaitChange(Duration.ofSeconds(1));
         continue;
       }
+      if (!watch.awaitUp(AWAIT_SLICE)) {
+        continue;
+      }
       try {
+        if (!held.isEmpty()) {
+          // why: reads an outage interrupted were not the entries' fault
+          p.inbox().restoreDeliveries(consumer, held);
+          held.release();
+        }
         if (mode == Mode.NEW && !clock.instant().isBefore(nextClaim)) {
           // why: only once this consumer's own pending entries are handled, so that its own
           // deleted entries are recorded from its pending list first
@@ -161,11 +187,20 @@ final class InboxConsumer extends Lifecycle {
           continue;
         }
         List<String> ids = entries.stream().map(StreamMessage::id).toList();
-        Map<String, Long> deliveries =
-            mode == Mode.NEW ? Map.of() : p.inbox().deliveries(consumer, ids);
+        Map<String, Long> deliveries;
+        if (mode == Mode.NEW) {
+          held.readNew(entries);
+          deliveries = Map.of();
+        } else {
+          held.readPending(entries);
+          deliveries = p.inbox().deliveries(consumer, ids);
+          held.counted(deliveries);
+        }
         BatchHandler.Summary s = p.handler().handle(entries, deliveries);
         p.inbox().ack(ids);
+        held.release();
         failures = 0;
+        blips = 0;
         log.atDebug()
             .addKeyValue("event", "intake_batch")
             .addKeyValue("entries", entries.size())
@@ -174,20 +209,63 @@ final class InboxConsumer extends Lifecycle {
             .addKeyValue("rejected", s.rejected())
             .log();
       } catch (RuntimeException e) {
+        ServiceWatch.Verdict verdict = watch.failed(e);
+        if (verdict == ServiceWatch.Verdict.NOT_AN_OUTAGE) {
+          failures++;
+          Duration wait = backoff(failures);
+          log.atWarn()
+              .addKeyValue("event", "intake_retry")
+              .addKeyValue("consumer", consumer)
+              .addKeyValue("attempt", failures)
+              .addKeyValue("retry_in", wait)
+              .addKeyValue("error", String.valueOf(e.getMessage()))
+              .log();
+          mode = failedBy(held, wait);
+        } else {
+          // why: the batch is read again once the services answer, its reads undone first
+          mode = mode == Mode.NEW ? Mode.PENDING : mode;
+          if (verdict == ServiceWatch.Verdict.BLIP) {
+            // why: the service answers the watch, yet failed the batch (a broken pooled
+            // connection, a failover, a replica that lags; or the first moment of an outage,
+            // which the next try finds): a pause, and a line from the second one in a row
+            if (++blips > 1) {
+              log.atWarn()
+                  .addKeyValue("event", "intake_retry")
+                  .addKeyValue("consumer", consumer)
+                  .addKeyValue("retry_in", BLIP_PAUSE)
+                  .addKeyValue("error", String.valueOf(e.getMessage()))
+                  .log();
+            }
+            awaitChange(BLIP_PAUSE);
+          }
+        }
+      } catch (Error e) {
+        // why: a bug met while handling the batch; the loop must not die of it (nothing would
+        // read the inbox any more), and an entry that causes it ends as poison
         failures++;
-        mode = Mode.PENDING_ONE_BY_ONE;
         Duration wait = backoff(failures);
-        log.atWarn()
-            .addKeyValue("event", "intake_retry")
+        log.atError()
+            .addKeyValue("event", "intake_error")
             .addKeyValue("consumer", consumer)
             .addKeyValue("attempt", failures)
             .addKeyValue("retry_in", wait)
-            .addKeyValue("error", String.valueOf(e.getMessage()))
+            .addKeyValue("error", String.valueOf(e))
+            .setCause(e)
             .log();
-        awaitChange(wait);
-        awaitHealthy(p.health());
+        mode = failedBy(held, wait);
       }
     }
+  }
+
+  /**
+   * After a failure that was not an outage: the reads stay counted, and the pending entries are
+   * read one at a time after a backoff, so that only an entry that fails by itself gathers
+   * deliveries.
+   */
+  private Mode failedBy(HeldEntries held, Duration wait) {
+    held.release();
+    awaitChange(wait);
+    return Mode.PENDING_ONE_BY_ONE;
   }
 
   /** Claims entries of dead consumers; returns the mode to read in next. */
@@ -216,27 +294,6 @@ final class InboxConsumer extends Lifecycle {
         .addKeyValue("entries", claim.claimed())
         .log();
     return Mode.PENDING;
-  }
-
-  /** Waits until Redis and PostgreSQL answer, so an outage does not count as deliveries. */
-  private void awaitHealthy(Health health) {
-    int attempt = 0;
-    while (running) {
-      try {
-        health.check();
-        return;
-      } catch (RuntimeException e) {
-        attempt++;
-        Duration wait = backoff(attempt + 2);
-        log.atWarn()
-            .addKeyValue("event", "intake_waiting")
-            .addKeyValue("consumer", consumer)
-            .addKeyValue("retry_in", wait)
-            .addKeyValue("error", String.valueOf(e.getMessage()))
-            .log();
-        awaitChange(wait);
-      }
-    }
   }
 
   private static Duration backoff(int failures) {

@@ -12,6 +12,8 @@ import dev.conveyor.common.db.TaskAudit;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.LifecycleSnapshot;
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.outage.Service;
+import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
@@ -369,7 +371,8 @@ class DispatcherIT {
   @Test
   void whilePostgresIsUnreachableNothingIsAcknowledgedAndAllIsHandledWhenItIsBack()
       throws Exception {
-    try (LogCapture log = LogCapture.of(InboxConsumer.class);
+    try (LogCapture log = LogCapture.of(ServiceWatch.class);
+        LogCapture intake = LogCapture.of(InboxConsumer.class);
         TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
       Dispatcher dispatcher =
           running("pg-node", Map.of("CONVEYOR_PG_URL", proxy.jdbcUrl(services.pgUrl())));
@@ -380,7 +383,8 @@ class DispatcherIT {
       StreamEntryID good = publish(Map.of("pipeline", "fan", "id", "pg-1", "payload", "{}"));
       StreamEntryID bad = publish(Map.of("pipeline", "fan", "id", "pg-2", "payload", "{oops"));
 
-      await().atMost(60, SECONDS).until(() -> !log.events("intake_retry").isEmpty());
+      await().atMost(60, SECONDS).until(() -> !log.events("service_down").isEmpty());
+      assertThat(dispatcher.serviceWatch().down()).containsExactly(Service.POSTGRES);
       assertThat(jedis.xpending(keys.inbox(), Keys.DISPATCHER_GROUP).getTotal())
           .as("what was read is held, not acknowledged")
           .isGreaterThanOrEqualTo(1);
@@ -394,6 +398,9 @@ class DispatcherIT {
       assertThat(queuedParts("fan", "a", "pg-1")).containsExactly("0");
       assertThat(rejectedRow(bad).map(Rejected::reason)).contains("payload_not_json");
       assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
+      assertThat(log.events("service_down")).as("one line when it went").hasSize(1);
+      assertThat(log.events("service_up")).as("one line when it came back").hasSize(1);
+      assertThat(intake.events("intake_retry")).as("no line per failed attempt").isEmpty();
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
@@ -134,7 +135,7 @@ class PoisonIT {
 
   @Test
   void entriesPendingThroughALongPostgresOutageAreHandledNormallyAndNotAsPoison() throws Exception {
-    try (LogCapture log = LogCapture.of(InboxConsumer.class);
+    try (LogCapture log = LogCapture.of(ServiceWatch.class);
         TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
       Dispatcher dispatcher =
           fixture.start(
@@ -156,17 +157,16 @@ class PoisonIT {
                   message("outage-1", "{\"n\":1}"),
                   message("outage-2", "{\"n\":2}"),
                   message("outage-bad", "{oops")));
-      // why: after MAX_DELIVERIES failed rounds, an intake that counted the rounds of an outage
-      // as deliveries would store these entries as poison on its next pass
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() ->
-              log.events("intake_retry").size() + log.events("intake_waiting").size()
-                  >= MAX_DELIVERIES);
-      assertThat(deliveries())
-          .as("an outage adds no deliveries")
-          .containsOnlyKeys(held.stream().map(StreamEntryID::toString).toList())
-          .allSatisfy((id, times) -> assertThat(times).isEqualTo(1));
+      await().atMost(Duration.ofSeconds(60)).until(() -> !log.events("service_down").isEmpty());
+      // why: an intake that read again (or counted) while PostgreSQL is down would add deliveries
+      // and store these entries as poison after MAX_DELIVERIES of them
+      await("the outage goes on, adding no delivery")
+          .during(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() ->
+              assertThat(deliveries())
+                  .containsOnlyKeys(held.stream().map(StreamEntryID::toString).toList())
+                  .allSatisfy((id, times) -> assertThat(times).isLessThanOrEqualTo(1)));
       assertThat(jedis.exists(keys.taskMeta("outage-1"))).isFalse();
       assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
 
@@ -186,6 +186,42 @@ class PoisonIT {
                   .tag("reason", "poison")
                   .counter())
           .isNull();
+      assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
+    }
+  }
+
+  @Test
+  void aBatchThatFailedBecausePostgresWentAwayCountsNoDeliveryEvenWithALimitOfOne()
+      throws Exception {
+    try (LogCapture log = LogCapture.of(ServiceWatch.class);
+        TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
+      // why: with a limit of 1, a single delivery counted for the outage makes an entry poison
+      Dispatcher dispatcher =
+          fixture.start(
+              "limit-one-node",
+              Map.of(
+                  "CONVEYOR_PG_URL",
+                  proxy.jdbcUrl(services.pgUrl()),
+                  "CONVEYOR_INBOX_MAX_DELIVERIES",
+                  "1",
+                  "CONVEYOR_DISPATCH_BATCH",
+                  "10"));
+      StreamEntryID before = fixture.publish(message("one-0", "{}"));
+      fixture.awaitHandled(before);
+
+      // the next batch is read while PostgreSQL is (unknown to the dispatcher) already gone
+      proxy.cut();
+      List<StreamEntryID> held =
+          publishAtOnce(List.of(message("one-1", "{\"n\":1}"), message("one-2", "{\"n\":2}")));
+      await().atMost(Duration.ofSeconds(60)).until(() -> !log.events("service_down").isEmpty());
+      proxy.restore();
+      fixture.awaitHandled(held.getLast(), Duration.ofSeconds(30));
+
+      assertRegistered("one-1", held.get(0));
+      assertRegistered("one-2", held.get(1));
+      assertThat(fixture.rejectedRow(held.get(0))).isEmpty();
+      assertThat(fixture.rejectedRow(held.get(1))).isEmpty();
+      assertThat(log.events("service_up")).hasSize(1);
       assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
     }
   }

@@ -88,6 +88,23 @@ final class DaemonProcess {
     }
   }
 
+  /** The environment it starts with; changes apply to its next start. */
+  Map<String, String> env() {
+    return env;
+  }
+
+  /** The body of {@code GET /health}, or what went wrong asking for it. */
+  String health() {
+    try {
+      return get("/health");
+    } catch (IOException e) {
+      return "no answer: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
   /** {@code GET path} on the daemon's HTTP port. */
   String get(String path) throws IOException, InterruptedException {
     return HTTP.send(

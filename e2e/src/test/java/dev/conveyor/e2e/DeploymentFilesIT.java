@@ -56,8 +56,8 @@ class DeploymentFilesIT {
    * Daemon variables compose deliberately does not pass: the entrypoint sets the node id from the
    * container's hostname (one value for all replicas would be wrong), Redis has no password and no
    * cluster in compose, the PostgreSQL password and the admin token come as {@code _FILE}, and a
-   * container listens on every interface of its network (the others and the CLI reach it there),
-   * so its bind address is not a setting.
+   * container listens on every interface of its network (the others and the CLI reach it there), so
+   * its bind address is not a setting.
    */
   private static final Set<String> NOT_PASSED_BY_COMPOSE =
       Set.of(
@@ -307,9 +307,7 @@ class DeploymentFilesIT {
     }
     // and the other way round: a new daemon setting must reach the containers (or be listed)
     Set<String> missing = new TreeSet<>(known);
-    missing.removeIf(n ->
-        n.endsWith("_FILE")
-            || NOT_PASSED_BY_COMPOSE.contains(n));
+    missing.removeIf(n -> n.endsWith("_FILE") || NOT_PASSED_BY_COMPOSE.contains(n));
     missing.removeAll(passed);
     assertThat(missing).as("daemon variables docker-compose.yml does not pass").isEmpty();
   }

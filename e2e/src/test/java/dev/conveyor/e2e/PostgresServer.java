@@ -79,6 +79,20 @@ final class PostgresServer implements AutoCloseable {
     pgCtlStart();
   }
 
+  /** A clean stop ({@code pg_ctl stop -m fast}: sessions are ended, a checkpoint is written). */
+  void stop() throws IOException, InterruptedException {
+    run("pg_ctl", "-D", dir.toString(), "stop", "-m", "fast", "-w");
+  }
+
+  /** Starts it again after {@link #stop()}, on the same port. */
+  void startAgain() throws IOException, InterruptedException {
+    pgCtlStart();
+  }
+
+  int port() {
+    return port;
+  }
+
   Connection connect() throws SQLException {
     return DriverManager.getConnection(jdbcUrl("conveyor"), "postgres", "");
   }

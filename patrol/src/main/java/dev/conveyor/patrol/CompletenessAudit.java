@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,11 @@ import org.slf4j.LoggerFactory;
  *   <li>its data gone (Redis lost it) → a {@code failed} audit row, so that the message still ends
  *       as exactly one row.
  * </ul>
+ *
+ * <p>No task can progress while Redis or PostgreSQL is down, so the time without progress is
+ * measured from the later of the task's last progress and the moment every service has been up
+ * since ({@code upSince}: now during an outage, its end after one): an outage, however long, makes
+ * no task stuck, and no re-drive follows it.
  */
 final class CompletenessAudit {
   private static final Logger log = LoggerFactory.getLogger(CompletenessAudit.class);
@@ -54,6 +60,7 @@ final class CompletenessAudit {
   private final TaskAuditRepository audit;
   private final Clock clock;
   private final int budget;
+  private final Supplier<Instant> upSince;
   private final Map<String, Long> cursors = new HashMap<>();
   private final Map<String, StepProgress> progress = new HashMap<>();
 
@@ -74,7 +81,8 @@ final class CompletenessAudit {
       DeadLetters deadLetters,
       TaskAuditRepository audit,
       Clock clock,
-      int budget) {
+      int budget,
+      Supplier<Instant> upSince) {
     this.pipelines = pipelines;
     this.tasks = tasks;
     this.completion = completion;
@@ -82,11 +90,13 @@ final class CompletenessAudit {
     this.audit = audit;
     this.clock = clock;
     this.budget = budget;
+    this.upSince = upSince;
   }
 
   Round round() {
     Counts c = new Counts();
     Instant now = clock.instant();
+    Instant quietSince = upSince.get();
     for (Pipeline p : pipelines.all()) {
       c.inFlight += tasks.inflightCount(p.name());
       long from = cursors.getOrDefault(p.name(), 0L);
@@ -96,12 +106,13 @@ final class CompletenessAudit {
         slice = tasks.inflightSlice(p.name(), 0, budget);
       }
       cursors.put(p.name(), slice.size() < budget ? 0 : from + slice.size());
-      examine(p, slice, now, c);
+      examine(p, slice, now, quietSince, c);
     }
     return new Round(c.inFlight, c.examined, c.stuck, c.redriven, c.dead, c.lost, c.finished);
   }
 
-  private void examine(Pipeline p, Map<String, Long> slice, Instant now, Counts c) {
+  private void examine(
+      Pipeline p, Map<String, Long> slice, Instant now, Instant quietSince, Counts c) {
     List<String> ids = List.copyOf(slice.keySet());
     List<Optional<TaskStore.Pulse>> pulses = tasks.pulses(ids);
     List<String> gone = new ArrayList<>();
@@ -112,7 +123,9 @@ final class CompletenessAudit {
         gone.add(ids.get(i));
       } else if (pulse.get().finished()) {
         tasks.removeInflight(p.name(), ids.get(i));
-      } else if (Duration.between(pulse.get().progressAt(), now).compareTo(p.stuckAfter()) > 0) {
+      } else if (Duration.between(later(pulse.get().progressAt(), quietSince), now)
+              .compareTo(p.stuckAfter())
+          > 0) {
         c.stuck++;
         stuck(p, pulse.get(), now, c);
       }
@@ -120,6 +133,10 @@ final class CompletenessAudit {
     if (!gone.isEmpty()) {
       lost(p, gone, slice, now, c);
     }
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   /** In the index, but the task's data is gone: cleaned already, or lost with Redis data. */

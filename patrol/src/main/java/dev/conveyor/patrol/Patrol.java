@@ -13,6 +13,7 @@ import dev.conveyor.common.db.Retention;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.http.HttpResponse;
+import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.task.DeadItemReplay;
 import dev.conveyor.common.task.DeadLetters;
@@ -23,7 +24,9 @@ import dev.conveyor.common.task.TaskReport;
 import dev.conveyor.common.task.TaskSnapshots;
 import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +42,9 @@ import javax.sql.DataSource;
  * patrol-lease (renews the lease during and between rounds), heartbeat.
  */
 public final class Patrol extends Daemon {
+  /** How long after Redis is back the daemons' heartbeats are judged again: three beats. */
+  private static final Duration HEARTBEATS_BACK = Duration.ofSeconds(15);
+
   private final PatrolConfig config;
   private final RedisSubsystem redis;
   private final RedisSubsystem inboxRedis;
@@ -64,7 +70,7 @@ public final class Patrol extends Daemon {
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   Patrol(PatrolConfig config, Clock clock, List<Chore> extraChores) {
-    super("patrol", config.common());
+    super("patrol", config.common(), EnumSet.of(Service.REDIS, Service.INBOX, Service.POSTGRES));
     this.config = config;
     this.clock = clock;
     this.extraChores = List.copyOf(extraChores);
@@ -90,13 +96,19 @@ public final class Patrol extends Daemon {
         add(
             new RedisSubsystem(
                 "inbox", config.common().redis(), Endpoint.INBOX, "patrol-inbox-" + node, 2, 1));
-    postgres = add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4));
+    postgres =
+        add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4, serviceWatch()));
     quartz = add(new QuartzClient("patrol-" + node, postgres::dataSource));
     nodes = new NodeWatch(keys(), redis::commands, metrics());
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
     add(
         new PeriodicTask(
-            "patrol", config.interval(), () -> cycle().round(), () -> cycle().stop(), true));
+            "patrol",
+            config.interval(),
+            () -> cycle().round(),
+            () -> cycle().stop(),
+            true,
+            serviceWatch()));
     // why: added after the round's task, so that it is stopped before it, and the round's task then
     // gives the lease back with no renewal after
     add(
@@ -105,7 +117,8 @@ public final class Patrol extends Daemon {
             config.leaseTtl().dividedBy(3),
             () -> cycle().renewLease(),
             () -> {},
-            true));
+            true,
+            serviceWatch()));
     addHeartbeat(redis);
   }
 
@@ -169,7 +182,8 @@ public final class Patrol extends Daemon {
                       new DeadLetters(tasks, dead, clock),
                       audit,
                       clock,
-                      config.budget()),
+                      config.budget(),
+                      serviceWatch()::upSince),
                   chores,
                   new TaskCleanup(
                       config.pipelines(),
@@ -206,7 +220,13 @@ public final class Patrol extends Daemon {
         chore(
             "nodes",
             () -> {
-              nodes.round();
+              // why: heartbeats expire while Redis is down; judging them before the daemons beat
+              // again would report every one of them dead
+              if (Duration.between(serviceWatch().upSince(Service.REDIS), clock.instant())
+                      .compareTo(HEARTBEATS_BACK)
+                  >= 0) {
+                nodes.round();
+              }
               return nodes.nodes().stream().filter(NodeWatch.Node::live).count();
             }),
         chore(

@@ -9,9 +9,9 @@ import dev.conveyor.common.db.DeadItemRepository;
 import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.CompositeLifecycle;
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
-import dev.conveyor.common.redis.GroupState;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
@@ -28,6 +28,7 @@ import dev.conveyor.common.task.TaskStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,11 +49,13 @@ public final class Processor extends Daemon {
   private final StepScheduler scheduler;
   private final ChainShare share;
   private StepControl stepControl;
+  // why: set before the subsystems are suspended, so that a step sync under way leaves them so
+  private volatile boolean suspended;
 
   // why: subsystems are added in the constructor, before activation, as the lifecycle requires
   @SuppressWarnings("this-escape")
   public Processor(ProcessorConfig config) {
-    super("processor", config.common());
+    super("processor", config.common(), EnumSet.of(Service.REDIS, Service.POSTGRES));
     this.config = config;
     String node = config.common().nodeId();
     int threads = config.effectiveThreads();
@@ -67,7 +70,10 @@ public final class Processor extends Daemon {
                 "processor-" + node,
                 threads + 4,
                 threads));
-    postgres = add(new PostgresSubsystem(config.common().pg(), "processor-" + node, threads + 2));
+    postgres =
+        add(
+            new PostgresSubsystem(
+                config.common().pg(), "processor-" + node, threads + 2, serviceWatch()));
     CompositeLifecycle stepGroup = add(new CompositeLifecycle("steps"));
     for (Pipeline pipeline : config.pipelines().all()) {
       for (StepDef step : pipeline.topologicalOrder()) {
@@ -84,11 +90,22 @@ public final class Processor extends Daemon {
                 config.clusterCheckin(),
                 this::chains,
                 this::drained,
-                share));
-    stepControl = new StepControl(steps, scheduler::quartz);
-    add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync));
-    add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh));
+                share,
+                serviceWatch()));
+    stepControl = new StepControl(steps, scheduler::quartz, () -> !suspended);
+    add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync, serviceWatch()));
+    add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
     addHeartbeat(redis);
+  }
+
+  @Override
+  protected void onSuspend() {
+    suspended = true;
+  }
+
+  @Override
+  protected void onResume() {
+    suspended = false;
   }
 
   private StepRunner runnerFor(StepSubsystem s) {
@@ -156,20 +173,13 @@ public final class Processor extends Daemon {
         runners.add(s.runner());
       }
     }
-    return new StepChains(runners, Set.copyOf(config.pipelines().names()), clock);
+    return new StepChains(runners, Set.copyOf(config.pipelines().names()), clock, serviceWatch());
   }
 
   /** Whether a chain's queue holds nothing: nothing waiting, pending or due for a retry. */
   private boolean drained(ChainKey key) {
-    GroupState q =
-        new StreamGroup(
-                redis.commands(),
-                keys().stepQueue(key.pipeline(), key.step(), key.shard()),
-                Keys.PROCESSOR_GROUP)
-            .state();
-    long retries =
-        redis.commands().zcard(keys().stepRetries(key.pipeline(), key.step(), key.shard()));
-    return q.lag() == 0 && q.pending() == 0 && retries == 0;
+    return new TaskStore(redis.commands(), keys())
+        .queueDrained(key.pipeline(), key.step(), key.shard());
   }
 
   @Override

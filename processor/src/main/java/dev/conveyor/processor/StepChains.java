@@ -1,6 +1,8 @@
 package dev.conveyor.processor;
 
 import dev.conveyor.common.chain.ChainKey;
+import dev.conveyor.common.outage.ServiceWatch;
+import dev.conveyor.common.redis.HeldEntries;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -31,11 +33,17 @@ final class StepChains {
   static final String CONTEXT_KEY = "conveyor.stepChains";
   private static final Logger log = LoggerFactory.getLogger(StepChains.class);
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
+  private static final Duration BLIP_PAUSE = Duration.ofSeconds(1);
+  private static final Duration AWAIT_SLICE = Duration.ofSeconds(1);
+  private static final int MAX_BLIPS_PER_RUN = 3;
 
   private final Map<JobKey, Shard> shards = new ConcurrentHashMap<>();
   private final Map<String, StepRunner> runnersByStep = new LinkedHashMap<>();
   private final Set<String> pipelines;
   private final Clock clock;
+  private final ServiceWatch watch;
+  private final Object stopSignal = new Object();
+  private volatile boolean stopping;
   private volatile Predicate<ChainKey> drained = key -> false;
 
   /**
@@ -48,10 +56,12 @@ final class StepChains {
   /**
    * @param pipelines every pipeline loaded here (whose stale chains this processor may remove),
    *     including those whose steps are all disabled here
+   * @param watch the processor's watch over Redis and PostgreSQL
    */
-  StepChains(List<StepRunner> runners, Set<String> pipelines, Clock clock) {
+  StepChains(List<StepRunner> runners, Set<String> pipelines, Clock clock, ServiceWatch watch) {
     this.pipelines = Set.copyOf(pipelines);
     this.clock = clock;
+    this.watch = watch;
     for (StepRunner r : runners) {
       runnersByStep.put(r.pipeline().name() + "." + r.step().name(), r);
       for (int s = 0; s < r.step().shards(); s++) {
@@ -151,15 +161,26 @@ final class StepChains {
     }
   }
 
-  /** One run of a chain: the tick, then the next link. */
-  void run(JobKey job, Scheduler scheduler) throws SchedulerException {
+  /**
+   * One run of a chain: the tick, then the next link.
+   *
+   * <p>A tick starts only while every service answers; one that fails because a service went away
+   * undoes the reads of the entries it held (they count no attempt), waits in this thread — which
+   * holds the chain — until the service is back, and ticks again. Any other failure is logged and
+   * counts: the entries stay delivered once more, so an item the tick keeps failing on ends dead.
+   * The next link is written whatever happened, trying again until it is stored: a chain is never
+   * dropped because PostgreSQL was down at that moment. (A processor killed meanwhile leaves the
+   * firing in Quartz's store; the job requests recovery, so Quartz runs it again elsewhere, and
+   * that run puts the link back.)
+   */
+  void run(JobKey job, Scheduler scheduler) {
     Shard shard = shards.get(job);
     ChainKey key = shard != null ? shard.key() : ChainKey.of(job);
     if (shard == null) {
       // why: a chain of a step this processor does not run (disabled here, or from other files);
       // leave it to a processor that does, by putting the link back a little later
       if (key != null) {
-        schedule(scheduler, key, RETRY_AFTER_FAILURE);
+        link(scheduler, key, RETRY_AFTER_FAILURE);
       }
       return;
     }
@@ -168,29 +189,139 @@ final class StepChains {
     me.setName("step-" + key);
     Duration next;
     try {
-      next = shard.runner().tick(key.shard());
-    } catch (RuntimeException e) {
-      next = RETRY_AFTER_FAILURE;
-      log.atWarn()
-          .addKeyValue("event", "tick_failed")
-          .addKeyValue("chain", key.toString())
-          .addKeyValue("retry_in", next)
-          .addKeyValue("error", String.valueOf(e.getMessage()))
-          .log();
+      next = tick(shard);
     } finally {
       me.setName(name);
     }
     if (shard.draining() && drainedNow(key)) {
-      shards.remove(job);
-      scheduler.deleteJob(job);
-      log.atInfo()
-          .addKeyValue("event", "chain_removed")
-          .addKeyValue("chain", key.toString())
-          .addKeyValue("reason", "shard drained after the shard count was lowered")
-          .log();
-      return;
+      try {
+        scheduler.deleteJob(job);
+        shards.remove(job);
+        log.atInfo()
+            .addKeyValue("event", "chain_removed")
+            .addKeyValue("chain", key.toString())
+            .addKeyValue("reason", "shard drained after the shard count was lowered")
+            .log();
+        return;
+      } catch (SchedulerException | RuntimeException e) {
+        // why: PostgreSQL away; the chain runs again and is removed next time
+        watch.failed(e);
+      }
     }
-    schedule(scheduler, key, next);
+    link(scheduler, key, next);
+  }
+
+  /** Ticks until a tick ends other than by an outage; returns the delay before the next one. */
+  private Duration tick(Shard shard) {
+    ChainKey key = shard.key();
+    int blips = 0;
+    while (true) {
+      if (!awaitServices()) {
+        return Duration.ZERO;
+      }
+      HeldEntries held = new HeldEntries();
+      try {
+        Duration next = shard.runner().tick(key.shard(), held);
+        // why: entries read just as the step was suspended: their read was not their attempt
+        handBack(shard, held);
+        return next;
+      } catch (RuntimeException e) {
+        ServiceWatch.Verdict verdict = watch.failed(e);
+        if (verdict == ServiceWatch.Verdict.NOT_AN_OUTAGE) {
+          log.atWarn()
+              .addKeyValue("event", "tick_failed")
+              .addKeyValue("chain", key.toString())
+              .addKeyValue("retry_in", RETRY_AFTER_FAILURE)
+              .addKeyValue("error", String.valueOf(e.getMessage()))
+              .log();
+          return RETRY_AFTER_FAILURE;
+        }
+        handBack(shard, held);
+        if (verdict == ServiceWatch.Verdict.BLIP) {
+          // why: the service answers the watch, yet failed the tick (a pooled connection broken by
+          // a quick restart, a failover; or the first moment of an outage, which the next try
+          // finds): a pause, and a line from the second one in a row, but not an attempt
+          if (++blips > 1) {
+            log.atWarn()
+                .addKeyValue("event", "tick_failed")
+                .addKeyValue("chain", key.toString())
+                .addKeyValue("retry_in", BLIP_PAUSE)
+                .addKeyValue("error", String.valueOf(e.getMessage()))
+                .log();
+          }
+          if (blips >= MAX_BLIPS_PER_RUN || !pause(BLIP_PAUSE)) {
+            return RETRY_AFTER_FAILURE;
+          }
+        }
+      } catch (Error e) {
+        // why: a bug (a missing class, a stack overflow in a step); the chain must go on, and the
+        // entries it held stay counted, so an item that causes it ends dead
+        log.atError()
+            .addKeyValue("event", "tick_error")
+            .addKeyValue("chain", key.toString())
+            .addKeyValue("retry_in", RETRY_AFTER_FAILURE)
+            .addKeyValue("error", String.valueOf(e))
+            .setCause(e)
+            .log();
+        return RETRY_AFTER_FAILURE;
+      }
+    }
+  }
+
+  /** Undoes the reads of the entries a tick held; waits for Redis to do so if it must. */
+  private void handBack(Shard shard, HeldEntries held) {
+    while (!held.isEmpty()) {
+      try {
+        shard.runner().handBack(shard.key().shard(), held);
+        held.release();
+      } catch (RuntimeException e) {
+        if (watch.failed(e) == ServiceWatch.Verdict.NOT_AN_OUTAGE || !awaitServices()) {
+          // why: given up (a stop, or a failure that is no outage): those reads stay counted
+          return;
+        }
+      }
+    }
+  }
+
+  /** Waits until every service answers; false when this processor stops first. */
+  private boolean awaitServices() {
+    while (!stopping) {
+      if (watch.awaitUp(AWAIT_SLICE)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sleeps {@code d} unless this processor stops; false when it does. */
+  private boolean pause(Duration d) {
+    long end = System.nanoTime() + d.toNanos();
+    synchronized (stopSignal) {
+      while (!stopping) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        try {
+          stopSignal.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The ticks waiting for a service give up, and a link that cannot be written is left to Quartz's
+   * recovery: the processor is stopping.
+   */
+  void stop() {
+    synchronized (stopSignal) {
+      stopping = true;
+      stopSignal.notifyAll();
+    }
   }
 
   private boolean drainedNow(ChainKey key) {
@@ -199,6 +330,46 @@ final class StepChains {
     } catch (RuntimeException e) {
       // why: Redis down; the chain simply runs again and is looked at next time
       return false;
+    }
+  }
+
+  /**
+   * Writes the chain's next link, trying again until it is stored (or the processor stops: then the
+   * firing stays in Quartz's store and Quartz's recovery runs the job again).
+   */
+  private void link(Scheduler scheduler, ChainKey key, Duration delay) {
+    int failures = 0;
+    boolean warned = false;
+    while (true) {
+      try {
+        schedule(scheduler, key, delay);
+        if (warned) {
+          log.atInfo()
+              .addKeyValue("event", "chain_linked")
+              .addKeyValue("chain", key.toString())
+              .addKeyValue("attempts", failures + 1)
+              .log();
+        }
+        return;
+      } catch (SchedulerException | RuntimeException e) {
+        failures++;
+        ServiceWatch.Verdict verdict = watch.failed(e);
+        if (stopping) {
+          return;
+        }
+        if (verdict != ServiceWatch.Verdict.DOWN && !warned) {
+          // why: once per failing link, not once per try; the outage of a service is the watch's
+          log.atWarn()
+              .addKeyValue("event", "chain_link_failed")
+              .addKeyValue("chain", key.toString())
+              .addKeyValue("error", String.valueOf(e.getMessage()))
+              .log();
+          warned = true;
+        }
+        if (verdict == ServiceWatch.Verdict.DOWN ? !awaitServices() : !pause(BLIP_PAUSE)) {
+          return;
+        }
+      }
     }
   }
 

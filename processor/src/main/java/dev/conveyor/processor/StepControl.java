@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
@@ -28,10 +29,17 @@ final class StepControl {
 
   private final List<StepSubsystem> steps;
   private final Supplier<Scheduler> scheduler;
+  private final BooleanSupplier processorRunning;
 
-  StepControl(List<StepSubsystem> steps, Supplier<Scheduler> scheduler) {
+  /**
+   * @param processorRunning whether the processor itself runs: while it is suspended its steps are
+   *     suspended with it, and a sync must not resume them
+   */
+  StepControl(
+      List<StepSubsystem> steps, Supplier<Scheduler> scheduler, BooleanSupplier processorRunning) {
     this.steps = steps;
     this.scheduler = scheduler;
+    this.processorRunning = processorRunning;
   }
 
   /** {@code POST /steps/<pipeline>.<step>/suspend} and {@code .../resume}. */
@@ -70,17 +78,18 @@ final class StepControl {
     return HttpResponse.json(200, Map.of("step", path[0], "state", s.state().name()));
   }
 
-  /** Makes each running step's lifecycle follow its chains' paused state in Quartz. */
+  /**
+   * Makes each running step's lifecycle follow its chains' paused state in Quartz.
+   *
+   * @throws IllegalStateException when Quartz's store could not be read (the periodic task reports
+   *     it, to the service watch when PostgreSQL is down)
+   */
   void sync() {
     Set<String> paused;
     try {
       paused = scheduler.get().getPausedTriggerGroups();
     } catch (SchedulerException e) {
-      log.atWarn()
-          .addKeyValue("event", "step_sync_failed")
-          .addKeyValue("error", String.valueOf(e.getMessage()))
-          .log();
-      return;
+      throw new IllegalStateException("could not read the paused chains: " + e.getMessage(), e);
     }
     for (StepSubsystem s : steps) {
       if (s.state() != State.RUNNING && s.state() != State.INTERMITTED) {
@@ -91,7 +100,8 @@ final class StepControl {
       try {
         if (isPaused && s.state() == State.RUNNING) {
           s.suspend();
-        } else if (!isPaused && s.state() == State.INTERMITTED) {
+        } else if (!isPaused && s.state() == State.INTERMITTED && processorRunning.getAsBoolean()) {
+          // why: steps the processor's own suspension suspended stay so until it resumes
           s.resume();
         }
       } catch (IllegalTransitionException e) {

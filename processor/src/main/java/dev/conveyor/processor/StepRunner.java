@@ -4,6 +4,7 @@ import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.pipeline.StepDef;
+import dev.conveyor.common.redis.HeldEntries;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
@@ -45,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * recorded. A failed item goes to the shard's retry set, due after an exponential backoff with
  * jitter; after {@code retry.attempts} attempts it is dead: a row in {@code dead_items}, and its
  * part counts as failed. An item left pending again and again (the processor died on it) counts
- * those deliveries as attempts.
+ * those deliveries as attempts; a tick that stops for another reason (Redis or PostgreSQL down, the
+ * step suspended) leaves in {@link HeldEntries} what it read and did not acknowledge, and its reads
+ * are undone ({@link #handBack}), so that they count nothing.
  */
 final class StepRunner {
   /** The one consumer of each shard queue: only one tick of a shard runs at a time. */
@@ -127,8 +130,13 @@ final class StepRunner {
     work.close();
   }
 
-  /** One tick on {@code shard}; returns the delay before the next one. */
-  Duration tick(int shard) {
+  /**
+   * One tick on {@code shard}; returns the delay before the next one.
+   *
+   * @param held filled with the entries read and not yet acknowledged (empty after a tick that
+   *     handled all it read)
+   */
+  Duration tick(int shard, HeldEntries held) {
     StreamGroup queue = queues.apply(shard);
     Instant deadline = clock.instant().plus(step.slice());
     if (suspended.getAsBoolean()) {
@@ -141,12 +149,15 @@ final class StepRunner {
       if (pending.isEmpty()) {
         break;
       }
+      held.readPending(pending);
       if (suspended.getAsBoolean()) {
         return step.offset();
       }
       Map<String, Long> deliveries =
           queue.deliveries(CONSUMER, pending.stream().map(StreamMessage::id).toList());
+      held.counted(deliveries);
       process(shard, queue, pending, deliveries);
+      held.release();
       after = pending.getLast().id();
       if (!clock.instant().isBefore(deadline)) {
         return Duration.ZERO;
@@ -168,6 +179,7 @@ final class StepRunner {
           return step.offset();
         }
       }
+      held.readNew(fresh);
       if (suspended.getAsBoolean()) {
         // why: read just as the step was suspended; they stay pending until it resumes
         return step.offset();
@@ -177,7 +189,16 @@ final class StepRunner {
         worked = true;
       }
       process(shard, queue, fresh, Map.of());
+      held.release();
     }
+  }
+
+  /**
+   * Undoes the reads of entries a tick held when it stopped for a reason not theirs; returns how
+   * many delivery counts were put back.
+   */
+  long handBack(int shard, HeldEntries held) {
+    return queues.apply(shard).restoreDeliveries(CONSUMER, held);
   }
 
   /**
@@ -194,7 +215,7 @@ final class StepRunner {
     try {
       processBatch(shard, queue, entries, deliveries);
     } catch (RuntimeException e) {
-      if (Outages.isOutage(e)) {
+      if (BatchFaults.notTheItems(e)) {
         throw e;
       }
       if (entries.size() == 1) {
@@ -229,7 +250,7 @@ final class StepRunner {
             die(item, null, error, outcomes);
             settle(outcomes);
           } catch (RuntimeException e) {
-            if (Outages.isOutage(e)) {
+            if (BatchFaults.notTheItems(e)) {
               throw e;
             }
             // why: the dead_items row is written first; the task's keys in Redis refuse the rest

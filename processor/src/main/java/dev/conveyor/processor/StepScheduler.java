@@ -2,8 +2,8 @@ package dev.conveyor.processor;
 
 import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.config.PgConfig;
-import dev.conveyor.common.config.Secret;
 import dev.conveyor.common.lifecycle.Lifecycle;
+import dev.conveyor.common.outage.ServiceWatch;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
@@ -12,19 +12,26 @@ import java.util.function.Supplier;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
 import org.quartz.impl.StdSchedulerFactory;
+import org.quartz.listeners.SchedulerListenerSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Quartz, clustered over its JDBC store in schema {@code conveyor} (PostgreSQLDelegate, triggers
- * acquired within the lock, an explicit check-in interval, a HikariCP pool of its own). Starting it
- * reconciles the step chains; suspending it puts it in standby (running ticks finish); completing
- * it waits for running ticks.
+ * acquired within the lock, an explicit check-in interval, a pool of its own with every timeout:
+ * {@link QuartzConnections}). Starting it reconciles the step chains; suspending it puts it in
+ * standby (running ticks finish); completing it lets the ticks waiting for a service give up, then
+ * waits for running ticks.
+ *
+ * <p>Quartz's errors go to the service watch (so a PostgreSQL outage is noticed as soon as Quartz
+ * meets it), and after a failure Quartz tries its store again every {@value #DB_RETRY_MILLIS} ms
+ * (its default, 15 s, would hold ticks and acquisitions that long after PostgreSQL is back).
  */
 final class StepScheduler extends Lifecycle {
   /** The scheduler name: the {@code qrtz_locks} rows of the migrations belong to it. */
   static final String SCHEDULER_NAME = "conveyor";
 
+  static final long DB_RETRY_MILLIS = 1_000;
   private static final Logger log = LoggerFactory.getLogger(StepScheduler.class);
 
   private final PgConfig pg;
@@ -34,7 +41,9 @@ final class StepScheduler extends Lifecycle {
   private final Supplier<StepChains> chains;
   private final Predicate<ChainKey> drained;
   private final ChainShare share;
+  private final ServiceWatch watch;
   private volatile Scheduler scheduler;
+  private volatile StepChains running;
 
   /**
    * @param drained whether a chain's queue holds nothing (a chain of a removed step is deleted only
@@ -48,7 +57,8 @@ final class StepScheduler extends Lifecycle {
       Duration checkin,
       Supplier<StepChains> chains,
       Predicate<ChainKey> drained,
-      ChainShare share) {
+      ChainShare share,
+      ServiceWatch watch) {
     super("scheduler");
     this.pg = pg;
     this.instanceId = instanceId;
@@ -57,6 +67,7 @@ final class StepScheduler extends Lifecycle {
     this.chains = chains;
     this.drained = drained;
     this.share = share;
+    this.watch = watch;
   }
 
   Scheduler quartz() {
@@ -66,12 +77,23 @@ final class StepScheduler extends Lifecycle {
   @Override
   protected void onActivate() throws SchedulerException {
     ShareLimitedThreadPool.register(instanceId, share::limit);
-    scheduler = new StdSchedulerFactory(properties()).getScheduler();
+    String dataSource = QuartzConnections.register(pg, instanceId, threads + 3, watch);
+    scheduler = new StdSchedulerFactory(properties(dataSource)).getScheduler();
+    scheduler
+        .getListenerManager()
+        .addSchedulerListener(
+            new SchedulerListenerSupport() {
+              @Override
+              public void schedulerError(String msg, SchedulerException cause) {
+                watch.failed(cause);
+              }
+            });
   }
 
   @Override
   protected void onStart() throws SchedulerException {
     StepChains c = chains.get();
+    running = c;
     scheduler.getContext().put(StepChains.CONTEXT_KEY, c);
     c.reconcile(scheduler, drained);
     try {
@@ -98,6 +120,7 @@ final class StepScheduler extends Lifecycle {
 
   @Override
   protected void onComplete() throws SchedulerException {
+    stopChains();
     Scheduler s = scheduler;
     if (s != null) {
       s.shutdown(true);
@@ -107,6 +130,7 @@ final class StepScheduler extends Lifecycle {
 
   @Override
   protected void onTerminate() throws SchedulerException {
+    stopChains();
     Scheduler s = scheduler;
     if (s != null) {
       s.shutdown(false);
@@ -114,11 +138,22 @@ final class StepScheduler extends Lifecycle {
     ShareLimitedThreadPool.unregister(instanceId);
   }
 
-  Properties properties() {
+  private void stopChains() {
+    StepChains c = running;
+    if (c != null) {
+      c.stop();
+    }
+  }
+
+  /**
+   * @param dataSource the name Quartz knows the pool by ({@link QuartzConnections#register})
+   */
+  Properties properties(String dataSource) {
     Properties p = new Properties();
     p.setProperty("org.quartz.scheduler.instanceName", SCHEDULER_NAME);
     p.setProperty("org.quartz.scheduler.instanceId", instanceId);
     p.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+    p.setProperty("org.quartz.scheduler.dbFailureRetryInterval", Long.toString(DB_RETRY_MILLIS));
     // why: a processor below its share looks for chains left by others this often (Quartz's
     // default is 30 s, its minimum 1 s)
     p.setProperty("org.quartz.scheduler.idleWaitTime", "1000");
@@ -139,16 +174,9 @@ final class StepScheduler extends Lifecycle {
     p.setProperty("org.quartz.jobStore.acquireTriggersWithinLock", "true");
     p.setProperty("org.quartz.jobStore.useProperties", "true");
     p.setProperty("org.quartz.jobStore.misfireThreshold", "15000");
-    p.setProperty("org.quartz.jobStore.dataSource", "quartz");
-    p.setProperty("org.quartz.dataSource.quartz.provider", "hikaricp");
-    p.setProperty("org.quartz.dataSource.quartz.driver", "org.postgresql.Driver");
-    p.setProperty("org.quartz.dataSource.quartz.URL", pg.url());
-    p.setProperty("org.quartz.dataSource.quartz.user", pg.user());
-    p.setProperty(
-        "org.quartz.dataSource.quartz.password", pg.password().map(Secret::reveal).orElse(""));
-    // why: Quartz's own advice for a clustered store: a connection per worker plus a few
-    p.setProperty("org.quartz.dataSource.quartz.maxConnections", Integer.toString(threads + 3));
-    p.setProperty("org.quartz.dataSource.quartz.validationQuery", "SELECT 1");
+    // why: the pool (threads + 3 connections: Quartz's own advice for a clustered store, a
+    // connection per worker plus a few) is registered under this name by QuartzConnections
+    p.setProperty("org.quartz.jobStore.dataSource", dataSource);
     return p;
   }
 }

@@ -54,8 +54,29 @@ public record RedisConfig(
     return socketTimeout.dividedBy(2);
   }
 
+  /**
+   * The same Redis with another socket timeout (the connect timeout follows it); the blocking wait
+   * is cut to half of it where it was longer.
+   */
+  public RedisConfig withTimeout(Duration timeout) {
+    Duration half = timeout.dividedBy(2);
+    return new RedisConfig(
+        url,
+        clusterNodes,
+        password,
+        inboxUrl,
+        timeout,
+        block.compareTo(half) > 0 ? half : block,
+        waitReplicas);
+  }
+
   public boolean cluster() {
     return !clusterNodes.isEmpty();
+  }
+
+  /** Whether the inbox is on a Redis of its own (not the runtime Redis). */
+  public boolean inboxElsewhere() {
+    return inboxUrl.isPresent() && (cluster() || !inboxUrl.get().equals(url));
   }
 
   static RedisConfig from(Env env) {

@@ -9,19 +9,28 @@ import dev.conveyor.common.lifecycle.CompositeLifecycle;
 import dev.conveyor.common.lifecycle.IllegalTransitionException;
 import dev.conveyor.common.lifecycle.Transition;
 import dev.conveyor.common.metrics.Metrics;
+import dev.conveyor.common.outage.PostgresProbe;
+import dev.conveyor.common.outage.RedisProbe;
+import dev.conveyor.common.outage.Service;
+import dev.conveyor.common.outage.ServiceProbe;
+import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The base of each daemon: a system of subsystems with what all three share — configuration,
- * metrics, the status server (when {@code CONVEYOR_HTTP_PORT} is not 0) and the heartbeat.
- * Subclasses add their subsystems in dependency order between {@link #addHttp} (first) and {@link
- * #addHeartbeat} (last).
+ * metrics, the watch over the services it depends on (its first subsystem, so the last to stop),
+ * the status server (when {@code CONVEYOR_HTTP_PORT} is not 0) and the heartbeat. Subclasses add
+ * their subsystems in dependency order between {@link #addHttp} (first) and {@link #addHeartbeat}
+ * (last).
  */
 public abstract class Daemon extends CompositeLifecycle {
   private static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
@@ -29,23 +38,50 @@ public abstract class Daemon extends CompositeLifecycle {
   private final ConveyorConfig config;
   private final Keys keys;
   private final PrometheusMeterRegistry metrics;
+  private final ServiceWatch watch;
   private final Map<String, RouteDef> routes = new LinkedHashMap<>();
   private HttpSubsystem http;
 
   private record RouteDef(String method, String path, Handler handler, boolean admin) {}
 
+  /**
+   * @param uses the services the daemon depends on; {@link Service#INBOX} is watched only when the
+   *     inbox is on another Redis ({@code CONVEYOR_INBOX_URL})
+   */
   // why: the listener only touches the registry, which is assigned before it is registered
   @SuppressWarnings("this-escape")
-  protected Daemon(String role, ConveyorConfig config) {
+  protected Daemon(String role, ConveyorConfig config, Set<Service> uses) {
     super(role);
     this.config = config;
     this.keys = new Keys(config.namespace());
     this.metrics = Metrics.create(role, config.nodeId());
+    this.watch = add(watchOf(role, config, uses, metrics));
     addListener((system, from, to, reason) -> {
       if (to.isFinal()) {
         metrics.close();
       }
     });
+  }
+
+  /** A daemon whose services nobody watches (its failures are all its own to log). */
+  protected Daemon(String role, ConveyorConfig config) {
+    this(role, config, Set.of());
+  }
+
+  private static ServiceWatch watchOf(
+      String role, ConveyorConfig config, Set<Service> uses, PrometheusMeterRegistry metrics) {
+    String client = role + "-watch-" + config.nodeId();
+    Map<Service, ServiceProbe> probes = new EnumMap<>(Service.class);
+    if (uses.contains(Service.REDIS)) {
+      probes.put(Service.REDIS, new RedisProbe(config.redis(), Endpoint.RUNTIME, client));
+    }
+    if (uses.contains(Service.INBOX) && config.redis().inboxElsewhere()) {
+      probes.put(Service.INBOX, new RedisProbe(config.redis(), Endpoint.INBOX, client + "-inbox"));
+    }
+    if (uses.contains(Service.POSTGRES)) {
+      probes.put(Service.POSTGRES, new PostgresProbe(config.pg(), client));
+    }
+    return new ServiceWatch(probes, metrics, Clock.systemUTC());
   }
 
   public ConveyorConfig config() {
@@ -58,6 +94,11 @@ public abstract class Daemon extends CompositeLifecycle {
 
   public PrometheusMeterRegistry metrics() {
     return metrics;
+  }
+
+  /** What this daemon knows of the services it depends on. */
+  public ServiceWatch serviceWatch() {
+    return watch;
   }
 
   /** The bound HTTP port, or 0 when HTTP is off. */
@@ -97,6 +138,7 @@ public abstract class Daemon extends CompositeLifecycle {
             .port(config.httpPort())
             .bindAddress(config.httpBind())
             .health(this::isHealthy, () -> state().name())
+            .servicesDown(watch::downLabels)
             .status(this::status)
             .metrics(metrics)
             .adminToken(config.adminToken().map(Secret::reveal));
@@ -132,7 +174,7 @@ public abstract class Daemon extends CompositeLifecycle {
             HEARTBEAT_INTERVAL,
             Clock.systemUTC(),
             this::httpAddress);
-    add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave, false));
+    add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave, false, watch));
   }
 
   /** The {@code /status} document. */
@@ -143,6 +185,7 @@ public abstract class Daemon extends CompositeLifecycle {
     s.put("version", Version.current());
     s.put("state", state().name());
     s.put("lifecycle", snapshot());
+    s.put("services", watch.status());
     s.putAll(statusDetails());
     return s;
   }

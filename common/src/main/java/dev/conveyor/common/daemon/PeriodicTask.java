@@ -1,6 +1,7 @@
 package dev.conveyor.common.daemon;
 
 import dev.conveyor.common.lifecycle.Lifecycle;
+import dev.conveyor.common.outage.ServiceWatch;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -10,8 +11,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one periodic concern on a thread of its own (named like the concern) while RUNNING; pauses
- * while INTERMITTED unless it must not (a heartbeat). A failing run is logged and the next run
- * happens on time: a periodic concern never dies of one bad round.
+ * while INTERMITTED unless it must not (a heartbeat). A failing run is reported and the next run
+ * happens on time: a periodic concern never dies of one bad round. A round that failed because a
+ * service is down says nothing of its own (the service watch logged the outage once); any other
+ * failure is a WARN ({@code periodic_failed}); an {@link Error} (a bug: a missing class, a stack
+ * overflow, an assertion) is an ERROR with its stack trace ({@code periodic_error}), and the task
+ * still runs its next round — an {@code Error} escaping the round would cancel it silently.
  */
 public final class PeriodicTask extends Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(PeriodicTask.class);
@@ -21,6 +26,7 @@ public final class PeriodicTask extends Lifecycle {
   private final Runnable body;
   private final Runnable onStop;
   private final boolean pausable;
+  private final ServiceWatch watch;
   private volatile ScheduledExecutorService executor;
   private volatile boolean paused;
 
@@ -30,16 +36,32 @@ public final class PeriodicTask extends Lifecycle {
    *     alive)
    */
   public PeriodicTask(
-      String name, Duration interval, Runnable body, Runnable onStop, boolean pausable) {
+      String name,
+      Duration interval,
+      Runnable body,
+      Runnable onStop,
+      boolean pausable,
+      ServiceWatch watch) {
     super(name);
     this.interval = interval;
     this.body = body;
     this.onStop = onStop;
     this.pausable = pausable;
+    this.watch = watch;
+  }
+
+  /** A task whose failures are all logged, outages included (no service watch). */
+  public PeriodicTask(
+      String name, Duration interval, Runnable body, Runnable onStop, boolean pausable) {
+    this(name, interval, body, onStop, pausable, null);
+  }
+
+  public PeriodicTask(String name, Duration interval, Runnable body, ServiceWatch watch) {
+    this(name, interval, body, () -> {}, true, watch);
   }
 
   public PeriodicTask(String name, Duration interval, Runnable body) {
-    this(name, interval, body, () -> {}, true);
+    this(name, interval, body, () -> {}, true, null);
   }
 
   @Override
@@ -78,10 +100,20 @@ public final class PeriodicTask extends Lifecycle {
     try {
       body.run();
     } catch (RuntimeException e) {
-      log.atWarn()
-          .addKeyValue("event", "periodic_failed")
+      if (watch == null || watch.failed(e) != ServiceWatch.Verdict.DOWN) {
+        log.atWarn()
+            .addKeyValue("event", "periodic_failed")
+            .addKeyValue("task", name())
+            .addKeyValue("error", String.valueOf(e.getMessage()))
+            .log();
+      }
+    } catch (Error e) {
+      // why: an Error thrown out of the round would cancel the task for good, and silently
+      log.atError()
+          .addKeyValue("event", "periodic_error")
           .addKeyValue("task", name())
-          .addKeyValue("error", String.valueOf(e.getMessage()))
+          .addKeyValue("error", String.valueOf(e))
+          .setCause(e)
           .log();
     }
   }

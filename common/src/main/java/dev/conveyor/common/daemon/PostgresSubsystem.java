@@ -5,28 +5,34 @@ import dev.conveyor.common.config.PgConfig;
 import dev.conveyor.common.db.Database;
 import dev.conveyor.common.db.Migrations;
 import dev.conveyor.common.lifecycle.Lifecycle;
+import dev.conveyor.common.outage.GuardedDataSource;
+import dev.conveyor.common.outage.ServiceWatch;
 import java.util.Objects;
 import javax.sql.DataSource;
 
 /**
  * A daemon's PostgreSQL: activation brings schema {@code conveyor} up to date (safe when several
- * daemons start at once) and opens the daemon's pool.
+ * daemons start at once) and opens the daemon's pool, which refuses at once while the service watch
+ * knows PostgreSQL is down ({@link GuardedDataSource}).
  */
 public final class PostgresSubsystem extends Lifecycle {
   private final PgConfig config;
   private final String poolName;
   private final int poolSize;
+  private final ServiceWatch watch;
   private volatile HikariDataSource pool;
+  private volatile DataSource guarded;
 
   /**
    * @param needed the connections the daemon needs at least (a processor: one per worker thread and
    *     two more); the pool holds {@code CONVEYOR_PG_POOL_SIZE} or that many, the larger
    */
-  public PostgresSubsystem(PgConfig config, String poolName, int needed) {
+  public PostgresSubsystem(PgConfig config, String poolName, int needed, ServiceWatch watch) {
     super("postgres");
     this.config = config;
     this.poolName = poolName;
     this.poolSize = Math.max(config.poolSize(), needed);
+    this.watch = watch;
   }
 
   /** The most connections the pool opens. */
@@ -36,7 +42,7 @@ public final class PostgresSubsystem extends Lifecycle {
 
   /** The pool; available once READY. */
   public DataSource dataSource() {
-    return Objects.requireNonNull(pool, "postgres not activated");
+    return Objects.requireNonNull(guarded, "postgres not activated");
   }
 
   public PgConfig config() {
@@ -47,6 +53,7 @@ public final class PostgresSubsystem extends Lifecycle {
   protected void onActivate() {
     Migrations.migrate(config);
     pool = Database.pool(config, poolName, poolSize);
+    guarded = new GuardedDataSource(pool, watch);
   }
 
   @Override

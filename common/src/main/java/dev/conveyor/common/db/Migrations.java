@@ -6,6 +6,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
@@ -24,6 +27,13 @@ public final class Migrations {
   private static final String LOCK = "SELECT pg_advisory_lock(?)";
   private static final String UNLOCK = "SELECT pg_advisory_unlock(?)";
 
+  /**
+   * The statement (and lock) timeout of migrations: a migration may rewrite a large table, and a
+   * daemon waits on the advisory lock while another migrates, so both take far longer than steady
+   * work may; the connect and socket timeouts still end a wait on a dead server.
+   */
+  static final Duration STATEMENT_TIMEOUT = Duration.ofMinutes(10);
+
   private Migrations() {}
 
   /**
@@ -32,9 +42,12 @@ public final class Migrations {
    */
   public static int migrate(PgConfig pg) {
     String password = pg.password().map(Secret::reveal).orElse(null);
+    Map<String, String> driver =
+        Database.driverProperties(pg, "conveyor-migrations", STATEMENT_TIMEOUT, STATEMENT_TIMEOUT);
     Flyway flyway =
         Flyway.configure(Migrations.class.getClassLoader())
             .dataSource(pg.url(), pg.user(), password)
+            .jdbcProperties(driver)
             .connectRetries(10)
             .schemas(SCHEMA)
             .createSchemas(true)
@@ -42,7 +55,13 @@ public final class Migrations {
             .table("flyway_schema_history")
             .cleanDisabled(true)
             .load();
-    try (Connection lockConnection = DriverManager.getConnection(pg.url(), pg.user(), password)) {
+    Properties lockProperties = new Properties();
+    lockProperties.putAll(driver);
+    lockProperties.setProperty("user", pg.user());
+    if (password != null) {
+      lockProperties.setProperty("password", password);
+    }
+    try (Connection lockConnection = DriverManager.getConnection(pg.url(), lockProperties)) {
       advisory(lockConnection, LOCK);
       try {
         MigrateResult result = flyway.migrate();

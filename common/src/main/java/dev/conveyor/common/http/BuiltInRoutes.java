@@ -2,7 +2,9 @@ package dev.conveyor.common.http;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -12,13 +14,20 @@ final class BuiltInRoutes {
 
   private BuiltInRoutes() {}
 
-  /** The body of {@code GET /health}. */
-  record Health(String status, String state) {}
+  /**
+   * The body of {@code GET /health}: {@code UP}, {@code DEGRADED} (healthy, but services it depends
+   * on are down: listed in {@code down}) or {@code DOWN}.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  record Health(String status, String state, List<String> down) {}
 
-  static Handler health(BooleanSupplier healthy, Supplier<String> state) {
+  static Handler health(
+      BooleanSupplier healthy, Supplier<String> state, Supplier<List<String>> servicesDown) {
     return request -> {
       boolean up = healthy.getAsBoolean();
-      return HttpResponse.json(up ? 200 : 503, new Health(up ? "UP" : "DOWN", state.get()));
+      List<String> down = servicesDown.get();
+      String status = !up ? "DOWN" : down.isEmpty() ? "UP" : "DEGRADED";
+      return HttpResponse.json(up ? 200 : 503, new Health(status, state.get(), down));
     };
   }
 

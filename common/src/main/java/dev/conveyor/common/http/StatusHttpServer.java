@@ -150,6 +150,7 @@ public final class StatusHttpServer implements AutoCloseable {
     private String bindAddress = "0.0.0.0";
     private BooleanSupplier healthy;
     private Supplier<String> state;
+    private Supplier<List<String>> servicesDown = List::of;
     private Supplier<?> status;
     private PrometheusMeterRegistry registry;
     private Optional<String> adminToken = Optional.empty();
@@ -177,6 +178,15 @@ public final class StatusHttpServer implements AutoCloseable {
     public Builder health(BooleanSupplier healthy, Supplier<String> state) {
       this.healthy = Objects.requireNonNull(healthy, "healthy");
       this.state = Objects.requireNonNull(state, "state");
+      return this;
+    }
+
+    /**
+     * {@code GET /health} also says which services the daemon depends on are down: while it is
+     * healthy and some are, it answers 200 with status {@code DEGRADED} and their names.
+     */
+    public Builder servicesDown(Supplier<List<String>> servicesDown) {
+      this.servicesDown = Objects.requireNonNull(servicesDown, "servicesDown");
       return this;
     }
 
@@ -245,7 +255,8 @@ public final class StatusHttpServer implements AutoCloseable {
 
     private List<Route> routes() {
       var routes = new ArrayList<Route>();
-      routes.add(new Route("GET", "/health", BuiltInRoutes.health(healthy, state), false));
+      routes.add(
+          new Route("GET", "/health", BuiltInRoutes.health(healthy, state, servicesDown), false));
       if (status != null) {
         routes.add(new Route("GET", "/status", BuiltInRoutes.status(status), false));
       }

@@ -26,25 +26,37 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * them to have the marker: a replica applies its master's stream in order, so the marker replicated
  * means everything written before it was too. A master without an online replica is not waited for:
  * there is no replica that could take over without its writes (its own AOF keeps them).
+ *
+ * <p>When the inbox is on another Redis, the barrier also waits on the same connection until the
+ * master has written the marker, and so everything before it, to its AOF on disk ({@code WAITAOF 1
+ * 0}; see {@link AofWait} for when it is used).
  */
 public final class ReplicationBarrier {
   // why: the connections speak the client's default protocol (RESP2); SET, INFO and WAIT read alike
   // in both
   private static final long MARKER_TTL_MILLIS = 1_000;
-  private static final CommandObjects COMMANDS = new CommandObjects(RedisProtocol.RESP2);
+  static final CommandObjects COMMANDS = new CommandObjects(RedisProtocol.RESP2);
 
   private final Keys keys;
   private final boolean enabled;
   private final Duration timeout;
+  private final boolean aof;
 
   /**
-   * @param enabled whether to wait at all ({@code CONVEYOR_REDIS_WAIT_REPLICAS})
-   * @param timeout how long to wait for the replicas of one master
+   * @param enabled whether to wait for the replicas ({@code CONVEYOR_REDIS_WAIT_REPLICAS})
+   * @param timeout how long to wait for the replicas (and the AOF) of one master
+   * @param aof whether to wait for each master's AOF too ({@link AofWait#used()})
    */
-  public ReplicationBarrier(Keys keys, boolean enabled, Duration timeout) {
+  public ReplicationBarrier(Keys keys, boolean enabled, Duration timeout, boolean aof) {
     this.keys = keys;
     this.enabled = enabled;
     this.timeout = timeout;
+    this.aof = aof;
+  }
+
+  /** A barrier that waits for the replicas only. */
+  public ReplicationBarrier(Keys keys, boolean enabled, Duration timeout) {
+    this(keys, enabled, timeout, false);
   }
 
   /**
@@ -54,18 +66,33 @@ public final class ReplicationBarrier {
    * @throws ReplicationShortException when some replicas did not acknowledge them in time
    */
   public void await(UnifiedJedis jedis, Collection<String> taskIds) {
-    if (!enabled || taskIds.isEmpty()) {
+    if ((!enabled && !aof) || taskIds.isEmpty()) {
       return;
     }
     for (Map.Entry<String, Integer> marker : markersByNode(jedis, taskIds).entrySet()) {
       try (Connection c = connection(jedis, marker.getValue())) {
-        int online = onlineReplicas(c.executeCommand(COMMANDS.info("replication")));
-        if (online == 0) {
+        int online = enabled ? onlineReplicas(c.executeCommand(COMMANDS.info("replication"))) : 0;
+        if (online == 0 && !aof) {
           continue;
         }
         // why: any write will do, and this one is gone a second later (WAIT needs no key)
         c.executeCommand(
             COMMANDS.set(marker.getKey(), "1", SetParams.setParams().px(MARKER_TTL_MILLIS)));
+        if (aof) {
+          long local =
+              c.executeCommand(COMMANDS.waitAOF(1, 0, Math.max(1, timeout.toMillis()))).getKey();
+          if (local < 1) {
+            throw new ReplicationShortException(
+                "the writes did not reach the AOF of "
+                    + c.getHostAndPort()
+                    + " within "
+                    + timeout
+                    + " (WAITAOF)");
+          }
+        }
+        if (online == 0) {
+          continue;
+        }
         long reached =
             c.executeCommand(COMMANDS.waitReplicas(online, Math.max(1, timeout.toMillis())));
         if (reached < online) {
@@ -129,7 +156,11 @@ public final class ReplicationBarrier {
     return online;
   }
 
-  /** Fewer replicas than online acknowledged the writes in time: they are not safe yet. */
+  /**
+   * Fewer replicas than online acknowledged the writes in time, or the AOF did not have them in
+   * time: they are not safe yet. Not the entries' fault: the intake tries again without counting it
+   * against them ({@link dev.conveyor.common.outage.Outages}).
+   */
   public static final class ReplicationShortException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

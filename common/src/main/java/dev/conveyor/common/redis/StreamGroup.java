@@ -19,6 +19,7 @@ import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.params.XTrimParams;
 import redis.clients.jedis.resps.StreamConsumerInfo;
+import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamEntryBinary;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
@@ -35,6 +36,9 @@ public final class StreamGroup {
   private static final StreamEntryID FROM_START = new StreamEntryID(0, 0);
   private static final LuaScript DELETE_CONSUMER_IF_EMPTY =
       LuaScript.load("delete_consumer_if_empty");
+  private static final LuaScript RESTORE_DELIVERIES = LuaScript.load("restore_deliveries");
+  private static final int RESTORE_BATCH = 200;
+  private static final String NONE = "0-0";
 
   private final UnifiedJedis jedis;
   private final String stream;
@@ -307,7 +311,11 @@ public final class StreamGroup {
     return times;
   }
 
-  /** The group as Redis sees it now: entries waiting, pending, and each consumer. */
+  /**
+   * The group as Redis sees it now: entries waiting, pending, each consumer, the last entry
+   * delivered and the stream's last entry (which tell whether any waits when Redis cannot tell the
+   * lag: {@link GroupState#allDelivered}).
+   */
   public GroupState state() {
     try {
       long length = jedis.xlen(stream);
@@ -318,20 +326,60 @@ public final class StreamGroup {
           for (StreamConsumerInfo c : jedis.xinfoConsumers2(stream, group)) {
             consumers.add(new GroupState.Consumer(c.getName(), c.getPending(), c.getIdle()));
           }
+          String lastDelivered = String.valueOf(g.getLastDeliveredId());
           return new GroupState(
               stream,
               group,
               length,
-              lag instanceof Number n ? n.longValue() : -1,
+              lag instanceof Number n ? n.longValue() : GroupState.UNKNOWN_LAG,
               g.getPending(),
-              consumers);
+              consumers,
+              lastDelivered,
+              lastEntryId());
         }
       }
-      return new GroupState(stream, group, length, length, 0, List.of());
+      return new GroupState(stream, group, length, length, 0, List.of(), NONE, lastEntryId());
     } catch (JedisDataException e) {
       // why: the stream does not exist yet
-      return new GroupState(stream, group, 0, 0, 0, List.of());
+      return new GroupState(stream, group, 0, 0, 0, List.of(), NONE, NONE);
     }
+  }
+
+  /** The id of the stream's last entry, {@code 0-0} when it has none. */
+  private String lastEntryId() {
+    List<StreamEntry> last = jedis.xrevrange(stream, "+", "-", 1);
+    return last.isEmpty() ? NONE : last.getFirst().getID().toString();
+  }
+
+  /**
+   * Undoes the reads of entries this consumer holds whose handling stopped for a reason that is not
+   * theirs (an outage, a suspension): their delivery counts go back to what they were before the
+   * reads, where nobody read them since (one script per stream, in batches). Returns how many were
+   * put back.
+   */
+  public long restoreDeliveries(String consumer, HeldEntries held) {
+    long restored = 0;
+    List<String> args = new ArrayList<>();
+    for (Map.Entry<String, Long> e : held.counts().entrySet()) {
+      args.add(e.getKey());
+      args.add(Long.toString(e.getValue()));
+      if (args.size() >= 2 * RESTORE_BATCH) {
+        restored += restoreBatch(consumer, args);
+        args.clear();
+      }
+    }
+    if (!args.isEmpty()) {
+      restored += restoreBatch(consumer, args);
+    }
+    return restored;
+  }
+
+  private long restoreBatch(String consumer, List<String> pairs) {
+    List<String> args = new ArrayList<>(pairs.size() + 2);
+    args.add(group);
+    args.add(consumer);
+    args.addAll(pairs);
+    return (Long) RESTORE_DELIVERIES.run(jedis, List.of(stream), args);
   }
 
   private List<StreamMessage> read(String consumer, XReadGroupParams params, StreamEntryID from) {

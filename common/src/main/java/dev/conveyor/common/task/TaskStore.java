@@ -523,9 +523,7 @@ public final class TaskStore {
         new dev.conveyor.common.redis.StreamGroup(
                 jedis, keys.stepQueue(pipeline, step, shard), Keys.PROCESSOR_GROUP)
             .state();
-    return q.lag() <= 0
-        && q.pending() == 0
-        && jedis.zcard(keys.stepRetries(pipeline, step, shard)) == 0;
+    return q.drained() && jedis.zcard(keys.stepRetries(pipeline, step, shard)) == 0;
   }
 
   /**

@@ -97,6 +97,43 @@ class ConveyorConfigTest {
   }
 
   @Test
+  void postgresTimeoutsHaveDefaultsAndAreChecked() {
+    PgConfig defaults = ConveyorConfig.from(Env.of(Map.of("HOSTNAME", "box"))).pg();
+    assertThat(defaults.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(defaults.statementTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.lockTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(defaults.socketTimeout()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(defaults.idleInTransactionTimeout()).isEqualTo(Duration.ofMinutes(1));
+
+    PgConfig set =
+        ConveyorConfig.from(
+                Env.of(
+                    Map.of(
+                        "CONVEYOR_PG_CONNECT_TIMEOUT",
+                        "2s",
+                        "CONVEYOR_PG_STATEMENT_TIMEOUT",
+                        "2m",
+                        "CONVEYOR_PG_LOCK_TIMEOUT",
+                        "500ms")))
+            .pg();
+    assertThat(set.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(set.statementTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(set.lockTimeout()).isEqualTo(Duration.ofMillis(500));
+
+    assertThatThrownBy(() ->
+            ConveyorConfig.from(
+                Env.of(
+                    Map.of(
+                        "CONVEYOR_PG_STATEMENT_TIMEOUT", "5s", "CONVEYOR_PG_LOCK_TIMEOUT", "10s"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("CONVEYOR_PG_LOCK_TIMEOUT must be between 100ms and");
+    assertThatThrownBy(
+            () -> ConveyorConfig.from(Env.of(Map.of("CONVEYOR_PG_CONNECT_TIMEOUT", "200ms"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("CONVEYOR_PG_CONNECT_TIMEOUT");
+  }
+
+  @Test
   void aSecretSetTwiceIsRefused(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("pg");
     Files.writeString(file, "x");

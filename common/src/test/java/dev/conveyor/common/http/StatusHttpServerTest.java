@@ -27,6 +27,8 @@ import org.slf4j.event.KeyValuePair;
 
 class StatusHttpServerTest {
   private final AtomicBoolean healthy = new AtomicBoolean(true);
+  private final java.util.concurrent.atomic.AtomicReference<List<String>> down =
+      new java.util.concurrent.atomic.AtomicReference<>(List.of());
   private final AtomicReference<String> state = new AtomicReference<>("RUNNING");
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -65,6 +67,7 @@ class StatusHttpServerTest {
             .port(0)
             .bindAddress("127.0.0.1")
             .health(healthy::get, state::get)
+            .servicesDown(down::get)
             .status(() -> status)
             .metrics(registry)
             .route(
@@ -113,6 +116,20 @@ class StatusHttpServerTest {
 
     assertThat(down.statusCode()).isEqualTo(503);
     assertThat(down.body()).isEqualTo("{\"status\":\"DOWN\",\"state\":\"COMPLETED\"}");
+  }
+
+  @Test
+  void healthIsDegradedButStill200WhileAServiceTheDaemonNeedsIsDown() throws Exception {
+    down.set(List.of("postgres"));
+    var degraded = client.get("/health");
+    assertThat(degraded.statusCode()).isEqualTo(200);
+    assertThat(degraded.body())
+        .isEqualTo("{\"status\":\"DEGRADED\",\"state\":\"RUNNING\",\"down\":[\"postgres\"]}");
+
+    healthy.set(false);
+    state.set("COMPLETED");
+    assertThat(client.get("/health").body())
+        .isEqualTo("{\"status\":\"DOWN\",\"state\":\"COMPLETED\",\"down\":[\"postgres\"]}");
   }
 
   @Test

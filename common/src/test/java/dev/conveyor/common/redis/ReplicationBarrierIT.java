@@ -1,6 +1,7 @@
 package dev.conveyor.common.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
@@ -35,6 +36,32 @@ class ReplicationBarrierIT {
         .await(services.jedis(), tasks);
     assertThat(tasks)
         .noneMatch(id -> services.jedis().exists(services.keys().replicationMarker(id)));
+  }
+
+  @Test
+  void theAofIsWaitedForOnlyWhenTheInboxIsElsewhereAndThisRedisCan(TestServices services) {
+    assertThat(AofWait.detect(services.jedis(), false)).isSameAs(AofWait.NOT_NEEDED);
+    AofWait here = AofWait.detect(services.jedis(), true);
+    String version = AofWait.field(services.jedis().info("server"), "redis_version").orElseThrow();
+    boolean aof =
+        AofWait.field(services.jedis().info("persistence"), "aof_enabled").orElse("0").equals("1");
+    assertThat(here.used()).as(here.reason()).isEqualTo(AofWait.atLeast(version, 7, 2) && aof);
+  }
+
+  @Test
+  void waitingForTheAofSendsWaitaofBeforeTheEntriesMayBeAcknowledged(TestServices services) {
+    List<String> tasks = tasks("aof");
+    ReplicationBarrier barrier =
+        new ReplicationBarrier(services.keys(), false, Duration.ofSeconds(2), true);
+    String version = AofWait.field(services.jedis().info("server"), "redis_version").orElseThrow();
+    if (AofWait.detect(services.jedis(), true).used()) {
+      barrier.await(services.jedis(), tasks);
+    } else {
+      // why: this Redis has no WAITAOF (or no AOF); what it answers shows the barrier asked
+      assertThatThrownBy(() -> barrier.await(services.jedis(), tasks))
+          .as("Redis " + version)
+          .hasMessageContaining("WAITAOF");
+    }
   }
 
   @Test

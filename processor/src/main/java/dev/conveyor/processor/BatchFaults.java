@@ -1,5 +1,6 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.outage.Outages;
 import dev.conveyor.common.step.run.command.CommandUnavailableException;
 import java.sql.SQLException;
 import java.util.List;
@@ -8,11 +9,13 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
- * Tells an outage (Redis or PostgreSQL unreachable, refusing writes, failing over; a step that
- * cannot run at all; the thread interrupted) from a failure caused by one item's data. Only an
- * outage may fail a whole tick; anything else is some item's fault and must stay that item's.
+ * Tells a failure of a whole batch that is not its items' fault — an outage of Redis or PostgreSQL
+ * ({@link Outages}), a server refusing writes (out of memory, misconfigured, a wrong password), a
+ * sink's table that does not fit, a step that cannot run at all, the thread interrupted — from a
+ * failure caused by one item's data. Only the former may fail a whole tick; anything else is some
+ * item's fault and must stay that item's.
  */
-final class Outages {
+final class BatchFaults {
   /** Redis errors that describe the server's state, not the command's data. */
   private static final List<String> SERVER_STATES =
       List.of(
@@ -29,9 +32,12 @@ final class Outages {
           "WRONGPASS",
           "UNBLOCKED");
 
-  private Outages() {}
+  private BatchFaults() {}
 
-  static boolean isOutage(Throwable e) {
+  static boolean notTheItems(Throwable e) {
+    if (Outages.isOutage(e)) {
+      return true;
+    }
     for (Throwable t = e; t != null; t = t.getCause()) {
       switch (t) {
         case InterruptedException i -> {

@@ -1,0 +1,89 @@
+package dev.conveyor.patrol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.common.db.DeadItemRepository;
+import dev.conveyor.common.db.TaskAuditRepository;
+import dev.conveyor.common.pipeline.PipelineLoader;
+import dev.conveyor.common.pipeline.Pipelines;
+import dev.conveyor.common.task.DeadLetters;
+import dev.conveyor.common.task.Registration;
+import dev.conveyor.common.task.TaskCompletion;
+import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * No task can progress while Redis or PostgreSQL is down: an outage longer than {@code stuck_after}
+ * makes no task stuck, and none is re-driven right after it; a task still without progress {@code
+ * stuck_after} after the outage's end is.
+ */
+@WithServices
+class StuckAfterOutageIT {
+  @Test
+  void theStuckClockStartsAgainAtTheEndOfAnOutage(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Files.writeString(
+        dir.resolve("slow.yaml"),
+        """
+        pipeline: slow
+        version: 1
+        stuck_after: 10m
+        max_redrives: 1
+        cleanup: {mode: off}
+        steps:
+          - {name: deliver, kind: sink, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+        """);
+    Pipelines pipelines = PipelineLoader.loadDirectory(dir);
+    Instant start = Instant.parse("2026-03-01T10:00:00Z");
+    MutableClock clock = new MutableClock(start);
+    AtomicReference<Instant> upSince = new AtomicReference<>(Instant.EPOCH);
+    TaskStore tasks = new TaskStore(services.jedis(), services.keys());
+    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
+    CompletenessAudit audits =
+        new CompletenessAudit(
+            pipelines,
+            tasks,
+            new TaskCompletion(tasks, audit, clock),
+            new DeadLetters(tasks, new DeadItemRepository(services.dataSource()), clock),
+            audit,
+            clock,
+            100,
+            upSince::get);
+    // registered, never fanned out: it makes no progress by itself
+    Registration r =
+        new Registration(
+            "held-1", pipelines.get("slow").orElseThrow(), "1-0", start, List.of("{}"));
+    tasks.registerAll(List.of(r));
+    services
+        .jedis()
+        .hset(
+            services.keys().taskMeta("held-1"), "progress_at", Long.toString(start.toEpochMilli()));
+    services.jedis().zadd(services.keys().inflight("slow"), start.toEpochMilli(), "held-1");
+
+    // an hour of outage: down since 10:05
+    clock.advance(Duration.ofHours(1));
+    upSince.set(clock.instant());
+    assertThat(audits.round().stuck()).as("during the outage").isZero();
+
+    // back at 11:00; a minute later
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(audits.round().stuck()).as("a minute after the outage").isZero();
+    clock.advance(Duration.ofMinutes(8));
+    assertThat(audits.round().redriven()).as("nine minutes after").isZero();
+
+    clock.advance(Duration.ofMinutes(2));
+    CompletenessAudit.Round round = audits.round();
+    assertThat(round.stuck()).as("eleven minutes after the outage, still no progress").isEqualTo(1);
+    assertThat(round.redriven()).isEqualTo(1);
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.dead_items")).isZero();
+  }
+}
