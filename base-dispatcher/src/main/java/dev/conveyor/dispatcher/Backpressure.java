@@ -1,8 +1,8 @@
 package dev.conveyor.dispatcher;
 
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.Pipelines;
-import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

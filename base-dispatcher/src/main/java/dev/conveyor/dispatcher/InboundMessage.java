@@ -1,7 +1,7 @@
 package dev.conveyor.dispatcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipeline;
 import java.time.Instant;
 
 /**

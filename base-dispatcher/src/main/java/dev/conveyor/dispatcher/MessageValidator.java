@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.json.ExactJson;
 import dev.conveyor.common.json.UnstorableContent;
-import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.runtime.pipeline.Pipelines;
 import java.time.Instant;
 import java.util.Optional;
 

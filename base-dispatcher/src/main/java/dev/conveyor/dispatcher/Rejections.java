@@ -2,10 +2,10 @@ package dev.conveyor.dispatcher;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.db.RejectedMessageRepository;
 import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.json.StoredJson;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.runtime.records.RejectedMessageRepository;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;

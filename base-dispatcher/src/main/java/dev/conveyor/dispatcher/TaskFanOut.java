@@ -1,9 +1,9 @@
 package dev.conveyor.dispatcher;
 
 import dev.conveyor.common.redis.ReplicationBarrier;
-import dev.conveyor.common.task.RegisterOutcome;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.runtime.ledger.RegisterOutcome;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -8,8 +8,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.common.db.TaskAudit;
-import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.LifecycleSnapshot;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.outage.Service;
@@ -21,6 +19,8 @@ import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.dispatcher.DispatcherFixture.LogCapture;
 import dev.conveyor.dispatcher.DispatcherFixture.Rejected;
+import dev.conveyor.runtime.records.TaskAudit;
+import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

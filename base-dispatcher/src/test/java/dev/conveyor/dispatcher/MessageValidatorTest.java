@@ -4,9 +4,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatNoException;
 
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.pipeline.Pipelines;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.Pipelines;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;

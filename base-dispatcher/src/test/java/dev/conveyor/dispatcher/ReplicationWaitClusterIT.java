@@ -33,7 +33,7 @@ class ReplicationWaitClusterIT {
       pipeline: fan
       version: 1
       steps:
-        - {name: a, kind: java, class: dev.conveyor.common.step.builtin.Identity}
+        - {name: a, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
         - {name: deliver, kind: sink, after: a, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
       """;
   private DispatcherFixture fixture;

@@ -236,7 +236,10 @@ class ComposeStackIT {
               assertThat(allowed)
                   .anySatisfy(a -> assertThat(p.equals(a) || p.startsWith(a + "/")).isTrue()))
           .doesNotContain(
-              "/app/conveyor.jar", "/app/bin/conveyor", "/etc/conveyor/pipelines/ner.yaml");
+              "/app/conveyor.jar",
+              "/app/conveyor-cli.jar",
+              "/app/bin/conveyor",
+              "/etc/conveyor/pipelines/ner.yaml");
     }
   }
 

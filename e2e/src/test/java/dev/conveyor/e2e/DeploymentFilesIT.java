@@ -361,6 +361,11 @@ class DeploymentFilesIT {
           .as("%s/pom.xml builds %s", module, jar)
           .contains("${project.build.directory}/" + jar + "</outputFile>");
     }
+    // the operator CLI's own jar, with the steps that ship with Conveyor, in every image
+    assertThat(stages.get("runtime"))
+        .contains("COPY --from=build /src/cli/target/conveyor-cli.jar /app/conveyor-cli.jar");
+    assertThat(Files.readString(root.resolve("cli/pom.xml")))
+        .contains("${project.build.directory}/conveyor-cli.jar</outputFile>");
     // python3 for command steps in the processor only; nothing installed elsewhere
     assertThat(stages.get("processor"))
         .contains("apt-get install -y --no-install-recommends python3")

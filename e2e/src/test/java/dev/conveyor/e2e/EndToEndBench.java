@@ -3,12 +3,12 @@ package dev.conveyor.e2e;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +57,7 @@ class EndToEndBench {
         version: 1
         cleanup: {mode: force}
         steps:
-          - {name: same, kind: java, class: dev.conveyor.common.step.builtin.Identity, batch: 500, offset: 100ms}
+          - {name: same, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, batch: 500, offset: 100ms}
           - {name: deliver, kind: sink, after: same, batch: 500, offset: 100ms, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
         """);
     StringBuilder md = new StringBuilder();

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.embedded.EmbeddedRun;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.resource.SharedResources;
+import dev.conveyor.cli.embedded.EmbeddedRun;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.resource.SharedResources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -81,7 +81,7 @@ class HostileContentIT {
       version: 1
       defaults: {offset: 100ms, retry: {attempts: 2, backoff: 100ms, max_backoff: 200ms}}
       steps:
-        - {name: transform, kind: java, class: dev.conveyor.common.step.builtin.Identity}
+        - {name: transform, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
         - name: deliver
           kind: sink
           after: transform

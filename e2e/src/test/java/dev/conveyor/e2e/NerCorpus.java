@@ -2,7 +2,7 @@ package dev.conveyor.e2e;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.embedded.EmbeddedRun;
+import dev.conveyor.cli.embedded.EmbeddedRun;
 import dev.conveyor.common.test.TestServices;
 import java.io.IOException;
 import java.nio.ByteBuffer;

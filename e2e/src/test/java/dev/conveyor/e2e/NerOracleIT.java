@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.embedded.EmbeddedRun;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.resource.SharedResources;
+import dev.conveyor.cli.embedded.EmbeddedRun;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.resource.SharedResources;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

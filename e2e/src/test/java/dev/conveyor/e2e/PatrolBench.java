@@ -2,12 +2,12 @@ package dev.conveyor.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +41,7 @@ class PatrolBench {
         version: 1
         max_in_flight: 10000000
         steps:
-          - {name: first, kind: java, class: dev.conveyor.common.step.builtin.Identity}
+          - {name: first, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
           - {name: deliver, kind: sink, after: first, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
         """;
     Files.writeString(dir.resolve("audited.yaml"), yaml);

@@ -3,12 +3,12 @@ package dev.conveyor.e2e;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +32,7 @@ import redis.clients.jedis.UnifiedJedis;
 class ProcessorBench {
   private static final int ITEMS = Integer.getInteger("bench.messages", 20_000);
   private static final int BATCH = 500;
-  private static final String IDENTITY = "dev.conveyor.common.step.builtin.Identity";
+  private static final String IDENTITY = "dev.conveyor.runtime.step.builtin.Identity";
 
   @Test
   void throughputPerHopIdleCostAndMemory(TestServices services, @TempDir Path dir)

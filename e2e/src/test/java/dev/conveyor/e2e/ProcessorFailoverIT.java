@@ -48,8 +48,8 @@ class ProcessorFailoverIT {
         max_in_flight: 100000
         defaults: {offset: 100ms, batch: 50}
         steps:
-          - {name: first, kind: java, class: dev.conveyor.common.step.builtin.Identity, shards: 2}
-          - {name: second, kind: java, class: dev.conveyor.common.step.builtin.Identity, after: first, shards: 2}
+          - {name: first, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, shards: 2}
+          - {name: second, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, after: first, shards: 2}
           - {name: deliver, kind: sink, after: second, shards: 2, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
         """);
     Map<String, String> env = new HashMap<>(services.env());

@@ -79,7 +79,7 @@ class ReplayCleanedTaskIT {
             command: [python3, a.py]
             retry: {attempts: 1, backoff: 100ms}
             options: {fixed: "%s"}
-          - {name: b, kind: java, class: dev.conveyor.common.step.builtin.Identity}
+          - {name: b, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
           - {name: merge, kind: command, command: [python3, merge.py], after: [a, b]}
           - name: deliver
             kind: sink

@@ -1,11 +1,11 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.Pipelines;
-import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.common.redis.Keys;
-import dev.conveyor.common.status.BacklogReader;
-import dev.conveyor.common.status.StepBacklog;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.status.BacklogReader;
+import dev.conveyor.runtime.status.StepBacklog;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;

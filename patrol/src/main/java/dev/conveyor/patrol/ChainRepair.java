@@ -1,10 +1,10 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.chain.ChainKey;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.Pipelines;
-import dev.conveyor.common.pipeline.StepDef;
 import dev.conveyor.patrol.QuartzTables.ChainRow;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.quartz.ChainKey;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,11 +1,10 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.db.LeaseFence;
-import dev.conveyor.common.db.TaskAuditRepository;
-import dev.conveyor.common.pipeline.Cleanup;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.Pipelines;
-import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Cleanup;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,11 +1,10 @@
 package dev.conveyor.patrol;
 
 import dev.conveyor.common.config.Durations;
-import dev.conveyor.common.db.LeaseFence;
-import dev.conveyor.common.db.TaskAuditRepository;
-import dev.conveyor.common.db.TaskAuditRepository.Finished;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.Pipelines;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;

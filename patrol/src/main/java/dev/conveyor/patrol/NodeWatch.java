@@ -1,8 +1,8 @@
 package dev.conveyor.patrol;
 
+import dev.conveyor.common.daemon.NodeBeat;
+import dev.conveyor.common.daemon.NodeReader;
 import dev.conveyor.common.redis.Keys;
-import dev.conveyor.common.status.NodeBeat;
-import dev.conveyor.common.status.NodeReader;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

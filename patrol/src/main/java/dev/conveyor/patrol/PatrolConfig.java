@@ -2,9 +2,9 @@ package dev.conveyor.patrol;
 
 import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
-import dev.conveyor.common.config.RetentionConfig;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.pipeline.Pipelines;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.records.RetentionConfig;
 import java.time.Duration;
 
 /**

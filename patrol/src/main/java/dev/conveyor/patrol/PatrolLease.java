@@ -1,10 +1,8 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.db.LeaseFence;
 import dev.conveyor.common.db.LeaseLostException;
-import dev.conveyor.common.db.PatrolLeaseRepository;
-import dev.conveyor.common.db.PatrolLeaseRepository.Attempt;
-import dev.conveyor.common.db.PatrolLeaseRepository.Result;
+import dev.conveyor.patrol.PatrolLeaseRepository.Attempt;
+import dev.conveyor.patrol.PatrolLeaseRepository.Result;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;

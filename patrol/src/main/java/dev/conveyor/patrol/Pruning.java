@@ -1,7 +1,6 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.db.LeaseFence;
-import dev.conveyor.common.db.Retention;
+import dev.conveyor.runtime.records.Retention;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;

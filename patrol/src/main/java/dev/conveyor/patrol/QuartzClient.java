@@ -43,7 +43,7 @@ import org.quartz.utils.DBConnectionManager;
  */
 final class QuartzClient extends Lifecycle {
   /** The processors' job class, stored in {@code qrtz_job_details} for every chain. */
-  static final String TICK_JOB_CLASS = "dev.conveyor.processor.StepTickJob";
+  static final String TICK_JOB_CLASS = "dev.conveyor.runtime.quartz.StepTickJob";
 
   private static final AtomicLong DATA_SOURCES = new AtomicLong();
 

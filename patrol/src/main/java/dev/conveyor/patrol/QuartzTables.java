@@ -1,7 +1,7 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.db.DatabaseException;
+import dev.conveyor.runtime.quartz.ChainKey;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

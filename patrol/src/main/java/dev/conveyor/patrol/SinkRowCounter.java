@@ -1,7 +1,7 @@
 package dev.conveyor.patrol;
 
 import dev.conveyor.common.db.DatabaseException;
-import dev.conveyor.common.pipeline.SinkDef;
+import dev.conveyor.runtime.pipeline.SinkDef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

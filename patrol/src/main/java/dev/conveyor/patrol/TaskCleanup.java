@@ -1,13 +1,12 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.db.LeaseFence;
-import dev.conveyor.common.db.TaskAuditRepository;
-import dev.conveyor.common.db.TaskAuditRepository.Finished;
-import dev.conveyor.common.pipeline.Cleanup;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.Pipelines;
-import dev.conveyor.common.pipeline.StepDef;
-import dev.conveyor.common.pipeline.StepKind;
+import dev.conveyor.runtime.pipeline.Cleanup;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.pipeline.StepKind;
+import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;

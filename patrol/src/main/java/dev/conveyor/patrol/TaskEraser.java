@@ -1,13 +1,12 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.db.DeadItemRepository;
-import dev.conveyor.common.db.LeaseFence;
-import dev.conveyor.common.db.TaskAuditRepository;
-import dev.conveyor.common.db.TaskAuditRepository.Finished;
-import dev.conveyor.common.db.TaskSnapshot;
-import dev.conveyor.common.db.TaskSnapshotRepository;
-import dev.conveyor.common.task.TaskSnapshots;
-import dev.conveyor.common.task.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSnapshots;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
+import dev.conveyor.runtime.records.TaskSnapshot;
+import dev.conveyor.runtime.records.TaskSnapshotRepository;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

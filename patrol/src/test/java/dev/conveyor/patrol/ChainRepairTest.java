@@ -2,9 +2,9 @@ package dev.conveyor.patrol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.patrol.ChainRepair.Reason;
 import dev.conveyor.patrol.QuartzTables.ChainRow;
+import dev.conveyor.runtime.quartz.ChainKey;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 

@@ -5,21 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.config.Env;
-import dev.conveyor.common.db.DeadItem;
-import dev.conveyor.common.db.DeadItemRepository;
-import dev.conveyor.common.db.TaskAudit;
-import dev.conveyor.common.db.TaskAuditRepository;
-import dev.conveyor.common.pipeline.Pipeline;
 import dev.conveyor.common.redis.Keys;
-import dev.conveyor.common.task.DeadLetters;
-import dev.conveyor.common.task.QueueItem;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.StepProgress;
-import dev.conveyor.common.task.TaskCompletion;
-import dev.conveyor.common.task.TaskReport;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepProgress;
+import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskReport;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.records.DeadItem;
+import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.TaskAudit;
+import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -474,8 +474,8 @@ class PatrolIT {
     };
   }
 
-  private static dev.conveyor.common.pipeline.Pipelines patrolPipelines(TestServices services) {
-    return dev.conveyor.common.pipeline.PipelineLoader.loadDirectory(pipelines);
+  private static dev.conveyor.runtime.pipeline.Pipelines patrolPipelines(TestServices services) {
+    return dev.conveyor.runtime.pipeline.PipelineLoader.loadDirectory(pipelines);
   }
 
   private static Pipeline pipeline(TestServices services, String name) {

@@ -4,10 +4,10 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.quartz.ChainKey;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package dev.conveyor.patrol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.processor.StepTickJob;
+import dev.conveyor.runtime.quartz.StepTickJob;
 import org.junit.jupiter.api.Test;
 import org.quartz.DisallowConcurrentExecution;
 import org.quartz.Job;

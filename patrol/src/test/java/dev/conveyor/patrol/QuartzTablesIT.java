@@ -2,10 +2,10 @@ package dev.conveyor.patrol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.patrol.QuartzTables.ChainRow;
+import dev.conveyor.runtime.quartz.ChainKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

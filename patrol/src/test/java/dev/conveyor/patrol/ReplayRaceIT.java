@@ -4,28 +4,26 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.common.cli.Conveyor;
+import dev.conveyor.cli.Conveyor;
 import dev.conveyor.common.config.Env;
-import dev.conveyor.common.db.DeadItemRepository;
-import dev.conveyor.common.db.PatrolLeaseRepository;
-import dev.conveyor.common.db.TaskAuditRepository;
 import dev.conveyor.common.lifecycle.State;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.PipelineLoader;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
-import dev.conveyor.common.task.DeadItemReplay;
-import dev.conveyor.common.task.DeadLetters;
-import dev.conveyor.common.task.Progress;
-import dev.conveyor.common.task.QueueItem;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.StepProgress;
-import dev.conveyor.common.task.TaskCompletion;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.Progress;
+import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepProgress;
+import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -79,7 +77,7 @@ class ReplayRaceIT {
         version: 1
         cleanup: {mode: auto, tolerance: 0.5, grace: 1s}
         steps:
-          - {name: work, kind: java, class: dev.conveyor.common.step.builtin.Identity}
+          - {name: work, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
           - name: deliver
             kind: sink
             after: [work]

@@ -2,16 +2,16 @@ package dev.conveyor.patrol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.db.DeadItemRepository;
-import dev.conveyor.common.db.TaskAuditRepository;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.pipeline.Pipelines;
-import dev.conveyor.common.task.DeadLetters;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskCompletion;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.test.TestServices;
+import dev.conveyor.runtime.quartz.ChainKey;
 
 /** Rows of the Quartz store as the processors write them, for tests without a processor. */
 final class TickJobs {

@@ -1,7 +1,7 @@
 package dev.conveyor.processor;
 
 import dev.conveyor.common.outage.Outages;
-import dev.conveyor.common.step.run.command.CommandUnavailableException;
+import dev.conveyor.runtime.work.command.CommandUnavailableException;
 import java.sql.SQLException;
 import java.util.List;
 import redis.clients.jedis.exceptions.JedisDataException;

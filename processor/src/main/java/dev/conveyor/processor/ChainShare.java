@@ -1,9 +1,9 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.daemon.NodeBeat;
+import dev.conveyor.common.daemon.NodeReader;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.Keys;
-import dev.conveyor.common.status.NodeBeat;
-import dev.conveyor.common.status.NodeReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

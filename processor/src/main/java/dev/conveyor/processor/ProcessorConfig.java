@@ -2,8 +2,8 @@ package dev.conveyor.processor;
 
 import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.pipeline.Pipelines;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.Pipelines;
 import java.time.Duration;
 
 /**

@@ -1,6 +1,6 @@
 package dev.conveyor.processor;
 
-import dev.conveyor.common.pipeline.SinkDef;
+import dev.conveyor.runtime.pipeline.SinkDef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,8 +1,10 @@
 package dev.conveyor.processor;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.HeldEntries;
+import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.ChainRunner;
+import dev.conveyor.runtime.quartz.StepTickJob;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,8 +31,7 @@ import org.slf4j.LoggerFactory;
  * another processor when this one dies (the job requests recovery; the recovery run puts the
  * chain's trigger back).
  */
-final class StepChains {
-  static final String CONTEXT_KEY = "conveyor.stepChains";
+final class StepChains implements ChainRunner {
   private static final Logger log = LoggerFactory.getLogger(StepChains.class);
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
   private static final Duration BLIP_PAUSE = Duration.ofSeconds(1);
@@ -173,7 +174,8 @@ final class StepChains {
    * firing in Quartz's store; the job requests recovery, so Quartz runs it again elsewhere, and
    * that run puts the link back.)
    */
-  void run(JobKey job, Scheduler scheduler) {
+  @Override
+  public void run(JobKey job, Scheduler scheduler) {
     Shard shard = shards.get(job);
     ChainKey key = shard != null ? shard.key() : ChainKey.of(job);
     if (shard == null) {

@@ -1,10 +1,10 @@
 package dev.conveyor.processor;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.lifecycle.IllegalTransitionException;
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.runtime.quartz.ChainKey;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

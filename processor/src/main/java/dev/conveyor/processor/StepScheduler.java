@@ -1,9 +1,10 @@
 package dev.conveyor.processor;
 
-import dev.conveyor.common.chain.ChainKey;
 import dev.conveyor.common.config.PgConfig;
 import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.outage.ServiceWatch;
+import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.ChainRunner;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
@@ -94,7 +95,7 @@ final class StepScheduler extends Lifecycle {
   protected void onStart() throws SchedulerException {
     StepChains c = chains.get();
     running = c;
-    scheduler.getContext().put(StepChains.CONTEXT_KEY, c);
+    scheduler.getContext().put(ChainRunner.CONTEXT_KEY, c);
     c.reconcile(scheduler, drained);
     try {
       share.refresh();

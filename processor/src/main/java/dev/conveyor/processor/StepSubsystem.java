@@ -2,8 +2,8 @@ package dev.conveyor.processor;
 
 import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.lifecycle.State;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.StepDef;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.StepDef;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -7,11 +7,11 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.LifecycleSnapshot;
 import dev.conveyor.common.lifecycle.State;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -130,7 +130,7 @@ class ProcessorControlIT {
     assertThat(jobs(services)).contains("deliver.0", "deliver.1", "deliver.2");
     processor.shutdown();
     // tasks routed by the old count while no processor runs: most land on shards 1 and 2
-    Pipeline old = dev.conveyor.common.pipeline.PipelineLoader.parse(threeShards, "echo.yaml");
+    Pipeline old = dev.conveyor.runtime.pipeline.PipelineLoader.parse(threeShards, "echo.yaml");
     TaskStore store = new TaskStore(services.jedis(), services.keys());
     List<Registration> tasks = new java.util.ArrayList<>();
     for (int i = 0; i < 60; i++) {
@@ -175,7 +175,7 @@ class ProcessorControlIT {
   }
 
   private void publish(TestServices services, String id) {
-    Pipeline echo = dev.conveyor.common.pipeline.PipelineLoader.parse(ECHO, "echo.yaml");
+    Pipeline echo = dev.conveyor.runtime.pipeline.PipelineLoader.parse(ECHO, "echo.yaml");
     TaskStore store = new TaskStore(services.jedis(), services.keys());
     Registration r = new Registration(id, echo, "1-0", Instant.now(), List.of("{\"text\":\"x\"}"));
     store.registerAll(List.of(r));

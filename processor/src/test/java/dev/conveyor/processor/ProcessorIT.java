@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.State;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.task.Registration;
-import dev.conveyor.common.task.TaskStore;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -2,12 +2,12 @@ package dev.conveyor.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.pipeline.SinkDef;
-import dev.conveyor.common.step.run.ItemResult;
-import dev.conveyor.common.step.run.WorkItem;
-import dev.conveyor.common.task.QueueItem;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.pipeline.SinkDef;
+import dev.conveyor.runtime.work.ItemResult;
+import dev.conveyor.runtime.work.WorkItem;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,10 +1,11 @@
 package dev.conveyor.common.config;
 
 /**
- * A configuration value is missing or wrong. The message is one line that names the variable and
- * says what was expected; the daemon prints it and exits with code 2.
+ * A configuration value is missing or wrong. The message is one line that names the variable (or
+ * the file) and says what was expected; the daemon prints it and exits with code 2. Subclasses name
+ * the kind of configuration (a pipeline file).
  */
-public final class ConfigException extends RuntimeException {
+public class ConfigException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** Exit code of a daemon that refuses its configuration. */
@@ -12,5 +13,9 @@ public final class ConfigException extends RuntimeException {
 
   public ConfigException(String message) {
     super(message);
+  }
+
+  protected ConfigException(String message, Throwable cause) {
+    super(message, cause);
   }
 }

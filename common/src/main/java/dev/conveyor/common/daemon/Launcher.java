@@ -4,7 +4,6 @@ import dev.conveyor.common.config.ConfigException;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.LifecycleException;
 import dev.conveyor.common.lifecycle.State;
-import dev.conveyor.common.pipeline.PipelineException;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -24,7 +23,9 @@ public final class Launcher {
 
   private Launcher() {}
 
-  /** A daemon built from the environment; throws ConfigException/PipelineException if refused. */
+  /**
+   * A daemon built from the environment; throws ConfigException (a pipeline file's too) if refused.
+   */
   @FunctionalInterface
   public interface Factory {
     Daemon create(Env env);
@@ -38,11 +39,11 @@ public final class Launcher {
   }
 
   /** Runs the daemon until closed; returns the exit code (for tests). */
-  static int run(String role, Env env, Factory factory) {
+  public static int run(String role, Env env, Factory factory) {
     Daemon daemon;
     try {
       daemon = factory.create(env);
-    } catch (ConfigException | PipelineException e) {
+    } catch (ConfigException e) {
       log.atError()
           .addKeyValue("event", "config_error")
           .addKeyValue("role", role)

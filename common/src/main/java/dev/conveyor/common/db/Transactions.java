@@ -5,12 +5,12 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /** The transaction every {@link Fence} runs its work in. */
-final class Transactions {
+public final class Transactions {
   private Transactions() {}
 
   /** Guards a transaction: true lets the work run, false rolls back and runs nothing. */
   @FunctionalInterface
-  interface Guard {
+  public interface Guard {
     boolean admit(Connection connection) throws SQLException;
   }
 
@@ -19,7 +19,7 @@ final class Transactions {
    *
    * @throws LeaseLostException when the guard refuses
    */
-  static <T> T inTransaction(DataSource dataSource, Guard guard, Fence.Work<T> work) {
+  public static <T> T inTransaction(DataSource dataSource, Guard guard, Fence.Work<T> work) {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {

@@ -8,8 +8,6 @@ import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
-import dev.conveyor.common.status.NodeBeat;
-import dev.conveyor.common.status.NodeReader;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import java.util.HashMap;

@@ -7,8 +7,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,23 +50,5 @@ class LauncherTest {
             "event=config_error",
             "role=processor",
             "error=CONVEYOR_HTTP_PORT must be an integer from 0 to 65535, was 'eighty'");
-  }
-
-  @Test
-  void aBadPipelineFileRefusesTheStartTheSameWay() {
-    int code =
-        Launcher.run(
-            "dispatcher",
-            Env.of(Map.of()),
-            env -> {
-              PipelineLoader.loadDirectory(Path.of("/nonexistent/pipelines"));
-              throw new AssertionError("the pipelines should have been refused");
-            });
-
-    assertThat(code).isEqualTo(2);
-    assertThat(events.list).hasSize(1);
-    assertThat(events.list.getFirst().getKeyValuePairs())
-        .anyMatch(kv ->
-            kv.key.equals("error") && String.valueOf(kv.value).contains("/nonexistent/pipelines"));
   }
 }

@@ -19,10 +19,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/**
- * Loads the real {@code logback.xml} (and the CLI's {@code logback-cli.xml}) into a private context
- * and captures the chosen appender.
- */
+/** Loads the real {@code logback.xml} into a private context and captures the chosen appender. */
 class LogbackXmlTest {
   private final List<LoggerContext> contexts = new ArrayList<>();
 
@@ -144,22 +141,6 @@ class LogbackXmlTest {
     assertThat(context.getLogger("org.flywaydb.core.Flyway").isInfoEnabled()).isFalse();
     assertThat(context.getLogger("com.zaxxer.hikari.HikariDataSource").isInfoEnabled()).isTrue();
     assertThat(context.getLogger("com.github.dockerjava.api").isInfoEnabled()).isFalse();
-  }
-
-  @Test
-  void theCliWritesOnlyWarningsToStderrAndLeavesHikariToItsOwnMessages() throws Exception {
-    Logger root = configure("/logback-cli.xml", Map.of());
-    LoggerContext context = root.getLoggerContext();
-
-    assertThat(root.getLevel()).isEqualTo(Level.WARN);
-    assertThat(((ConsoleAppender<ILoggingEvent>) root.getAppender("stderr")).getTarget())
-        .isEqualTo("System.err");
-    assertThat(root.iteratorForAppenders()).toIterable().hasSize(1);
-    assertThat(context.getLogger("dev.conveyor.common.task.DeadLetters").isWarnEnabled()).isTrue();
-    assertThat(context.getLogger("org.postgresql.Driver").isInfoEnabled()).isFalse();
-    assertThat(context.getLogger("com.zaxxer.hikari.pool.HikariPool").isErrorEnabled())
-        .as("the CLI reports an unreachable database itself, in one line")
-        .isFalse();
   }
 
   private Logger configure(Map<String, String> properties) throws JoranException {

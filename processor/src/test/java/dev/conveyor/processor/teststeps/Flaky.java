@@ -1,9 +1,9 @@
 package dev.conveyor.processor.teststeps;
 
-import dev.conveyor.common.step.Step;
-import dev.conveyor.common.step.StepContext;
-import dev.conveyor.common.step.StepInput;
-import dev.conveyor.common.step.StepResult;
+import dev.conveyor.runtime.step.Step;
+import dev.conveyor.runtime.step.StepContext;
+import dev.conveyor.runtime.step.StepInput;
+import dev.conveyor.runtime.step.StepResult;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -2,9 +2,9 @@ package dev.conveyor.processor.teststeps;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.step.Step;
-import dev.conveyor.common.step.StepInput;
-import dev.conveyor.common.step.StepResult;
+import dev.conveyor.runtime.step.Step;
+import dev.conveyor.runtime.step.StepInput;
+import dev.conveyor.runtime.step.StepResult;
 import java.util.List;
 import java.util.Locale;
 

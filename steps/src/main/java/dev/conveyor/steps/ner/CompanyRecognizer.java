@@ -1,8 +1,8 @@
 package dev.conveyor.steps.ner;
 
-import dev.conveyor.common.step.Step;
-import dev.conveyor.common.step.StepInput;
-import dev.conveyor.common.step.StepResult;
+import dev.conveyor.runtime.step.Step;
+import dev.conveyor.runtime.step.StepInput;
+import dev.conveyor.runtime.step.StepResult;
 import java.util.List;
 
 /**

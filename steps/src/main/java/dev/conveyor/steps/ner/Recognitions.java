@@ -3,8 +3,8 @@ package dev.conveyor.steps.ner;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.common.step.StepInput;
-import dev.conveyor.common.step.StepResult;
+import dev.conveyor.runtime.step.StepInput;
+import dev.conveyor.runtime.step.StepResult;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,14 +2,14 @@ package dev.conveyor.steps.ner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.pipeline.Cleanup;
-import dev.conveyor.common.pipeline.Pipeline;
-import dev.conveyor.common.pipeline.PipelineLoader;
-import dev.conveyor.common.pipeline.Scope;
-import dev.conveyor.common.pipeline.SplitRule;
-import dev.conveyor.common.pipeline.StepDef;
-import dev.conveyor.common.pipeline.StepKind;
-import dev.conveyor.common.step.Step;
+import dev.conveyor.runtime.pipeline.Cleanup;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.Scope;
+import dev.conveyor.runtime.pipeline.SplitRule;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.pipeline.StepKind;
+import dev.conveyor.runtime.step.Step;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

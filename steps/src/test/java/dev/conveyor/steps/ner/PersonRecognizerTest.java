@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.common.resource.MappedResource;
-import dev.conveyor.common.resource.SharedResources;
-import dev.conveyor.common.step.StepContext;
-import dev.conveyor.common.step.StepInput;
-import dev.conveyor.common.step.StepResult;
+import dev.conveyor.runtime.resource.MappedResource;
+import dev.conveyor.runtime.resource.SharedResources;
+import dev.conveyor.runtime.step.StepContext;
+import dev.conveyor.runtime.step.StepInput;
+import dev.conveyor.runtime.step.StepResult;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -2,7 +2,7 @@ package dev.conveyor.steps.ner;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import dev.conveyor.common.step.StepContext;
+import dev.conveyor.runtime.step.StepContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

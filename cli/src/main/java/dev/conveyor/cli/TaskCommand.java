@@ -1,0 +1,92 @@
+package dev.conveyor.cli;
+
+import dev.conveyor.common.http.JsonBodies;
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.runtime.ledger.TaskReport;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import javax.sql.DataSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code conveyor task ID [--json]}: where one task stands ({@link TaskReport}) — from Redis while
+ * it is in flight or not yet cleaned up, from {@code task_audit} and {@code dead_items} after. Exit
+ * {@value Conveyor#EXIT_NOT_FOUND} when no task has this id.
+ */
+@Command(
+    name = "task",
+    description = {
+      "Where one task stands: pipeline, parts, per step how many items passed it, dead items,"
+          + " outcome.",
+      "From Redis while the task is in flight, from task_audit and dead_items after cleanup.",
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:the task was found",
+      "1:no task has this id",
+      "2:usage or configuration error",
+      "3:Redis or PostgreSQL unreachable or failing",
+      "4:internal error (a bug)"
+    })
+final class TaskCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Spec private CommandSpec spec;
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  private boolean help;
+
+  @Parameters(paramLabel = "ID", description = "the task's id (the inbound message's id)")
+  private String id;
+
+  @Option(
+      names = "--json",
+      description = "print the report as one JSON object, as patrol's GET /tasks/<id> does")
+  private boolean json;
+
+  TaskCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() {
+    if (!Keys.TASK_ID.matcher(id).matches()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "not a task id: '" + id + "' (1-128 characters of A-Z a-z 0-9 . _ : -)");
+    }
+    // why: in this order, a bad setting or pipeline file is reported before anything connects
+    Pipelines pipelines = context.pipelines();
+    TaskStore tasks = new TaskStore(context.redis(), context.keys());
+    DataSource pg = context.postgres();
+    TaskReport report =
+        new TaskReport(pipelines, tasks, new TaskAuditRepository(pg), new DeadItemRepository(pg));
+    Optional<Map<String, Object>> status = report.status(id);
+    if (status.isEmpty()) {
+      spec.commandLine().getErr().println("conveyor: no task " + id);
+      return Conveyor.EXIT_NOT_FOUND;
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(new String(JsonBodies.write(status.get()), StandardCharsets.UTF_8));
+    } else {
+      TaskText.lines(status.get()).forEach(out::println);
+    }
+    return Conveyor.EXIT_OK;
+  }
+}

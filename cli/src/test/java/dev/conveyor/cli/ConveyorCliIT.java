@@ -1,0 +1,415 @@
+package dev.conveyor.cli;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.common.config.Env;
+import dev.conveyor.common.db.Fence;
+import dev.conveyor.common.http.HttpRequest;
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepProgress;
+import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskReport;
+import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.Pipelines;
+import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.TaskAuditRepository;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CLI in-process through picocli against a real Redis and PostgreSQL, with task state built by
+ * hand: one task in flight, one finished, one cleaned up.
+ */
+@WithServices
+class ConveyorCliIT {
+  private static final Instant RECEIVED = Instant.parse("2026-11-22T01:22:45.247Z");
+  private static final Instant FINISHED = Instant.parse("2026-11-22T01:23:10.500Z");
+  private static final Instant CLEANED = Instant.parse("2026-11-22T01:24:15.250Z");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static Path pipelines;
+  private static Pipeline ner;
+
+  @BeforeAll
+  static void state(TestServices services, @TempDir Path dir) throws Exception {
+    pipelines = dir;
+    Files.writeString(
+        dir.resolve("ner.yaml"),
+        """
+        pipeline: ner
+        version: 1
+        steps:
+          - {name: company, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
+          - {name: person, kind: java, class: dev.conveyor.runtime.step.builtin.Identity}
+          - name: merge
+            kind: java
+            class: dev.conveyor.runtime.step.builtin.Identity
+            after: [company, person]
+          - name: assemble
+            kind: java
+            class: dev.conveyor.runtime.step.builtin.Identity
+            after: [merge]
+            scope: task
+          - name: deliver
+            kind: sink
+            after: [assemble]
+            sink: {table: conveyor.echo_rows, key: [task_id, part]}
+        """);
+    ner = PipelineLoader.loadDirectory(dir).get("ner").orElseThrow();
+    TaskStore store = new TaskStore(services.jedis(), services.keys());
+
+    // doc-42: in flight; part 2 died at person
+    register(store, "doc-42", RECEIVED);
+    output(store, "company", "doc-42", 0, 1, 2);
+    output(store, "person", "doc-42", 0, 1);
+    output(store, "merge", "doc-42", 0, 1);
+    store.recordDead(progress("person"), new QueueItem("doc-42", 2, "1-0"), "timeout after 30s");
+
+    // doc-40: every part delivered, its audit row written, not cleaned up yet
+    register(store, "doc-40", RECEIVED.minusSeconds(60));
+    output(store, "company", "doc-40", 0, 1, 2);
+    output(store, "person", "doc-40", 0, 1, 2);
+    output(store, "merge", "doc-40", 0, 1, 2);
+    store.recordOutput(progress("assemble"), new QueueItem("doc-40", QueueItem.TASK, "1-0"), "{}");
+    store.recordOutput(progress("deliver"), new QueueItem("doc-40", QueueItem.TASK, "1-0"), "7");
+    completion(services).finish(ner, List.of("doc-40"));
+
+    // doc-41: part 2 dead after 3 attempts, the rest delivered; finished, then cleaned up
+    register(store, "doc-41", RECEIVED.minusSeconds(120));
+    output(store, "company", "doc-41", 0, 1, 2);
+    output(store, "person", "doc-41", 0, 1);
+    output(store, "merge", "doc-41", 0, 1);
+    new DeadLetters(store, new DeadItemRepository(services.dataSource()), fixed(FINISHED))
+        .kill(
+            progress("person"),
+            "ner",
+            new QueueItem("doc-41", 2, "1-0", 3),
+            "{\"text\":\"x\"}",
+            "timeout after 30s");
+    store.recordOutput(progress("assemble"), new QueueItem("doc-41", QueueItem.TASK, "1-0"), "{}");
+    store.recordOutput(progress("deliver"), new QueueItem("doc-41", QueueItem.TASK, "1-0"), "2");
+    completion(services).finish(ner, List.of("doc-41"));
+    store.deleteTasks("ner", List.of("doc-41"));
+    Fence.plain(services.dataSource())
+        .run(c ->
+            new TaskAuditRepository(services.dataSource())
+                .markCleaned(c, List.of("doc-41"), CLEANED, 1));
+  }
+
+  @Test
+  void aTaskInFlightIsPrintedAsAlignedLines(TestServices services) {
+    Run r = run(env(services), "task", "doc-42");
+
+    assertThat(r.err()).isEmpty();
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(r.out().lines())
+        .containsExactly(
+            "task      doc-42  (pipeline ner v1)",
+            "state     in_flight, received 2026-11-22T01:22:45Z, 3 parts, re-driven 0 times",
+            "steps     company  3/3",
+            "          person   2/3",
+            "          merge    2/3",
+            "          assemble 0/1",
+            "          deliver  0/1",
+            "dead      part 2  person: timeout after 30s",
+            "outcome   -");
+  }
+
+  @Test
+  void aFinishedTaskShowsItsStepsAndItsOutcome(TestServices services) {
+    Run r = run(env(services), "task", "doc-40");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(r.out().lines())
+        .containsExactly(
+            "task      doc-40  (pipeline ner v1)",
+            "state     finished, received 2026-11-22T01:21:45Z, 3 parts, re-driven 0 times",
+            "steps     company  3/3",
+            "          person   3/3",
+            "          merge    3/3",
+            "          assemble 1/1",
+            "          deliver  1/1",
+            "dead      -",
+            "outcome   delivered, 7 rows delivered, 0 of 3 parts failed",
+            "finished  2026-11-22T01:23:10Z");
+  }
+
+  @Test
+  void aCleanedTaskIsPrintedFromTheAuditRowAndTheDeadItems(TestServices services) {
+    Run r = run(env(services), "task", "doc-41");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(r.out().lines())
+        .containsExactly(
+            "task      doc-41  (pipeline ner v1)",
+            "state     cleaned, received 2026-11-22T01:20:45Z, 3 parts",
+            "dead      part 2  person: timeout after 30s (3 attempts)",
+            "outcome   partial, 2 rows delivered, 1 of 3 parts failed",
+            "finished  2026-11-22T01:23:10Z",
+            "cleaned   2026-11-22T01:24:15Z");
+  }
+
+  @Test
+  void jsonIsOneObjectWithWhatPatrolAnswersForTheTask(TestServices services) throws Exception {
+    Run r = run(env(services), "task", "doc-42", "--json");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out().lines()).hasSize(1);
+    JsonNode json = JSON.readTree(r.out());
+    assertThat(json.get("task_id").asText()).isEqualTo("doc-42");
+    assertThat(json.get("pipeline").asText()).isEqualTo("ner");
+    assertThat(json.get("version").asInt()).isEqualTo(1);
+    assertThat(json.get("received_at").asText()).isEqualTo("2026-11-22T01:22:45.247Z");
+    assertThat(json.get("parts").asInt()).isEqualTo(3);
+    assertThat(json.get("state").asText()).isEqualTo("in_flight");
+    assertThat(json.get("redrives").asInt()).isZero();
+    assertThat(json.at("/steps/person/passed").asInt()).isEqualTo(2);
+    assertThat(json.at("/steps/assemble/of").asInt()).isEqualTo(1);
+    assertThat(json.at("/dead/0/part").asText()).isEqualTo("2");
+    assertThat(json.at("/dead/0/error").asText()).isEqualTo("person: timeout after 30s");
+    assertThat(json.has("outcome")).isFalse();
+
+    String route =
+        report(services)
+            .handle(
+                new HttpRequest("GET", "/tasks/doc-42", "doc-42", Map.of(), Map.of(), new byte[0]))
+            .bodyAsString();
+    assertThat(json).isEqualTo(JSON.readTree(route));
+  }
+
+  @Test
+  void jsonOfACleanedTaskHasItsOutcomeAndDeadItems(TestServices services) throws Exception {
+    Run r = run(env(services), "task", "--json", "doc-41");
+
+    JsonNode json = JSON.readTree(r.out());
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(json.get("state").asText()).isEqualTo("cleaned");
+    assertThat(json.get("outcome").asText()).isEqualTo("partial");
+    assertThat(json.get("rows_delivered").asLong()).isEqualTo(2);
+    assertThat(json.get("failed_parts").asInt()).isEqualTo(1);
+    assertThat(json.get("cleaned_at").asText()).isEqualTo("2026-11-22T01:24:15.250Z");
+    assertThat(json.at("/dead/0/step").asText()).isEqualTo("person");
+    assertThat(json.at("/dead/0/attempts").asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void anUnknownTaskIsExitCodeOneWithNothingOnStdout(TestServices services) {
+    Run r = run(env(services), "task", "doc-43");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_NOT_FOUND);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines()).containsExactly("conveyor: no task doc-43");
+  }
+
+  @Test
+  void aMalformedIdIsAUsageErrorBeforeAnythingConnects(TestServices services) {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_REDIS_URL", "redis://127.0.0.1:1");
+
+    Run r = run(env, "task", "doc 42");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_USAGE);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines().findFirst())
+        .hasValue("conveyor: not a task id: 'doc 42' (1-128 characters of A-Z a-z 0-9 . _ : -)");
+  }
+
+  @Test
+  void aBadSettingIsOneLineNamingTheVariableAndExitCodeTwo(TestServices services) {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_REDIS_URL", "http://redis:6379");
+
+    Run r = run(env, "task", "doc-42");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_USAGE);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines())
+        .containsExactly(
+            "conveyor: CONVEYOR_REDIS_URL must start with redis:// or rediss:// (TLS),"
+                + " was 'http://redis:6379'");
+  }
+
+  @Test
+  void aMissingPipelineDirectoryIsAConfigurationError(TestServices services) {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_PIPELINES", pipelines.resolve("missing").toString());
+
+    Run r = run(env, "task", "doc-42");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_USAGE);
+    assertThat(r.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith("conveyor: CONVEYOR_PIPELINES: pipeline directory ")
+        .endsWith("missing does not exist");
+  }
+
+  @Test
+  void anUnreachablePostgresIsOneLineAndExitCodeThree(TestServices services) {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_PG_URL", "jdbc:postgresql://127.0.0.1:1/conveyor?password=hunter2");
+
+    Run r = run(env, "task", "doc-42");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_UNREACHABLE);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "conveyor: cannot reach PostgreSQL at"
+                + " jdbc:postgresql://127.0.0.1:1/conveyor?password=****: ")
+        .contains("127.0.0.1:1")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void anUnreachableRedisIsOneLineAndExitCodeThree(TestServices services) {
+    Map<String, String> env = env(services);
+    env.put("CONVEYOR_REDIS_URL", "redis://127.0.0.1:1");
+
+    Run r = run(env, "task", "doc-42");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_UNREACHABLE);
+    assertThat(r.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith("conveyor: cannot reach Redis at redis://127.0.0.1:1: ");
+  }
+
+  @Test
+  void anUnexpectedFailureIsExitCodeFourWithItsStackTrace(TestServices services) {
+    services
+        .jedis()
+        .hset(services.keys().taskMeta("odd-1"), Map.of("pipeline", "ner", "parts", "x"));
+
+    Run r = run(env(services), "task", "odd-1");
+
+    assertThat(r.code()).isEqualTo(Conveyor.EXIT_INTERNAL);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines().toList())
+        .first()
+        .asString()
+        .startsWith("conveyor: internal error: java.lang.NumberFormatException");
+    assertThat(r.err()).contains("\tat dev.conveyor.runtime.ledger.TaskMeta.from");
+  }
+
+  @Test
+  void theContextClosesThePoolAndClientItOpened(TestServices services) {
+    DataSource pool;
+    try (CliContext context = new CliContext(Env.of(env(services)))) {
+      int code =
+          Conveyor.commandLine(context, new PrintWriter(new StringWriter()), silent())
+              .execute("task", "doc-42");
+      assertThat(code).isEqualTo(Conveyor.EXIT_OK);
+      pool = context.postgres();
+      assertThat(((HikariDataSource) pool).isClosed()).isFalse();
+    }
+
+    assertThat(((HikariDataSource) pool).isClosed()).isTrue();
+    await()
+        .atMost(5, SECONDS)
+        .until(() ->
+            Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("conveyor-cli ")));
+  }
+
+  @Test
+  void versionAndHelpNeedNeitherTheConfigurationNorTheServices() {
+    Map<String, String> env = Map.of("CONVEYOR_REDIS_URL", "http://wrong");
+
+    Run version = run(env, "--version");
+    Run help = run(env, "task", "--help");
+
+    assertThat(version.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(version.out().lines()).containsExactly("conveyor dev");
+    assertThat(help.code()).isEqualTo(Conveyor.EXIT_OK);
+    assertThat(help.out()).contains("Usage: conveyor task [-h] [--json] ID");
+    assertThat(help.err()).isEmpty();
+  }
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code;
+    try (CliContext context = new CliContext(Env.of(env))) {
+      code =
+          Conveyor.commandLine(context, new PrintWriter(out, true), new PrintWriter(err, true))
+              .execute(args);
+    }
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static Map<String, String> env(TestServices services) {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", pipelines.toString());
+    return env;
+  }
+
+  private static PrintWriter silent() {
+    return new PrintWriter(new StringWriter());
+  }
+
+  private static TaskReport report(TestServices services) {
+    return new TaskReport(
+        Pipelines.of(List.of(ner)),
+        new TaskStore(services.jedis(), services.keys()),
+        new TaskAuditRepository(services.dataSource()),
+        new DeadItemRepository(services.dataSource()));
+  }
+
+  private static void register(TaskStore store, String id, Instant received) {
+    Registration r =
+        new Registration(id, ner, "1-0", received, Collections.nCopies(3, "{\"text\":\"x\"}"));
+    store.registerAll(List.of(r));
+    store.dispatchAll(List.of(r));
+  }
+
+  private static void output(TaskStore store, String step, String id, int... parts) {
+    for (int part : parts) {
+      store.recordOutput(progress(step), new QueueItem(id, part, "1-" + part), "{}");
+    }
+  }
+
+  private static StepProgress progress(String step) {
+    return StepProgress.of(ner, ner.step(step).orElseThrow());
+  }
+
+  private static TaskCompletion completion(TestServices services) {
+    return new TaskCompletion(
+        new TaskStore(services.jedis(), services.keys()),
+        new TaskAuditRepository(services.dataSource()),
+        fixed(FINISHED));
+  }
+
+  private static Clock fixed(Instant at) {
+    return Clock.fixed(at, ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,68 @@
+package dev.conveyor.runtime.ledger;
+
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.pipeline.StepKind;
+import dev.conveyor.runtime.records.TaskAudit;
+import dev.conveyor.runtime.records.TaskAuditRepository;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Finishes tasks whose every part passed every terminal step or is dead: writes their {@code
+ * task_audit} rows (once, whatever the number of calls; one transaction for a batch of tasks), then
+ * takes them out of flight in Redis.
+ */
+public final class TaskCompletion {
+  private final TaskStore tasks;
+  private final TaskAuditRepository audit;
+  private final Clock clock;
+
+  public TaskCompletion(TaskStore tasks, TaskAuditRepository audit, Clock clock) {
+    this.tasks = tasks;
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  /** Returns how many audit rows this call wrote. */
+  public int finish(Pipeline pipeline, List<String> taskIds) {
+    if (taskIds.isEmpty()) {
+      return 0;
+    }
+    List<String> sinks =
+        pipeline.steps().stream()
+            .filter(s -> s.kind() == StepKind.SINK)
+            .map(StepDef::name)
+            .toList();
+    List<Optional<TaskStore.Finishing>> finishing = tasks.finishing(taskIds, sinks);
+    Instant now = clock.instant();
+    List<TaskAudit> rows = new ArrayList<>(taskIds.size());
+    List<String> done = new ArrayList<>(taskIds.size());
+    for (Optional<TaskStore.Finishing> f : finishing) {
+      if (f.isEmpty()) {
+        continue;
+      }
+      TaskMeta m = f.get().meta();
+      rows.add(
+          new TaskAudit(
+              m.taskId(),
+              m.pipeline(),
+              m.version(),
+              TaskAudit.Outcome.of(m.parts(), f.get().deadParts()),
+              m.parts(),
+              f.get().deadParts(),
+              f.get().rows(),
+              m.streamId(),
+              m.receivedAt(),
+              now,
+              Optional.empty()));
+      done.add(m.taskId());
+    }
+    int written = audit.insertAll(rows);
+    tasks.markFinished(pipeline.name(), done, now);
+    return written;
+  }
+}

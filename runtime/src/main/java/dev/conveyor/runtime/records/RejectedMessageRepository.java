@@ -1,0 +1,195 @@
+package dev.conveyor.runtime.records;
+
+import dev.conveyor.common.db.DatabaseException;
+import dev.conveyor.common.json.SafeText;
+import dev.conveyor.common.json.StoredJson;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/** Every statement on {@code conveyor.rejected_messages}. */
+public final class RejectedMessageRepository {
+  private static final String INSERT =
+      """
+      INSERT INTO conveyor.rejected_messages (stream_id, entry_sha256, reason, detail, fields)
+      VALUES (?, ?, ?, ?, ?::jsonb)
+      ON CONFLICT (stream_id, entry_sha256) DO NOTHING
+      """;
+  private static final String COUNT_BY_REASON =
+      "SELECT count(*) FROM conveyor.rejected_messages WHERE reason = ?";
+
+  private static final String LIST =
+      """
+      SELECT id, stream_id, reason, detail, fields::text, received_at
+      FROM conveyor.rejected_messages
+      WHERE (?::text IS NULL OR reason = ?) AND (?::text IS NULL OR fields->>'pipeline' = ?)
+        AND (?::text IS NULL OR fields->>'id' = ?)
+      ORDER BY id DESC
+      LIMIT ?
+      """;
+  private static final String DELETE = "DELETE FROM conveyor.rejected_messages WHERE id = ANY (?)";
+  private static final String DELETE_EXPIRED =
+      """
+      DELETE FROM conveyor.rejected_messages WHERE id IN (
+        SELECT id FROM conveyor.rejected_messages WHERE received_at < ?
+        ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)
+      """;
+  private static final String COUNT_EXPIRED =
+      "SELECT count(*) FROM conveyor.rejected_messages WHERE received_at < ?";
+
+  /** Longer details are cut. */
+  public static final int MAX_DETAIL_CHARS = 2000;
+
+  private final DataSource dataSource;
+
+  public RejectedMessageRepository(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /**
+   * Stores an inbox entry that was not accepted. A second call for the same entry — the same stream
+   * id and the same content (a re-pass after a crash) — stores nothing; an entry that only shares
+   * the stream id (the inbox was created again, or the producer chose the id) gets its own row. The
+   * detail is escaped and cut to {@link #MAX_DETAIL_CHARS}; should PostgreSQL refuse the fields
+   * (which the caller makes storable), they are stored as a {@link StoredJson} wrapper. True when
+   * this call stored it.
+   *
+   * @param entrySha256 identifies the entry's content (its field names and values)
+   * @param fieldsJson every field as received, as a JSON object
+   */
+  public boolean insert(
+      String streamId, String entrySha256, String reason, String detail, String fieldsJson) {
+    String safeDetail = SafeText.capped(detail, MAX_DETAIL_CHARS);
+    try {
+      return write(streamId, entrySha256, reason, safeDetail, fieldsJson);
+    } catch (SQLException e) {
+      if (!DeadItemRepository.isDataError(e)) {
+        throw failed(streamId, e);
+      }
+      // why: the row must be written whatever the entry holds, or it would block the intake
+      try {
+        return write(
+            streamId,
+            entrySha256,
+            reason,
+            safeDetail,
+            StoredJson.wrapper(fieldsJson, "PostgreSQL refused the fields: " + e.getMessage()));
+      } catch (SQLException again) {
+        throw failed(streamId, again);
+      }
+    }
+  }
+
+  private boolean write(
+      String streamId, String entrySha256, String reason, String detail, String fieldsJson)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(INSERT)) {
+      ps.setString(1, streamId);
+      ps.setString(2, entrySha256);
+      ps.setString(3, reason);
+      ps.setString(4, detail);
+      ps.setString(5, fieldsJson);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  private static DatabaseException failed(String streamId, SQLException e) {
+    return new DatabaseException(
+        "rejected_messages insert of " + streamId + " failed: " + e.getMessage(), e);
+  }
+
+  public long countByReason(String reason) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_BY_REASON)) {
+      ps.setString(1, reason);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages count failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Rejected messages, newest first; a null filter matches everything.
+   *
+   * @param pipeline matches the message's {@code pipeline} field
+   * @param taskId matches the message's {@code id} field
+   */
+  public List<RejectedMessage> list(String reason, String pipeline, String taskId, int limit) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(LIST)) {
+      ps.setString(1, reason);
+      ps.setString(2, reason);
+      ps.setString(3, pipeline);
+      ps.setString(4, pipeline);
+      ps.setString(5, taskId);
+      ps.setString(6, taskId);
+      ps.setInt(7, limit);
+      List<RejectedMessage> rows = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(
+              new RejectedMessage(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getTimestamp(6).toInstant()));
+        }
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages list failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes these rows (after a replay); returns how many were deleted. */
+  public int delete(List<Long> ids) {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(DELETE)) {
+      ps.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages delete failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * In a transaction: deletes up to {@code limit} rows received before {@code receivedBefore},
+   * oldest first; returns how many.
+   */
+  public int deleteExpired(Connection c, Instant receivedBefore, int limit) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(DELETE_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(receivedBefore));
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** How many rows were received before {@code receivedBefore}. */
+  public long countExpired(Instant receivedBefore) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
+      ps.setTimestamp(1, Timestamp.from(receivedBefore));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("rejected_messages retention count failed: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,374 @@
+package dev.conveyor.runtime.work.command;
+
+import dev.conveyor.common.config.Durations;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.pipeline.StepKind;
+import dev.conveyor.runtime.work.ItemResult;
+import dev.conveyor.runtime.work.StepWork;
+import dev.conveyor.runtime.work.WorkItem;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code command} step: an external program, in any language, run as {@code workers} long-lived
+ * processes that answer JSON lines.
+ *
+ * <h2>Protocol</h2>
+ *
+ * The program is started without a shell, in the pipeline file's directory (so {@code
+ * steps/person.py} resolves there), with the daemon's environment minus every {@code CONVEYOR_*}
+ * variable, plus {@code CONVEYOR_STEP_OPTIONS} (the step's {@code options:} as a JSON object),
+ * {@code CONVEYOR_STEP} (the step's name), {@code CONVEYOR_WORKER} (0, 1, ...) and, unless set,
+ * {@code PYTHONUNBUFFERED=1}. For each item it reads one line on stdin
+ *
+ * <pre>{"task_id": "doc-42", "part": 3, "input": {...}}</pre>
+ *
+ * ({@code part} is -1 for a task-scope item; the line is ASCII, other characters escaped) and
+ * writes one line on stdout, UTF-8, ending in a newline, in request order:
+ *
+ * <pre>{"ok": true, "data": {...}}   or   {"ok": false, "error": "why"}</pre>
+ *
+ * {@code data} becomes the item's output; {@code ok: false} fails the item alone. stderr is for
+ * logs: each line becomes one INFO event {@code worker_stderr step=... worker=N line="..."}, logged
+ * in order by the worker's thread {@code cmd-<step>-<n>-stderr}. When its stdin closes the program
+ * should exit.
+ *
+ * <h2>Failures</h2>
+ *
+ * An item fails, and the rest of its batch goes on, when: the program says so; it does not answer
+ * within {@code timeout} ({@code timeout after 30s}: the process and its descendants are killed;
+ * the first item of a new process may take 1 min longer, as it waits for the program to start); it
+ * answers a line that is not a protocol line (the process is killed, as its stream may be out of
+ * step); its process exits ({@code worker 0 exited with code 3}). A killed or exited worker is
+ * restarted before its next item, after a backoff that starts at 100 ms, doubles with each death up
+ * to 30 s, and is reset by an answer. An item waits at most 1 s for its worker's restart, else
+ * fails at once; a batch that finds every worker further than that from a restart is not attempted
+ * ({@link CommandUnavailableException}) and stays queued. A program that starts processes of its
+ * own should have them end with it: the descendants of a worker are killed with it when Conveyor
+ * kills it or closes the step, but those of a worker that crashed are beyond reach.
+ *
+ * <h2>Use</h2>
+ *
+ * Built when the step is activated, from the step and the pipeline it belongs to, then started; a
+ * program that cannot be started, or exits at once, makes {@link #start()} throw, so that the step
+ * is DISABLED with the reason:
+ *
+ * <pre>{@code
+ * CommandWork work = CommandWork.of(pipeline, step); // step.kind() == COMMAND
+ * work.start();      // e.g. "command not found: pyhton3 (step ner.person)"
+ * work.process(batch);                               // from the step's ticks
+ * work.close();      // on complete or terminate; twice is harmless
+ * }</pre>
+ *
+ * <p>{@link #process} is safe for concurrent calls (one per shard): a batch is split into as many
+ * contiguous chunks as there are workers (fewer for a small batch), each chunk runs on a virtual
+ * thread with a worker it has checked out alone, and a chunk waits when all workers are busy.
+ */
+public final class CommandWork implements StepWork, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CommandWork.class);
+
+  private final String step;
+  private final List<String> command;
+  private final Path directory;
+  private final int workerCount;
+  private final Duration timeout;
+  private final Tuning tuning;
+  private final Map<String, String> environment;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile List<CommandWorker> workers = List.of();
+  private final BlockingQueue<CommandWorker> idle = new LinkedBlockingQueue<>();
+
+  /**
+   * A command step as a pipeline file declares it: named {@code <pipeline>.<step>} in logs and
+   * thread names, run in the directory of the pipeline file.
+   *
+   * @throws IllegalArgumentException if the step is not of kind {@code command}
+   */
+  public static CommandWork of(Pipeline pipeline, StepDef step) {
+    if (step.kind() != StepKind.COMMAND) {
+      throw new IllegalArgumentException("step '" + step.name() + "' is not of kind command");
+    }
+    return new CommandWork(
+        pipeline.name() + "." + step.name(),
+        step.command(),
+        pipeline.source().toAbsolutePath().getParent(),
+        step.workers(),
+        step.timeout(),
+        step.options());
+  }
+
+  /**
+   * @param step the step's name in logs, thread names and error messages
+   * @param command the program and its arguments; a program with a slash is relative to {@code
+   *     directory}, a bare name is looked up on {@code PATH}
+   * @param directory the working directory: the directory of the pipeline file
+   * @param workers how many processes to run
+   * @param timeout the longest one item may take
+   * @param options passed to the program as JSON in {@code CONVEYOR_STEP_OPTIONS}
+   */
+  public CommandWork(
+      String step,
+      List<String> command,
+      Path directory,
+      int workers,
+      Duration timeout,
+      Map<String, Object> options) {
+    this(step, command, directory, workers, timeout, options, Tuning.DEFAULTS);
+  }
+
+  CommandWork(
+      String step,
+      List<String> command,
+      Path directory,
+      int workers,
+      Duration timeout,
+      Map<String, Object> options,
+      Tuning tuning) {
+    this.step = Objects.requireNonNull(step, "step");
+    this.command = List.copyOf(command);
+    if (this.command.isEmpty()) {
+      throw new IllegalArgumentException("step " + step + ": command is empty");
+    }
+    this.directory = directory.toAbsolutePath().normalize();
+    if (workers < 1) {
+      throw new IllegalArgumentException("step " + step + ": workers must be >= 1, was " + workers);
+    }
+    this.workerCount = workers;
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("step " + step + ": timeout must be > 0");
+    }
+    this.timeout = timeout;
+    this.tuning = Objects.requireNonNull(tuning, "tuning");
+    var env = new LinkedHashMap<String, String>();
+    env.put("CONVEYOR_STEP_OPTIONS", Protocol.options(options == null ? Map.of() : options));
+    env.put("CONVEYOR_STEP", step);
+    this.environment = env;
+  }
+
+  /**
+   * Starts every worker and watches them briefly for an exit at once.
+   *
+   * @throws CommandUnavailableException saying what is missing or how the program exited (with its
+   *     last stderr line); no process of the step is left running then
+   * @throws IllegalStateException if started before or closed
+   */
+  public void start() {
+    if (closed.get() || !started.compareAndSet(false, true)) {
+      throw new IllegalStateException("step " + step + " was started or closed before");
+    }
+    if (!Files.isDirectory(directory)) {
+      throw unavailable("working directory missing: " + directory);
+    }
+    List<String> argv = new ArrayList<>(command);
+    try {
+      argv.set(0, Programs.resolve(command.getFirst(), directory, System.getenv("PATH")));
+    } catch (IllegalArgumentException e) {
+      throw unavailable(e.getMessage());
+    }
+    List<CommandWorker> all = new ArrayList<>(workerCount);
+    for (int i = 0; i < workerCount; i++) {
+      var env = new LinkedHashMap<>(environment);
+      env.put("CONVEYOR_WORKER", Integer.toString(i));
+      all.add(new CommandWorker(step, i, argv, directory, env, timeout, tuning));
+    }
+    workers = List.copyOf(all);
+    try {
+      for (CommandWorker w : all) {
+        w.start();
+      }
+      long deadline = System.nanoTime() + tuning.startGrace().toNanos();
+      for (CommandWorker w : all) {
+        Optional<CommandWorker.EarlyExit> exit = w.exitedBefore(deadline);
+        if (exit.isPresent()) {
+          close();
+          throw new CommandUnavailableException(
+              "command exited on start with code "
+                  + exit.get().code()
+                  + " (step "
+                  + step
+                  + ")"
+                  + exit.get().lastStderrLine().map(line -> ": " + line).orElse(""));
+        }
+      }
+    } catch (IOException e) {
+      close();
+      throw unavailable("cannot start " + command.getFirst() + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      close();
+      Thread.currentThread().interrupt();
+      throw unavailable("interrupted while starting");
+    }
+    idle.addAll(all);
+    log.atInfo()
+        .addKeyValue("event", "workers_started")
+        .addKeyValue("step", step)
+        .addKeyValue("workers", workerCount)
+        .addKeyValue("command", String.join(" ", command))
+        .addKeyValue("dir", directory)
+        .addKeyValue("pids", pids())
+        .log();
+  }
+
+  /**
+   * Runs the batch on the workers: one result per item, in order. A failing item fails alone.
+   *
+   * @throws CommandUnavailableException if the batch could not be attempted: every worker is down
+   *     for a while, the step was closed, or the caller was interrupted (whose flag is set again)
+   * @throws IllegalStateException if not started
+   */
+  @Override
+  public List<ItemResult> process(List<WorkItem> batch) {
+    if (!started.get()) {
+      throw new IllegalStateException("step " + step + " is not started");
+    }
+    if (closed.get()) {
+      throw new CommandUnavailableException("step " + step + " is closed");
+    }
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    requireAWorker();
+    ItemResult[] results = new ItemResult[batch.size()];
+    int chunks = Math.min(workerCount, batch.size());
+    try {
+      if (chunks == 1) {
+        runChunk(batch, 0, batch.size(), results);
+      } else {
+        runChunks(batch, chunks, results);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CommandUnavailableException("step " + step + ": interrupted");
+    }
+    return List.of(results);
+  }
+
+  /** Process ids of every worker process started so far (for tests). */
+  List<Long> pids() {
+    return workers.stream().flatMap(w -> w.pids().stream()).toList();
+  }
+
+  /**
+   * Closes every worker's stdin, gives them up to 5 s to exit, kills those left (with their
+   * descendants) and joins their threads. A batch in progress ends with {@link
+   * CommandUnavailableException}. Harmless when repeated.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<CommandWorker> all = workers;
+    all.forEach(CommandWorker::beginClose);
+    long deadline = System.nanoTime() + tuning.closeWait().toNanos();
+    int killed = 0;
+    for (CommandWorker w : all) {
+      if (w.finishClose(deadline)) {
+        killed++;
+      }
+    }
+    if (all.isEmpty()) {
+      return;
+    }
+    log.atInfo()
+        .addKeyValue("event", "workers_stopped")
+        .addKeyValue("step", step)
+        .addKeyValue("workers", all.size())
+        .addKeyValue("killed", killed)
+        .log();
+  }
+
+  private void runChunks(List<WorkItem> batch, int chunks, ItemResult[] results)
+      throws InterruptedException {
+    List<Future<Void>> futures = new ArrayList<>(chunks);
+    try (ExecutorService chunkThreads =
+        Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("cmd-" + step + "-chunk-", 0).factory())) {
+      for (int c = 0; c < chunks; c++) {
+        int from = (int) ((long) batch.size() * c / chunks);
+        int to = (int) ((long) batch.size() * (c + 1) / chunks);
+        futures.add(
+            chunkThreads.submit(() -> {
+              runChunk(batch, from, to, results);
+              return null;
+            }));
+      }
+    }
+    // why: every chunk is done (the executor's close waited); the first failure speaks for all
+    for (Future<Void> f : futures) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        switch (e.getCause()) {
+          case InterruptedException cause -> throw cause;
+          case RuntimeException cause -> throw cause;
+          case Error cause -> throw cause;
+          case Throwable cause -> throw new IllegalStateException(cause);
+        }
+      }
+    }
+  }
+
+  private void runChunk(List<WorkItem> batch, int from, int to, ItemResult[] results)
+      throws InterruptedException {
+    CommandWorker worker = idle.take();
+    try {
+      for (int i = from; i < to; i++) {
+        byte[] request;
+        try {
+          request = Protocol.request(batch.get(i));
+        } catch (IllegalArgumentException e) {
+          results[i] = new ItemResult.Failed(e.getMessage());
+          continue;
+        }
+        results[i] = worker.handle(request);
+      }
+    } finally {
+      idle.add(worker);
+    }
+  }
+
+  /** A batch is not attempted when every worker is far from its next restart. */
+  private void requireAWorker() {
+    CommandWorker soonest =
+        workers.stream().min(Comparator.comparing(CommandWorker::downFor)).orElseThrow();
+    Duration wait = soonest.downFor();
+    if (wait.compareTo(tuning.maxRestartWait()) > 0) {
+      throw new CommandUnavailableException(
+          "step "
+              + step
+              + ": all "
+              + workerCount
+              + " workers are down (worker "
+              + soonest.index()
+              + " "
+              + soonest.trouble()
+              + "); next restart in "
+              + Durations.format(Duration.ofMillis(wait.toMillis() + 1)));
+    }
+  }
+
+  private CommandUnavailableException unavailable(String what) {
+    return new CommandUnavailableException(what + " (step " + step + ")");
+  }
+}
