@@ -2,7 +2,7 @@ package dev.conveyor.dispatcher;
 
 import dev.conveyor.common.daemon.Launcher;
 
-/** Starts the dispatcher with the environment described in DESIGN.md. */
+/** Starts the dispatcher with the environment described in docs/design.md. */
 public final class DispatcherMain {
   private DispatcherMain() {}
 

@@ -2,7 +2,7 @@ package dev.conveyor.patrol;
 
 import dev.conveyor.common.daemon.Launcher;
 
-/** Starts the patrol with the environment described in DESIGN.md. */
+/** Starts the patrol with the environment described in docs/design.md. */
 public final class PatrolMain {
   private PatrolMain() {}
 

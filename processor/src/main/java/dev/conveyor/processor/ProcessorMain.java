@@ -2,7 +2,7 @@ package dev.conveyor.processor;
 
 import dev.conveyor.common.daemon.Launcher;
 
-/** Starts the processor with the environment described in DESIGN.md. */
+/** Starts the processor with the environment described in docs/design.md. */
 public final class ProcessorMain {
   private ProcessorMain() {}
 

@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Measures the resident memory of N workers that all read one large resource, for the README's
- * figures ({@code deploy/bin/bench-resources} runs it; not a test).
+ * Measures the resident memory of N workers that all read one large resource, for
+ * docs/benchmarks.md's figures ({@code deploy/bin/bench-resources} runs it; not a test).
  *
  * <pre>
  * java -cp ... dev.conveyor.runtime.resource.ResourceRssProbe FILE WORKERS [--copy]

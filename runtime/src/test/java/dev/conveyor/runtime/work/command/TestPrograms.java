@@ -91,7 +91,7 @@ final class TestPrograms {
     }
   }
 
-  /** The example step that the README shows. */
+  /** The example step that docs/pipelines.md shows. */
   static Path upperPy() {
     // why: tests run in the processor module's directory
     Path upper = Path.of("..", "deploy", "pipelines", "steps", "upper.py").toAbsolutePath();
