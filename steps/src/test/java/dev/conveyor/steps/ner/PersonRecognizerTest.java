@@ -55,7 +55,13 @@ class PersonRecognizerTest {
   @Test
   void readsTheGazetteerFromItsResourceWhenOpened() throws Exception {
     var step = new PersonRecognizer();
-    step.open(context(Map.of("first_names", new TestResource("first_names", "# names\nJane\n"))));
+    step.open(
+        context(
+            Map.of(
+                "first_names",
+                new TestResource("first_names", "# names\nJane\n"),
+                "person_words",
+                TestResource.personWords())));
 
     List<StepResult> results =
         step.process(
@@ -85,6 +91,17 @@ class PersonRecognizerTest {
   }
 
   @Test
+  void refusesToOpenWithoutTheWordLists() {
+    var step = new PersonRecognizer();
+
+    assertThatThrownBy(() -> step.open(context(Map.of("first_names", TestResource.firstNames()))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "step 'person' needs the resource 'person_words' (add 'resources: [person_words]' to"
+                + " the step)");
+  }
+
+  @Test
   void workersOfOneJvmShareOneFirstNameSet() throws Exception {
     var registry = new SharedResources();
     try (MappedResource one = registry.acquire("first_names", TestResource.firstNamesFile());
@@ -108,7 +125,13 @@ class PersonRecognizerTest {
   @Test
   void anItemWithoutTextFailsAloneAndTheBatchGoesOn() throws Exception {
     var step = new PersonRecognizer();
-    step.open(context(Map.of("first_names", new TestResource("first_names", "Jane\n"))));
+    step.open(
+        context(
+            Map.of(
+                "first_names",
+                new TestResource("first_names", "Jane\n"),
+                "person_words",
+                TestResource.personWords())));
 
     List<StepResult> results =
         step.process(
