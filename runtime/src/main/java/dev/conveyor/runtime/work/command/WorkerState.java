@@ -2,10 +2,9 @@ package dev.conveyor.runtime.work.command;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * What the threads of one {@link CommandWorker} share, under one lock: its current process (none
+ * What the threads of one {@link CommandWorker} share, under its monitor: its current process (none
  * while it is down), whether it is closed, why it is down, and when its next process may start.
  * Thread-safe: the chunk holding the worker, {@link CommandWork#close()} and the step's readers of
  * {@link #downFor()} meet here.
@@ -14,14 +13,13 @@ final class WorkerState {
   private static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
 
   private final String step;
-  private final ReentrantLock lock = new ReentrantLock();
-  // guarded by lock
+  // guarded by this (why: a monitor no longer pins a virtual thread, since Java 24)
   private final RestartBackoff backoff;
   private WorkerProcess current;
   private boolean closed;
   private String trouble = "not started";
 
-  /** Starts a process; called with the lock held, so that closing waits for it. */
+  /** Starts a process; called holding the monitor, so that closing waits for it. */
   @FunctionalInterface
   interface Launcher {
     WorkerProcess launch() throws IOException;
@@ -36,13 +34,8 @@ final class WorkerState {
   }
 
   /** The current process, or null while down or before the start. */
-  WorkerProcess current() {
-    lock.lock();
-    try {
-      return current;
-    } finally {
-      lock.unlock();
-    }
+  synchronized WorkerProcess current() {
+    return current;
   }
 
   /**
@@ -50,14 +43,9 @@ final class WorkerState {
    *
    * @throws CommandUnavailableException if closed
    */
-  WorkerProcess currentIfOpen() {
-    lock.lock();
-    try {
-      requireOpen();
-      return current;
-    } finally {
-      lock.unlock();
-    }
+  synchronized WorkerProcess currentIfOpen() {
+    requireOpen();
+    return current;
   }
 
   /**
@@ -65,14 +53,9 @@ final class WorkerState {
    *
    * @throws CommandUnavailableException if closed
    */
-  Down down() {
-    lock.lock();
-    try {
-      requireOpen();
-      return new Down(trouble, backoff.nanosLeft());
-    } finally {
-      lock.unlock();
-    }
+  synchronized Down down() {
+    requireOpen();
+    return new Down(trouble, backoff.nanosLeft());
   }
 
   /**
@@ -80,15 +63,10 @@ final class WorkerState {
    *
    * @throws CommandUnavailableException if closed (nothing is started then)
    */
-  WorkerProcess launch(Launcher launcher) throws IOException {
-    lock.lock();
-    try {
-      requireOpen();
-      current = launcher.launch();
-      return current;
-    } finally {
-      lock.unlock();
-    }
+  synchronized WorkerProcess launch(Launcher launcher) throws IOException {
+    requireOpen();
+    current = launcher.launch();
+    return current;
   }
 
   /**
@@ -97,60 +75,35 @@ final class WorkerState {
    *
    * @return how long the restart is put off
    */
-  Duration failed(String why, boolean withBackoff) {
-    lock.lock();
-    try {
-      trouble = why;
-      return withBackoff ? backoff.schedule() : Duration.ZERO;
-    } finally {
-      lock.unlock();
-    }
+  synchronized Duration failed(String why, boolean withBackoff) {
+    trouble = why;
+    return withBackoff ? backoff.schedule() : Duration.ZERO;
   }
 
   /** {@code p} is not the current process any more (if it was). */
-  void vacate(WorkerProcess p) {
-    lock.lock();
-    try {
-      if (current == p) {
-        current = null;
-      }
-    } finally {
-      lock.unlock();
+  synchronized void vacate(WorkerProcess p) {
+    if (current == p) {
+      current = null;
     }
   }
 
   /** The process answered: the next death waits the first backoff again. */
-  void answered() {
-    lock.lock();
-    try {
-      backoff.reset();
-    } finally {
-      lock.unlock();
-    }
+  synchronized void answered() {
+    backoff.reset();
   }
 
   /** Refuses new processes from now on; returns the current one, if any. */
-  WorkerProcess close() {
-    lock.lock();
-    try {
-      closed = true;
-      return current;
-    } finally {
-      lock.unlock();
-    }
+  synchronized WorkerProcess close() {
+    closed = true;
+    return current;
   }
 
   /**
    * @throws CommandUnavailableException if closed
    */
-  void requireOpen() {
-    lock.lock();
-    try {
-      if (closed) {
-        throw new CommandUnavailableException("step " + step + " is closed");
-      }
-    } finally {
-      lock.unlock();
+  synchronized void requireOpen() {
+    if (closed) {
+      throw new CommandUnavailableException("step " + step + " is closed");
     }
   }
 
@@ -158,28 +111,18 @@ final class WorkerState {
    * How long until the worker can take an item: zero when its process runs or may be restarted now,
    * the time left before its restart otherwise, forever once closed.
    */
-  Duration downFor() {
-    lock.lock();
-    try {
-      if (closed) {
-        return FOREVER;
-      }
-      if (current != null) {
-        return Duration.ZERO;
-      }
-      return Duration.ofNanos(Math.max(0, backoff.nanosLeft()));
-    } finally {
-      lock.unlock();
+  synchronized Duration downFor() {
+    if (closed) {
+      return FOREVER;
     }
+    if (current != null) {
+      return Duration.ZERO;
+    }
+    return Duration.ofNanos(Math.max(0, backoff.nanosLeft()));
   }
 
   /** Why the worker is down, e.g. {@code exited with code 3}. */
-  String trouble() {
-    lock.lock();
-    try {
-      return trouble;
-    } finally {
-      lock.unlock();
-    }
+  synchronized String trouble() {
+    return trouble;
   }
 }
