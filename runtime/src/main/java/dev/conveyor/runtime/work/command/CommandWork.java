@@ -182,7 +182,8 @@ public final class CommandWork implements StepWork, AutoCloseable {
     for (int i = 0; i < workerCount; i++) {
       var env = new LinkedHashMap<>(environment);
       env.put("CONVEYOR_WORKER", Integer.toString(i));
-      all.add(new CommandWorker(step, i, argv, directory, env, timeout, tuning));
+      var process = new WorkerProcess.Command(argv, directory, env);
+      all.add(new CommandWorker(step, i, process, timeout, tuning));
     }
     pool = new WorkerPool(step, all, tuning);
     try {

@@ -3,10 +3,8 @@ package dev.conveyor.runtime.work.command;
 import dev.conveyor.common.config.Durations;
 import dev.conveyor.runtime.work.ItemResult;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -36,9 +34,7 @@ final class CommandWorker {
 
   private final String step;
   private final int index;
-  private final List<String> command;
-  private final Path directory;
-  private final Map<String, String> environment;
+  private final WorkerProcess.Command command;
   private final Duration timeout;
   private final Tuning tuning;
   private final WorkerState state;
@@ -51,18 +47,10 @@ final class CommandWorker {
   record EarlyExit(int code, Optional<String> lastStderrLine) {}
 
   CommandWorker(
-      String step,
-      int index,
-      List<String> command,
-      Path directory,
-      Map<String, String> environment,
-      Duration timeout,
-      Tuning tuning) {
+      String step, int index, WorkerProcess.Command command, Duration timeout, Tuning tuning) {
     this.step = step;
     this.index = index;
-    this.command = List.copyOf(command);
-    this.directory = directory;
-    this.environment = Map.copyOf(environment);
+    this.command = command;
     this.timeout = timeout;
     this.tuning = tuning;
     this.state = new WorkerState(step, tuning);
@@ -219,14 +207,14 @@ final class CommandWorker {
       // why: it exited between items; that costs it a backoff, not an item
       died(p, p.exitValue());
     }
-    WorkerState.Down down = state.down();
-    long wait = down.restartInNanos();
+    WorkerState.Restart restart = state.restart();
+    long wait = restart.inNanos();
     if (wait > tuning.maxRestartWait().toNanos()) {
       throw new Down(
           "worker "
               + index
               + " is down ("
-              + down.trouble()
+              + restart.trouble()
               + "); restarting in "
               + Durations.format(roundUpToMillis(wait)));
     }
@@ -249,8 +237,7 @@ final class CommandWorker {
 
   private WorkerProcess launch() throws IOException {
     WorkerProcess p =
-        WorkerProcess.start(
-            command, directory, environment, "cmd-" + step + "-" + index + "-", this::logStderr);
+        WorkerProcess.start(command, "cmd-" + step + "-" + index + "-", this::logStderr);
     pids.add(p.pid());
     return p;
   }

@@ -50,27 +50,34 @@ final class WorkerProcess {
   }
 
   /**
-   * Starts {@code command} in {@code directory} with the environment of this JVM minus every {@code
-   * CONVEYOR_*} variable, plus {@code PYTHONUNBUFFERED=1} unless set, plus {@code environment}.
+   * What to start: the program and its arguments (no shell), the working directory, and the
+   * variables to add to the environment.
+   */
+  record Command(List<String> argv, Path directory, Map<String, String> environment) {
+    Command {
+      argv = List.copyOf(argv);
+      environment = Map.copyOf(environment);
+    }
+  }
+
+  /**
+   * Starts {@code command} with the environment of this JVM minus every {@code CONVEYOR_*}
+   * variable, plus {@code PYTHONUNBUFFERED=1} unless set, plus the command's own variables.
    *
    * @param threads the prefix of the three threads' names, e.g. {@code cmd-ner.person-0-}
    * @param stderrListener gets each stderr line, on the stderr thread
    * @throws IOException if the operating system cannot start the program
    */
-  static WorkerProcess start(
-      List<String> command,
-      Path directory,
-      Map<String, String> environment,
-      String threads,
-      Consumer<String> stderrListener)
+  static WorkerProcess start(Command command, String threads, Consumer<String> stderrListener)
       throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command.argv()).directory(command.directory().toFile());
     Map<String, String> env = builder.environment();
     // why: the daemon's settings (database and Redis passwords among them) are not the step's
     env.keySet().removeIf(name -> name.startsWith("CONVEYOR_"));
     // why: Python buffers a piped stdout in blocks; an unflushed answer would look like a timeout
     env.putIfAbsent("PYTHONUNBUFFERED", "1");
-    env.putAll(environment);
+    env.putAll(command.environment());
     WorkerProcess p = new WorkerProcess(builder.start(), stderrListener);
     p.stdin = Thread.ofPlatform().name(threads + "stdin").daemon().start(p::writeStdin);
     p.stdout = Thread.ofPlatform().name(threads + "stdout").daemon().start(p::readStdout);

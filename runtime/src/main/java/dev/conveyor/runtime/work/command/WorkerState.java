@@ -26,7 +26,7 @@ final class WorkerState {
   }
 
   /** Why the worker is down and how long until it may restart. */
-  record Down(String trouble, long restartInNanos) {}
+  record Restart(String trouble, long inNanos) {}
 
   WorkerState(String step, Tuning tuning) {
     this.step = step;
@@ -53,9 +53,9 @@ final class WorkerState {
    *
    * @throws CommandUnavailableException if closed
    */
-  synchronized Down down() {
+  synchronized Restart restart() {
     requireOpen();
-    return new Down(trouble, backoff.nanosLeft());
+    return new Restart(trouble, backoff.nanosLeft());
   }
 
   /**
