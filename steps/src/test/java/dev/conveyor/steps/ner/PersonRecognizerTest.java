@@ -55,13 +55,7 @@ class PersonRecognizerTest {
   @Test
   void readsTheGazetteerFromItsResourceWhenOpened() throws Exception {
     var step = new PersonRecognizer();
-    step.open(
-        context(
-            Map.of(
-                "first_names",
-                new TestResource("first_names", "# names\nJane\n"),
-                "person_words",
-                TestResource.personWords())));
+    step.open(withFirstNames("# names\nJane\n"));
 
     List<StepResult> results =
         step.process(
@@ -125,13 +119,7 @@ class PersonRecognizerTest {
   @Test
   void anItemWithoutTextFailsAloneAndTheBatchGoesOn() throws Exception {
     var step = new PersonRecognizer();
-    step.open(
-        context(
-            Map.of(
-                "first_names",
-                new TestResource("first_names", "Jane\n"),
-                "person_words",
-                TestResource.personWords())));
+    step.open(withFirstNames("Jane\n"));
 
     List<StepResult> results =
         step.process(
@@ -175,6 +163,16 @@ class PersonRecognizerTest {
     assertThat(RULES.find("Jane Smith, John Doe", 0))
         .extracting(Entity::surface)
         .containsExactly("Jane Smith", "John Doe");
+  }
+
+  /** The shipped word lists, and {@code gazetteer} as the first names. */
+  private static StepContext withFirstNames(String gazetteer) {
+    return context(
+        Map.of(
+            "first_names",
+            new TestResource("first_names", gazetteer),
+            "person_words",
+            TestResource.personWords()));
   }
 
   private static StepContext context(Map<String, StepContext.SharedResource> resources) {
