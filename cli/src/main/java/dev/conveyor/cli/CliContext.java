@@ -5,6 +5,8 @@ import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.config.Masks;
 import dev.conveyor.common.config.RedisConfig;
+import dev.conveyor.common.daemon.NodeBeat;
+import dev.conveyor.common.daemon.NodeReader;
 import dev.conveyor.common.db.Database;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector;
@@ -12,6 +14,7 @@ import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.RetentionConfig;
 import java.time.Duration;
+import java.util.List;
 import javax.sql.DataSource;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
@@ -77,17 +80,7 @@ public final class CliContext implements AutoCloseable {
   public UnifiedJedis redis() {
     if (redis == null) {
       RedisConfig rc = config().redis();
-      UnifiedJedis client = null;
-      try {
-        client = RedisConnector.connect(rc, RedisConnector.Endpoint.RUNTIME, CLIENT_NAME, 2);
-        client.ping();
-      } catch (JedisException e) {
-        if (client != null) {
-          client.close();
-        }
-        throw new ServiceUnreachableException("Redis", redisAddress(rc), e);
-      }
-      redis = client;
+      redis = connect(rc, RedisConnector.Endpoint.RUNTIME, redisAddress(rc));
     }
     return redis;
   }
@@ -101,20 +94,20 @@ public final class CliContext implements AutoCloseable {
       return redis();
     }
     if (inboxRedis == null) {
-      UnifiedJedis client = null;
-      try {
-        client = RedisConnector.connect(rc, RedisConnector.Endpoint.INBOX, CLIENT_NAME, 2);
-        client.ping();
-      } catch (JedisException e) {
-        if (client != null) {
-          client.close();
-        }
-        throw new ServiceUnreachableException(
-            "Redis", Masks.url(rc.inboxUrl().get().toString()), e);
-      }
-      inboxRedis = client;
+      inboxRedis =
+          connect(rc, RedisConnector.Endpoint.INBOX, Masks.url(rc.inboxUrl().get().toString()));
     }
     return inboxRedis;
+  }
+
+  /** The heartbeats of every daemon of the namespace, live or dead (from the runtime Redis). */
+  public List<NodeBeat> nodes() {
+    return new NodeReader(keys()).read(redis());
+  }
+
+  /** A client on the daemons' control routes, with the admin token of this environment. */
+  DaemonClient daemons() {
+    return new DaemonClient(config().adminToken());
   }
 
   /** A pool of two connections on PostgreSQL, opened on first use. */
@@ -154,6 +147,22 @@ public final class CliContext implements AutoCloseable {
           client.close();
         }
       }
+    }
+  }
+
+  /** A client on {@code endpoint}, pinged; {@code address} names it if it does not answer. */
+  private static UnifiedJedis connect(
+      RedisConfig rc, RedisConnector.Endpoint endpoint, String address) {
+    UnifiedJedis client = null;
+    try {
+      client = RedisConnector.connect(rc, endpoint, CLIENT_NAME, 2);
+      client.ping();
+      return client;
+    } catch (JedisException e) {
+      if (client != null) {
+        client.close();
+      }
+      throw new ServiceUnreachableException("Redis", address, e);
     }
   }
 

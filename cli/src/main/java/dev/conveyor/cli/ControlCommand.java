@@ -1,19 +1,12 @@
 package dev.conveyor.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.daemon.NodeBeat;
-import dev.conveyor.common.daemon.NodeReader;
-import java.io.IOException;
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code conveyor suspend|resume DAEMON|PIPELINE.STEP}: calls the daemons' control routes at the
@@ -29,28 +22,21 @@ import picocli.CommandLine.Spec;
           + " or one node id) or a step (PIPELINE.STEP, for the whole cluster).",
       "Sends CONVEYOR_ADMIN_TOKEN when it is set.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:every node matched did it",
       "1:no live node matched, or a node refused (no such step, wrong state)",
       "2:usage or configuration error; the admin token is missing or wrong (401/403)",
       "3:Redis or a daemon's HTTP unreachable",
-      "4:internal error (a bug)"
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class ControlCommand implements Callable<Integer> {
   private static final Set<String> KINDS = Set.of("dispatcher", "processor", "patrol");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final CliContext context;
   private final String action;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Parameters(
       paramLabel = "DAEMON|PIPELINE.STEP",
@@ -67,12 +53,8 @@ final class ControlCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    DaemonClient client = new DaemonClient(context.config().adminToken());
-    List<NodeBeat> live =
-        new NodeReader(context.keys())
-            .read(context.redis()).stream().filter(NodeBeat::live).toList();
+    DaemonClient client = context.daemons();
+    List<NodeBeat> live = context.nodes().stream().filter(NodeBeat::live).toList();
     List<NodeBeat> daemons =
         KINDS.contains(target)
             ? live.stream().filter(n -> target.equals(n.role())).toList()
@@ -86,47 +68,29 @@ final class ControlCommand implements Callable<Integer> {
                 .toList()
             : daemons;
     if (targets.isEmpty()) {
-      err.println(
-          "conveyor: "
-              + (step
-                  ? "no live processor with HTTP to " + action + " step " + target
-                  : "no live node matches " + target));
+      io.problem(
+          step
+              ? "no live processor with HTTP to " + action + " step " + target
+              : "no live node matches " + target);
       return Conveyor.EXIT_NOT_FOUND;
     }
     int code = Conveyor.EXIT_OK;
     for (NodeBeat n : targets) {
       if (n.http().isEmpty()) {
-        err.println("conveyor: node " + n.id() + " has no HTTP (CONVEYOR_HTTP_PORT=0)");
+        io.problem("node " + n.id() + " has no HTTP (CONVEYOR_HTTP_PORT=0)");
         code = Conveyor.EXIT_NOT_FOUND;
         continue;
       }
       String path = step ? "/steps/" + target + "/" + action : "/" + action;
       DaemonClient.Answer a = client.post(n.id(), n.http().get(), path, "");
       if (a.ok()) {
-        out.println(
-            (step ? "step " + target : n.role() + " " + n.id()) + ": " + field(a.body(), "state"));
+        io.out()
+            .println((step ? "step " + target : n.role() + " " + n.id()) + ": " + a.field("state"));
       } else {
-        err.println(
-            "conveyor: "
-                + n.id()
-                + " refused "
-                + action
-                + " ("
-                + a.status()
-                + "): "
-                + field(a.body(), "error"));
+        io.problem(n.id() + " refused " + action + " (" + a.status() + "): " + a.field("error"));
         code = Conveyor.EXIT_NOT_FOUND;
       }
     }
     return code;
-  }
-
-  private static String field(String body, String name) {
-    try {
-      JsonNode node = JSON.readTree(body);
-      return node != null && node.has(name) ? node.get(name).asText() : body;
-    } catch (IOException e) {
-      return body;
-    }
   }
 }

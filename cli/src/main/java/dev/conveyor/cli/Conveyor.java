@@ -52,13 +52,13 @@ import redis.clients.jedis.exceptions.JedisException;
     description = {
       "Operator CLI of Conveyor. Reads the same CONVEYOR_* environment as the daemons.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:done",
       "1:not found, or a check failed",
-      "2:usage or configuration error",
-      "3:Redis or PostgreSQL unreachable or failing",
-      "4:internal error (a bug)"
+      Conveyor.USAGE_ERROR_LINE,
+      Conveyor.UNREACHABLE_LINE,
+      Conveyor.INTERNAL_ERROR_LINE
     })
 public final class Conveyor implements Callable<Integer> {
   public static final int EXIT_OK = 0;
@@ -66,6 +66,12 @@ public final class Conveyor implements Callable<Integer> {
   public static final int EXIT_USAGE = 2;
   public static final int EXIT_UNREACHABLE = 3;
   public static final int EXIT_INTERNAL = 4;
+
+  // The heading and the lines of the commands' exit code lists (--help) that every command shares.
+  static final String EXIT_CODES = "%nExit codes:%n";
+  static final String USAGE_ERROR_LINE = "2:usage or configuration error";
+  static final String UNREACHABLE_LINE = "3:Redis or PostgreSQL unreachable or failing";
+  static final String INTERNAL_ERROR_LINE = "4:internal error (a bug)";
 
   /** The logback configuration of the CLI: warnings to stderr, nothing on stdout. */
   static final String LOGBACK_CONFIG = "logback-cli.xml";
@@ -106,7 +112,7 @@ public final class Conveyor implements Callable<Integer> {
   }
 
   /**
-   * @param stdin what {@code publish -} reads
+   * @param stdin what {@code publish -} and {@code run --input -} read
    * @param terminal whether stderr is a terminal ({@code publish} then draws a progress bar)
    */
   public static CommandLine commandLine(
@@ -125,7 +131,7 @@ public final class Conveyor implements Callable<Integer> {
             .addSubcommand(new PruneCommand(context, Clock.systemUTC()))
             .addSubcommand("suspend", new ControlCommand(context, "suspend"))
             .addSubcommand("resume", new ControlCommand(context, "resume"))
-            .addSubcommand(new RunCommand(context, out, err))
+            .addSubcommand(new RunCommand(context, stdin))
             .setOut(out)
             .setErr(err)
             .setParameterExceptionHandler(Conveyor::usageError)

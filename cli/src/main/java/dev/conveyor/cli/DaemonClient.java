@@ -1,8 +1,11 @@
 package dev.conveyor.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.config.ConfigException;
 import dev.conveyor.common.config.Secret;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,6 +23,7 @@ import java.util.Optional;
 final class DaemonClient {
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Optional<Secret> token;
   private final HttpClient http;
@@ -33,6 +37,29 @@ final class DaemonClient {
   record Answer(int status, String body) {
     boolean ok() {
       return status / 100 == 2;
+    }
+
+    /**
+     * The body as JSON.
+     *
+     * @throws UncheckedIOException if it is not JSON
+     */
+    JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** The text of the body's field {@code name}; the whole body if it has none or is not JSON. */
+    String field(String name) {
+      try {
+        JsonNode node = JSON.readTree(body);
+        return node != null && node.has(name) ? node.get(name).asText() : body;
+      } catch (IOException e) {
+        return body;
+      }
     }
   }
 

@@ -2,13 +2,11 @@ package dev.conveyor.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.common.http.JsonBodies;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.RejectedMessage;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,10 +14,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.sql.DataSource;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code conveyor dead [--task ID] [--pipeline P] [--step S] [--limit N] [--json]}: dead items
@@ -32,12 +28,12 @@ import picocli.CommandLine.Spec;
     description = {
       "Dead items (dead_items) and rejected messages (rejected_messages), newest first.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:done (also when there is nothing to list)",
-      "2:usage or configuration error",
+      Conveyor.USAGE_ERROR_LINE,
       "3:PostgreSQL unreachable or failing",
-      "4:internal error (a bug)"
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class DeadCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,13 +41,7 @@ final class DeadCommand implements Callable<Integer> {
 
   private final CliContext context;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Option(names = "--task", paramLabel = "ID", description = "only this task")
   private String task;
@@ -82,7 +72,7 @@ final class DeadCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (limit < 1) {
-      throw new ParameterException(spec.commandLine(), "--limit must be >= 1, was " + limit);
+      throw io.usageError("--limit must be >= 1, was " + limit);
     }
     DataSource pg = context.postgres();
     List<DeadItem> dead = new DeadItemRepository(pg).list(task, pipeline, step, limit);
@@ -90,10 +80,10 @@ final class DeadCommand implements Callable<Integer> {
         step != null
             ? List.of()
             : new RejectedMessageRepository(pg).list(null, pipeline, task, limit);
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (json) {
-      dead.forEach(d -> out.println(line(dead(d))));
-      rejected.forEach(r -> out.println(line(rejected(r))));
+      dead.forEach(d -> io.printJson(dead(d)));
+      rejected.forEach(r -> io.printJson(rejected(r)));
       return Conveyor.EXIT_OK;
     }
     Table deadTable =
@@ -177,10 +167,6 @@ final class DeadCommand implements Callable<Integer> {
     } catch (JsonProcessingException e) {
       return json;
     }
-  }
-
-  private static String line(Object value) {
-    return new String(JsonBodies.write(value), StandardCharsets.UTF_8);
   }
 
   private static String shorten(String s) {

@@ -2,11 +2,9 @@ package dev.conveyor.cli;
 
 import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.db.Fence;
-import dev.conveyor.common.http.JsonBodies;
 import dev.conveyor.runtime.records.Retention;
 import dev.conveyor.runtime.records.RetentionConfig;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -15,9 +13,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.sql.DataSource;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code conveyor prune [--dry-run] [--json]}: deletes now what is past its retention in PostgreSQL
@@ -34,24 +31,18 @@ import picocli.CommandLine.Spec;
           + " task_audit rows past CONVEYOR_DEDUPE_WINDOW, dead_items (and their snapshots) past"
           + " CONVEYOR_DEAD_RETENTION, rejected_messages past CONVEYOR_REJECTED_RETENTION.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:done (also when there was nothing to delete)",
-      "2:usage or configuration error",
+      Conveyor.USAGE_ERROR_LINE,
       "3:PostgreSQL unreachable or failing",
-      "4:internal error (a bug)"
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class PruneCommand implements Callable<Integer> {
   private final CliContext context;
   private final Clock clock;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Option(names = "--dry-run", description = "count what would be deleted, delete nothing")
   private boolean dryRun;
@@ -73,7 +64,7 @@ final class PruneCommand implements Callable<Integer> {
     Retention.Cutoffs cut = retention.cutoffs(now);
     Retention.Counts counts =
         dryRun ? retention.due(now) : retention.delete(now, Fence.plain(pg), Long.MAX_VALUE);
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = io.out();
     if (json) {
       Map<String, Object> rows = new LinkedHashMap<>();
       rows.put("task_audit", counts.taskAudit());
@@ -90,7 +81,7 @@ final class PruneCommand implements Callable<Integer> {
       answer.put("rows", rows);
       answer.put("total", counts.total());
       answer.put("older_than", cutoffs);
-      out.println(new String(JsonBodies.write(answer), StandardCharsets.UTF_8));
+      io.printJson(answer);
       return Conveyor.EXIT_OK;
     }
     String verb = dryRun ? "would delete" : "deleted";

@@ -22,11 +22,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
@@ -45,13 +43,13 @@ import redis.clients.jedis.UnifiedJedis;
       "Publish messages to the inbox: one JSON object per line,"
           + " {\"id\": ..., \"pipeline\": ..., \"payload\": {...}} (id optional).",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:every line was published",
       "1:some lines were bad (not published; each reported on stderr)",
       "2:usage or configuration error, or FILE cannot be read",
       "3:Redis unreachable or failing",
-      "4:internal error (a bug)"
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class PublishCommand implements Callable<Integer> {
   static final int BATCH = 500;
@@ -61,13 +59,7 @@ final class PublishCommand implements Callable<Integer> {
   private final Supplier<InputStream> stdin;
   private final boolean terminal;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Parameters(paramLabel = "FILE", description = "JSON lines to publish; - reads stdin")
   private String file;
@@ -89,7 +81,7 @@ final class PublishCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    PrintWriter err = spec.commandLine().getErr();
+    PrintWriter err = io.err();
     String target = stream != null ? stream : context.keys().inbox();
     long total = "-".equals(file) ? -1 : size(Path.of(file));
     UnifiedJedis redis = context.inboxRedis();
@@ -110,7 +102,7 @@ final class PublishCommand implements Callable<Integer> {
         if (r.error().isPresent()) {
           bad++;
           progress.clear();
-          err.println("conveyor: line " + lineNo + ": " + r.error().get());
+          io.problem("line " + lineNo + ": " + r.error().get());
           continue;
         }
         batch.add(r.fields());
@@ -122,9 +114,7 @@ final class PublishCommand implements Callable<Integer> {
       published += send(redis, target, batch);
     }
     progress.clear();
-    spec.commandLine()
-        .getOut()
-        .println("published " + published + ", skipped " + bad + " bad lines");
+    io.out().println("published " + published + ", skipped " + bad + " bad lines");
     return bad == 0 ? Conveyor.EXIT_OK : Conveyor.EXIT_NOT_FOUND;
   }
 
@@ -135,7 +125,7 @@ final class PublishCommand implements Callable<Integer> {
     try {
       return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new ParameterException(spec.commandLine(), "cannot read " + file + ": " + why(e));
+      throw io.usageError("cannot read " + file + ": " + why(e));
     }
   }
 
@@ -143,7 +133,7 @@ final class PublishCommand implements Callable<Integer> {
     try {
       return Files.size(path);
     } catch (IOException e) {
-      throw new ParameterException(spec.commandLine(), "cannot read " + file + ": " + why(e));
+      throw io.usageError("cannot read " + file + ": " + why(e));
     }
   }
 

@@ -1,14 +1,8 @@
 package dev.conveyor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.daemon.NodeBeat;
-import dev.conveyor.common.daemon.NodeReader;
-import dev.conveyor.common.http.JsonBodies;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,10 +12,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code conveyor replay --task ID | --pipeline P [--step S] | --rejected [--reason R] [--dry-run]
@@ -40,17 +32,15 @@ import picocli.CommandLine.Spec;
           + " (e.g. after their pipeline was added). Runs in patrol (POST /replay), which checks"
           + " CONVEYOR_ADMIN_TOKEN.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:everything that matched was replayed",
       "1:nothing matched, or some items were skipped (each on stderr)",
       "2:usage or configuration error; the admin token is missing or wrong",
       "3:Redis unreachable, no live patrol with HTTP answers, or none holds the lease",
-      "4:internal error (a bug)"
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class ReplayCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** How often a replay follows a patrol's 409 to the lease holder it names. */
   static final int MAX_HOPS = 3;
 
@@ -59,13 +49,7 @@ final class ReplayCommand implements Callable<Integer> {
 
   private final CliContext context;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @ArgGroup(multiplicity = "1")
   private Selection selection;
@@ -132,14 +116,13 @@ final class ReplayCommand implements Callable<Integer> {
       }
     }
     body.put("dry_run", dryRun);
-    DaemonClient client = new DaemonClient(context.config().adminToken());
+    DaemonClient client = context.daemons();
     List<NodeBeat> patrols =
-        new NodeReader(context.keys())
-            .read(context.redis()).stream()
-                .filter(n -> n.live() && "patrol".equals(n.role()) && n.http().isPresent())
-                .filter(n -> !STOPPED.contains(String.valueOf(n.state())))
-                .sorted(Comparator.comparing(NodeBeat::id))
-                .toList();
+        context.nodes().stream()
+            .filter(n -> n.live() && "patrol".equals(n.role()) && n.http().isPresent())
+            .filter(n -> !STOPPED.contains(String.valueOf(n.state())))
+            .sorted(Comparator.comparing(NodeBeat::id))
+            .toList();
     if (patrols.isEmpty()) {
       throw new ServiceUnreachableException(
           "no live patrol with HTTP in the heartbeats: replay runs in patrol"
@@ -147,11 +130,11 @@ final class ReplayCommand implements Callable<Integer> {
     }
     // why: only the patrol holding the lease replays (its cleanup and a replay lock the same rows
     // in PostgreSQL); any other answers 409 naming the holder, and the replay goes there
-    String request = new String(JsonBodies.write(body), StandardCharsets.UTF_8);
+    String request = CommandIo.json(body);
     NodeBeat patrol = patrols.getFirst();
     DaemonClient.Answer a = client.post(patrol.id(), patrol.http().get(), "/replay", request);
     for (int hop = 1; a.status() == 409 && hop < MAX_HOPS; hop++) {
-      String holder = json(a.body()).path("holder").asText("");
+      String holder = a.json().path("holder").asText("");
       Optional<NodeBeat> next = patrols.stream().filter(n -> n.id().equals(holder)).findFirst();
       if (next.isEmpty()) {
         break;
@@ -159,30 +142,23 @@ final class ReplayCommand implements Callable<Integer> {
       patrol = next.get();
       a = client.post(patrol.id(), patrol.http().get(), "/replay", request);
     }
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
     if (a.status() == 400) {
-      throw new ParameterException(spec.commandLine(), json(a.body()).path("error").asText());
+      throw io.usageError(a.json().path("error").asText());
     }
     if (a.status() == 409) {
-      err.println(
-          "conveyor: patrol "
+      io.problem(
+          "patrol "
               + patrol.id()
               + " refused the replay: "
-              + json(a.body()).path("error").asText(a.body()));
+              + a.json().path("error").asText(a.body()));
       return Conveyor.EXIT_UNREACHABLE;
     }
     if (!a.ok()) {
-      err.println(
-          "conveyor: patrol "
-              + patrol.id()
-              + " failed the replay ("
-              + a.status()
-              + "): "
-              + a.body());
+      io.problem("patrol " + patrol.id() + " failed the replay (" + a.status() + "): " + a.body());
       return Conveyor.EXIT_UNREACHABLE;
     }
-    JsonNode answer = json(a.body());
+    PrintWriter out = io.out();
+    JsonNode answer = a.json();
     long replayed = answer.path("replayed").asLong();
     long skipped = answer.path("skipped").asLong();
     if (json) {
@@ -205,7 +181,7 @@ final class ReplayCommand implements Callable<Integer> {
                   + item.path("reason").asText()
                   + ")";
       if (item.has("skipped")) {
-        err.println("conveyor: skipped " + what + ": " + item.path("skipped").asText());
+        io.problem("skipped " + what + ": " + item.path("skipped").asText());
       } else if (!json) {
         out.println((dryRun ? "would replay " : "replayed ") + what);
       }
@@ -214,13 +190,5 @@ final class ReplayCommand implements Callable<Integer> {
       out.println((dryRun ? "would replay " : "replayed ") + replayed + ", skipped " + skipped);
     }
     return replayed > 0 && skipped == 0 ? Conveyor.EXIT_OK : Conveyor.EXIT_NOT_FOUND;
-  }
-
-  private static JsonNode json(String body) {
-    try {
-      return JSON.readTree(body);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

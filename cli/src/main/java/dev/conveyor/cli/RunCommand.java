@@ -10,6 +10,8 @@ import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.resource.SharedResources;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,11 +21,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code conveyor run --pipeline NAME --input FILE.jsonl}: runs a pipeline in this process with no
@@ -40,27 +41,20 @@ import picocli.CommandLine.Spec;
           + " sinks would deliver as JSON lines, sorted by the sink's key.",
       "Input: JSON lines {\"id\": ..., \"pipeline\": ..., \"payload\": {...}} ('-' reads stdin).",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:every task ran (items that failed their last attempt are reported on stderr)",
       "1:some input lines or tasks could not be run (reported on stderr)",
       "2:usage or configuration error (unknown pipeline, unreadable input)",
-      "4:internal error (a bug)"
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class RunCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final CliContext context;
-  private final PrintWriter out;
-  private final PrintWriter err;
+  private final Supplier<InputStream> stdin;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Option(names = "--pipeline", required = true, description = "the pipeline to run")
   private String pipelineName;
@@ -68,10 +62,12 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--input", required = true, description = "JSON lines to run, or - for stdin")
   private String input;
 
-  RunCommand(CliContext context, PrintWriter out, PrintWriter err) {
+  /**
+   * @param stdin what {@code --input -} reads
+   */
+  RunCommand(CliContext context, Supplier<InputStream> stdin) {
     this.context = context;
-    this.out = out;
-    this.err = err;
+    this.stdin = stdin;
   }
 
   @Override
@@ -81,8 +77,7 @@ final class RunCommand implements Callable<Integer> {
             .pipelines()
             .get(pipelineName)
             .orElseThrow(() ->
-                new ParameterException(
-                    spec.commandLine(),
+                io.usageError(
                     "no pipeline '"
                         + pipelineName
                         + "' in "
@@ -92,6 +87,8 @@ final class RunCommand implements Callable<Integer> {
                         + ")"));
     List<EmbeddedRun.Input> tasks = new ArrayList<>();
     int problems = read(tasks);
+    PrintWriter out = io.out();
+    PrintWriter err = io.err();
     EmbeddedRun.Result result;
     try (EmbeddedRun run = new EmbeddedRun(pipeline, new SharedResources()).start()) {
       result = run.run(tasks);
@@ -152,7 +149,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (problem != null) {
           problems++;
-          err.println("conveyor: input line " + n + " skipped: " + problem);
+          io.problem("input line " + n + " skipped: " + problem);
         }
       }
     }
@@ -161,11 +158,11 @@ final class RunCommand implements Callable<Integer> {
 
   private BufferedReader open() throws IOException {
     if (input.equals("-")) {
-      return new BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+      return new BufferedReader(new InputStreamReader(stdin.get(), StandardCharsets.UTF_8));
     }
     Path path = Path.of(input);
     if (!Files.isReadable(path)) {
-      throw new ParameterException(spec.commandLine(), "cannot read input file " + path);
+      throw io.usageError("cannot read input file " + path);
     }
     return Files.newBufferedReader(path, StandardCharsets.UTF_8);
   }

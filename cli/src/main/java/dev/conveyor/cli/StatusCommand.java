@@ -2,7 +2,6 @@ package dev.conveyor.cli;
 
 import dev.conveyor.common.daemon.NodeBeat;
 import dev.conveyor.common.daemon.NodeReader;
-import dev.conveyor.common.http.JsonBodies;
 import dev.conveyor.common.redis.GroupState;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
@@ -12,8 +11,6 @@ import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.status.BacklogReader;
 import dev.conveyor.runtime.status.StepBacklog;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,9 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -42,12 +38,12 @@ import redis.clients.jedis.UnifiedJedis;
       "The daemons (heartbeats), the inbox, tasks in flight per pipeline, and per step its backlog"
           + " (waiting, pending, retrying) and dead items.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:done",
-      "2:usage or configuration error",
-      "3:Redis or PostgreSQL unreachable or failing",
-      "4:internal error (a bug)"
+      Conveyor.USAGE_ERROR_LINE,
+      Conveyor.UNREACHABLE_LINE,
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class StatusCommand implements Callable<Integer> {
   /** A live node whose last beat is older than this (two beats) is flagged stale. */
@@ -56,13 +52,7 @@ final class StatusCommand implements Callable<Integer> {
   private final CliContext context;
   private final Clock clock;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Option(names = "--json", description = "print the status as one JSON object")
   private boolean json;
@@ -148,11 +138,10 @@ final class StatusCommand implements Callable<Integer> {
     status.put("inbox", intake);
     status.put("pipelines", byPipeline);
 
-    PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.println(new String(JsonBodies.write(status), StandardCharsets.UTF_8));
+      io.printJson(status);
     } else {
-      text(status).forEach(out::println);
+      text(status).forEach(io.out()::println);
     }
     return Conveyor.EXIT_OK;
   }

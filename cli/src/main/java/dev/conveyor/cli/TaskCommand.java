@@ -1,24 +1,19 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.common.http.JsonBodies;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.ledger.TaskStore;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import javax.sql.DataSource;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code conveyor task ID [--json]}: where one task stands ({@link TaskReport}) — from Redis while
@@ -32,24 +27,18 @@ import picocli.CommandLine.Spec;
           + " outcome.",
       "From Redis while the task is in flight, from task_audit and dead_items after cleanup.",
     },
-    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeListHeading = Conveyor.EXIT_CODES,
     exitCodeList = {
       "0:the task was found",
       "1:no task has this id",
-      "2:usage or configuration error",
-      "3:Redis or PostgreSQL unreachable or failing",
-      "4:internal error (a bug)"
+      Conveyor.USAGE_ERROR_LINE,
+      Conveyor.UNREACHABLE_LINE,
+      Conveyor.INTERNAL_ERROR_LINE
     })
 final class TaskCommand implements Callable<Integer> {
   private final CliContext context;
 
-  @Spec private CommandSpec spec;
-
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private CommandIo io;
 
   @Parameters(paramLabel = "ID", description = "the task's id (the inbound message's id)")
   private String id;
@@ -66,9 +55,7 @@ final class TaskCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (!Keys.TASK_ID.matcher(id).matches()) {
-      throw new ParameterException(
-          spec.commandLine(),
-          "not a task id: '" + id + "' (1-128 characters of A-Z a-z 0-9 . _ : -)");
+      throw io.usageError("not a task id: '" + id + "' (1-128 characters of A-Z a-z 0-9 . _ : -)");
     }
     // why: in this order, a bad setting or pipeline file is reported before anything connects
     Pipelines pipelines = context.pipelines();
@@ -78,14 +65,13 @@ final class TaskCommand implements Callable<Integer> {
         new TaskReport(pipelines, tasks, new TaskAuditRepository(pg), new DeadItemRepository(pg));
     Optional<Map<String, Object>> status = report.status(id);
     if (status.isEmpty()) {
-      spec.commandLine().getErr().println("conveyor: no task " + id);
+      io.problem("no task " + id);
       return Conveyor.EXIT_NOT_FOUND;
     }
-    PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.println(new String(JsonBodies.write(status.get()), StandardCharsets.UTF_8));
+      io.printJson(status.get());
     } else {
-      TaskText.lines(status.get()).forEach(out::println);
+      TaskText.lines(status.get()).forEach(io.out()::println);
     }
     return Conveyor.EXIT_OK;
   }

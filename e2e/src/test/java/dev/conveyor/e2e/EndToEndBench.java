@@ -50,6 +50,9 @@ class EndToEndBench {
     Files.copy(
         Repo.root().resolve("deploy/pipelines/data/first_names.txt"),
         dir.resolve("data/first_names.txt"));
+    Files.copy(
+        Repo.root().resolve("deploy/pipelines/data/person_words.txt"),
+        dir.resolve("data/person_words.txt"));
     Files.writeString(
         dir.resolve("identity.yaml"),
         """

@@ -165,6 +165,7 @@ class RedisClusterIT {
         dir.resolve("ner.yaml"), yaml.replace("\ncleanup:", "\nstuck_after: 15s\ncleanup:"));
     Files.createDirectories(dir.resolve("data"));
     Files.copy(shipped.resolve("data/first_names.txt"), dir.resolve("data/first_names.txt"));
+    Files.copy(shipped.resolve("data/person_words.txt"), dir.resolve("data/person_words.txt"));
     return dir;
   }
 

@@ -50,6 +50,9 @@ class ReplicasBench {
     Files.copy(
         Repo.root().resolve("deploy/pipelines/data/first_names.txt"),
         dir.resolve("data/first_names.txt"));
+    Files.copy(
+        Repo.root().resolve("deploy/pipelines/data/person_words.txt"),
+        dir.resolve("data/person_words.txt"));
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     env.put("CONVEYOR_PATROL_INTERVAL", "2s");

@@ -1,5 +1,7 @@
 package dev.conveyor.steps.ner;
 
+import java.util.Arrays;
+
 /**
  * Character classes over Unicode code points, as the recognisers use them. Offsets are code points
  * (not UTF-16 units), so the recognisers work on {@code int[]} code point arrays throughout. {@code
@@ -69,6 +71,12 @@ final class CodePoints {
       }
     }
     return true;
+  }
+
+  /** Whether {@code cps} holds {@code word} at {@code at}. */
+  static boolean startsWith(int[] cps, int at, int[] word) {
+    return at + word.length <= cps.length
+        && Arrays.equals(cps, at, at + word.length, word, 0, word.length);
   }
 
   static String text(int[] cps, int from, int to) {

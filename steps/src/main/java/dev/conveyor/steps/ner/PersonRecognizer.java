@@ -14,30 +14,24 @@ import java.util.Set;
  * {"entities": [{"kind": "person", "surface", "start", "end"}, ...]}} out, offsets in code points
  * of the task's whole text. The rules are in {@link PersonRules}.
  *
- * <p>Needs the resource {@code first_names}: UTF-8, one first name per line, {@code #} comment
- * lines and blank lines skipped. Its set is built once per JVM and shared by every worker.
+ * <p>Needs two resources: {@code first_names}, UTF-8, one first name per line, {@code #} comment
+ * lines and blank lines skipped; and {@code person_words}, the word lists of the rules ({@link
+ * PersonWords}, the file {@code steps/person.py} reads too). What is built from them is built once
+ * per JVM and shared by every worker.
  */
 public final class PersonRecognizer implements Step {
   /** The name of the gazetteer resource. */
   public static final String FIRST_NAMES = "first_names";
 
+  /** The name of the resource with the word lists. */
+  public static final String PERSON_WORDS = "person_words";
+
   private PersonRules rules;
 
   @Override
   public void open(StepContext context) {
-    StepContext.SharedResource resource =
-        context
-            .resource(FIRST_NAMES)
-            .orElseThrow(() ->
-                new IllegalStateException(
-                    "step '"
-                        + context.step()
-                        + "' needs the resource '"
-                        + FIRST_NAMES
-                        + "' (add 'resources: ["
-                        + FIRST_NAMES
-                        + "]' to the step)"));
-    rules = new PersonRules(firstNames(resource));
+    Set<String> firstNames = firstNames(required(context, FIRST_NAMES));
+    rules = new PersonRules(firstNames, PersonWords.of(required(context, PERSON_WORDS)));
   }
 
   @Override
@@ -46,6 +40,20 @@ public final class PersonRecognizer implements Step {
       throw new IllegalStateException("PersonRecognizer is not open");
     }
     return Recognitions.process(batch, rules::find);
+  }
+
+  private static StepContext.SharedResource required(StepContext context, String name) {
+    return context
+        .resource(name)
+        .orElseThrow(() ->
+            new IllegalStateException(
+                "step '"
+                    + context.step()
+                    + "' needs the resource '"
+                    + name
+                    + "' (add 'resources: ["
+                    + name
+                    + "]' to the step)"));
   }
 
   /** The gazetteer as a set, built once per JVM for the mapped file. */

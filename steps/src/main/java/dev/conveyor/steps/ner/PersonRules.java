@@ -24,20 +24,21 @@ import java.util.Set;
  * <ol>
  *   <li>A name starts at a word that is a first name: in the gazetteer, or hyphenated with every
  *       piece in it ("Mary-Jane"). Not after {@code San}, {@code St.}, {@code Santa}, ... ({@link
- *       PersonWords#SAINTS}).
+ *       PersonWords#saints()}).
  *   <li>Then up to three initials: one capital followed by {@code .} ("Jane Q. Smith", "J.R.").
  *   <li>Then up to four name elements, each a surname, or one to three particles ({@code van},
  *       {@code de la}, {@code Van}, ...) followed by a surname. A surname starts with a capital
  *       (after an optional {@code al-}, {@code el-} or {@code d'}), has at least two letters, at
  *       least one lowercase letter, no digit, capitals after each hyphen, and is not a particle nor
- *       in {@link PersonWords#NOT_SURNAMES}.
+ *       in {@link PersonWords#notSurnames()}.
  *   <li>The pieces are separated by spaces within the line only (after an initial's period, none is
  *       needed before another initial): punctuation, line breaks and sentence ends end a name.
  *   <li>A first name with no surname after it is no person ("May I", "Rose said"); titles are never
  *       part of the name, as they are not first names.
  * </ol>
  *
- * Thread-safe once built; the gazetteer set must not change.
+ * The word lists (particles, saints, ...) are a {@link PersonWords}. Thread-safe once built; the
+ * gazetteer set must not change.
  */
 final class PersonRules {
   private static final int MAX_INITIALS = 3;
@@ -45,9 +46,11 @@ final class PersonRules {
   private static final int MAX_PARTICLES = 3;
 
   private final Set<String> firstNames;
+  private final PersonWords lists;
 
-  PersonRules(Set<String> firstNames) {
+  PersonRules(Set<String> firstNames, PersonWords lists) {
     this.firstNames = Objects.requireNonNull(firstNames, "firstNames");
+    this.lists = Objects.requireNonNull(lists, "lists");
   }
 
   /** A word: {@code [start, end)} in code points of the part. */
@@ -176,16 +179,16 @@ final class PersonRules {
     return true;
   }
 
-  static boolean isParticle(String word) {
-    return PersonWords.PARTICLES.contains(word) || PersonWords.CAPITAL_PARTICLES.contains(word);
+  boolean isParticle(String word) {
+    return lists.particles().contains(word) || lists.capitalParticles().contains(word);
   }
 
-  static boolean isSurname(String word) {
-    if (PersonWords.NOT_SURNAMES.contains(word) || isParticle(word)) {
+  boolean isSurname(String word) {
+    if (lists.notSurnames().contains(word) || isParticle(word)) {
       return false;
     }
     String rest = word;
-    for (String prefix : PersonWords.SURNAME_PREFIXES) {
+    for (String prefix : lists.surnamePrefixes()) {
       if (word.startsWith(prefix)) {
         rest = word.substring(prefix.length());
         break;
@@ -217,8 +220,8 @@ final class PersonRules {
         && cps[w.end()] == '.';
   }
 
-  private static boolean followsSaint(int[] cps, List<Word> words, int k) {
-    if (k == 0 || !PersonWords.SAINTS.contains(words.get(k - 1).text())) {
+  private boolean followsSaint(int[] cps, List<Word> words, int k) {
+    if (k == 0 || !lists.saints().contains(words.get(k - 1).text())) {
       return false;
     }
     int from = words.get(k - 1).end();

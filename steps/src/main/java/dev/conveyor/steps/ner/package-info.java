@@ -10,9 +10,11 @@
  * units) of the task's whole text: a part's {@code offset} plus the place in the part.
  *
  * <p>The recognisers are rules, not models: {@code CompanyRules} finds a legal form and walks back
- * over the name; {@code PersonRules} starts at a first name from the {@code first_names} gazetteer
- * and walks forward over initials, particles and surnames. {@code deploy/pipelines/steps/person.py}
- * is the person rules again in Python, for the {@code ner-py} pipeline; a test keeps the two in
+ * over the name ({@code LatinCompanies}, {@code CjkCompanies}; word lists in {@code CompanyWords});
+ * {@code PersonRules} starts at a first name from the {@code first_names} gazetteer and walks
+ * forward over initials, particles and surnames (word lists in the resource {@code person_words},
+ * {@code PersonWords}). {@code deploy/pipelines/steps/person.py} is the person rules again in
+ * Python, for the {@code ner-py} pipeline, reading the same two files; a test keeps the two in
  * agreement.
  */
 package dev.conveyor.steps.ner;

@@ -34,15 +34,15 @@ class NerPipelineFilesTest {
     assertThat(ner.cleanup().mode()).isEqualTo(Cleanup.Mode.AUTO);
     assertThat(ner.cleanup().tolerance()).isEqualTo(0.1);
     assertThat(ner.resources())
-        .containsOnlyKeys("first_names")
-        .extractingByKey("first_names")
-        .isEqualTo(TestResource.firstNamesFile().toAbsolutePath().normalize());
+        .containsOnlyKeys("first_names", "person_words")
+        .containsEntry("first_names", TestResource.firstNamesFile().toAbsolutePath().normalize())
+        .containsEntry("person_words", TestResource.personWordsFile().toAbsolutePath().normalize());
     assertThat(ner.steps())
         .extracting(StepDef::name)
         .containsExactly("company", "person", "merge", "assemble", "deliver");
     assertThat(step(ner, "company").after()).isEmpty();
     assertThat(step(ner, "person").after()).isEmpty();
-    assertThat(step(ner, "person").resources()).containsExactly("first_names");
+    assertThat(step(ner, "person").resources()).containsExactly("first_names", "person_words");
     assertThat(step(ner, "merge").after()).containsExactly("company", "person");
     assertThat(step(ner, "assemble").scope()).isEqualTo(Scope.TASK);
     StepDef deliver = step(ner, "deliver");
@@ -70,7 +70,9 @@ class NerPipelineFilesTest {
     StepDef person = step(py, "person");
     assertThat(person.kind()).isEqualTo(StepKind.COMMAND);
     assertThat(person.command()).containsExactly("python3", "steps/person.py");
-    assertThat(person.options()).containsEntry("first_names", "data/first_names.txt");
+    assertThat(person.options())
+        .containsEntry("first_names", "data/first_names.txt")
+        .containsEntry("person_words", "data/person_words.txt");
     assertThat(py.split()).isEqualTo(ner.split());
     assertThat(py.cleanup()).isEqualTo(ner.cleanup());
     List<String> others = List.of("company", "merge", "assemble", "deliver");

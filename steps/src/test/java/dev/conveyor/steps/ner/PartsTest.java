@@ -125,9 +125,7 @@ class PartsTest {
   private static JsonNode rows(List<String> parts, Set<Integer> dead) throws Exception {
     Step company = new CompanyRecognizer();
     Step person = new PersonRecognizer();
-    person.open(
-        new StepContext(
-            "ner", "person", 0, Map.of(), Map.of("first_names", TestResource.firstNames())));
+    person.open(new StepContext("ner", "person", 0, Map.of(), TestResource.personResources()));
     Step merge = new MergeEntities();
     List<ObjectNode> inputs = partInputs(parts);
     ObjectNode mergeOutputs = JSON.createObjectNode();

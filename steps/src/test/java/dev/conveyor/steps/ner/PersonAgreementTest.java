@@ -112,12 +112,13 @@ class PersonAgreementTest {
         runPython(
             tmp,
             requests,
-            Map.of("CONVEYOR_STEP_OPTIONS", "{\"first_names\": \"data/first_names.txt\"}"));
+            Map.of(
+                "CONVEYOR_STEP_OPTIONS",
+                "{\"first_names\": \"data/first_names.txt\","
+                    + " \"person_words\": \"data/person_words.txt\"}"));
 
     var java = new PersonRecognizer();
-    java.open(
-        new StepContext(
-            "ner", "person", 0, Map.of(), Map.of("first_names", TestResource.firstNames())));
+    java.open(new StepContext("ner", "person", 0, Map.of(), TestResource.personResources()));
     List<StepResult> expected =
         java.process(inputs.stream().map(in -> new StepInput("doc", 0, in)).toList());
 
@@ -146,7 +147,8 @@ class PersonAgreementTest {
     List<String> out = runPython(tmp, empty, Map.of(), "--lexicon");
 
     JsonNode python = JSON.readTree(String.join("\n", out));
-    Map<String, List<String>> java = PersonWords.lexicon();
+    PersonWords words = PersonWords.of(TestResource.personWords());
+    Map<String, List<String>> java = words.lexicon();
     assertThat(iterableNames(python)).containsExactlyInAnyOrderElementsOf(java.keySet());
     for (var list : java.entrySet()) {
       TreeSet<String> fromPython = new TreeSet<>();
@@ -155,7 +157,7 @@ class PersonAgreementTest {
     }
     assertThat(python.get("surname_prefixes"))
         .extracting(JsonNode::textValue)
-        .containsExactlyElementsOf(PersonWords.SURNAME_PREFIXES);
+        .containsExactlyElementsOf(words.surnamePrefixes());
   }
 
   private static List<String> iterableNames(JsonNode object) {

@@ -55,7 +55,7 @@ class PersonRecognizerTest {
   @Test
   void readsTheGazetteerFromItsResourceWhenOpened() throws Exception {
     var step = new PersonRecognizer();
-    step.open(context(Map.of("first_names", new TestResource("first_names", "# names\nJane\n"))));
+    step.open(withFirstNames("# names\nJane\n"));
 
     List<StepResult> results =
         step.process(
@@ -85,6 +85,17 @@ class PersonRecognizerTest {
   }
 
   @Test
+  void refusesToOpenWithoutTheWordLists() {
+    var step = new PersonRecognizer();
+
+    assertThatThrownBy(() -> step.open(context(Map.of("first_names", TestResource.firstNames()))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "step 'person' needs the resource 'person_words' (add 'resources: [person_words]' to"
+                + " the step)");
+  }
+
+  @Test
   void workersOfOneJvmShareOneFirstNameSet() throws Exception {
     var registry = new SharedResources();
     try (MappedResource one = registry.acquire("first_names", TestResource.firstNamesFile());
@@ -108,7 +119,7 @@ class PersonRecognizerTest {
   @Test
   void anItemWithoutTextFailsAloneAndTheBatchGoesOn() throws Exception {
     var step = new PersonRecognizer();
-    step.open(context(Map.of("first_names", new TestResource("first_names", "Jane\n"))));
+    step.open(withFirstNames("Jane\n"));
 
     List<StepResult> results =
         step.process(
@@ -152,6 +163,16 @@ class PersonRecognizerTest {
     assertThat(RULES.find("Jane Smith, John Doe", 0))
         .extracting(Entity::surface)
         .containsExactly("Jane Smith", "John Doe");
+  }
+
+  /** The shipped word lists, and {@code gazetteer} as the first names. */
+  private static StepContext withFirstNames(String gazetteer) {
+    return context(
+        Map.of(
+            "first_names",
+            new TestResource("first_names", gazetteer),
+            "person_words",
+            TestResource.personWords()));
   }
 
   private static StepContext context(Map<String, StepContext.SharedResource> resources) {

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** A resource held in a heap array, as a unit test passes one (not mapped, not shared). */
 record TestResource(String name, byte[] content) implements StepContext.SharedResource {
@@ -39,16 +40,36 @@ record TestResource(String name, byte[] content) implements StepContext.SharedRe
     return repositoryRoot().resolve("deploy/pipelines/data/first_names.txt");
   }
 
+  /** The shipped word lists, {@code deploy/pipelines/data/person_words.txt}. */
+  static Path personWordsFile() {
+    return repositoryRoot().resolve("deploy/pipelines/data/person_words.txt");
+  }
+
   static TestResource firstNames() {
+    return of(PersonRecognizer.FIRST_NAMES, firstNamesFile());
+  }
+
+  static TestResource personWords() {
+    return of(PersonRecognizer.PERSON_WORDS, personWordsFile());
+  }
+
+  /** The resources of the person step as {@code ner.yaml} gives them. */
+  static Map<String, StepContext.SharedResource> personResources() {
+    return Map.of(
+        PersonRecognizer.FIRST_NAMES, firstNames(), PersonRecognizer.PERSON_WORDS, personWords());
+  }
+
+  /** The person rules over the shipped files, built the way the step builds them. */
+  static PersonRules personRules() {
+    return new PersonRules(
+        PersonRecognizer.firstNames(firstNames()), PersonWords.of(personWords()));
+  }
+
+  private static TestResource of(String name, Path file) {
     try {
-      return new TestResource(PersonRecognizer.FIRST_NAMES, Files.readAllBytes(firstNamesFile()));
+      return new TestResource(name, Files.readAllBytes(file));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /** The person rules over the shipped gazetteer, built the way the step builds them. */
-  static PersonRules personRules() {
-    return new PersonRules(PersonRecognizer.firstNames(firstNames()));
   }
 }

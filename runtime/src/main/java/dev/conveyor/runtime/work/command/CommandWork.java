@@ -1,6 +1,5 @@
 package dev.conveyor.runtime.work.command;
 
-import dev.conveyor.common.config.Durations;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
@@ -12,18 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +73,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #process} is safe for concurrent calls (one per shard): a batch is split into as many
  * contiguous chunks as there are workers (fewer for a small batch), each chunk runs on a virtual
- * thread with a worker it has checked out alone, and a chunk waits when all workers are busy.
+ * thread with a worker it has checked out alone, and a chunk waits when all workers are busy
+ * ({@link WorkerPool}). Each worker ({@link CommandWorker}) supervises one process ({@link
+ * WorkerProcess}) at a time.
  */
 public final class CommandWork implements StepWork, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommandWork.class);
@@ -95,8 +89,7 @@ public final class CommandWork implements StepWork, AutoCloseable {
   private final Map<String, String> environment;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private volatile List<CommandWorker> workers = List.of();
-  private final BlockingQueue<CommandWorker> idle = new LinkedBlockingQueue<>();
+  private volatile WorkerPool pool;
 
   /**
    * A command step as a pipeline file declares it: named {@code <pipeline>.<step>} in logs and
@@ -189,26 +182,21 @@ public final class CommandWork implements StepWork, AutoCloseable {
     for (int i = 0; i < workerCount; i++) {
       var env = new LinkedHashMap<>(environment);
       env.put("CONVEYOR_WORKER", Integer.toString(i));
-      all.add(new CommandWorker(step, i, argv, directory, env, timeout, tuning));
+      var process = new WorkerProcess.Command(argv, directory, env);
+      all.add(new CommandWorker(step, i, process, timeout, tuning));
     }
-    workers = List.copyOf(all);
+    pool = new WorkerPool(step, all, tuning);
     try {
-      for (CommandWorker w : all) {
-        w.start();
-      }
-      long deadline = System.nanoTime() + tuning.startGrace().toNanos();
-      for (CommandWorker w : all) {
-        Optional<CommandWorker.EarlyExit> exit = w.exitedBefore(deadline);
-        if (exit.isPresent()) {
-          close();
-          throw new CommandUnavailableException(
-              "command exited on start with code "
-                  + exit.get().code()
-                  + " (step "
-                  + step
-                  + ")"
-                  + exit.get().lastStderrLine().map(line -> ": " + line).orElse(""));
-        }
+      Optional<CommandWorker.EarlyExit> exit = pool.start();
+      if (exit.isPresent()) {
+        close();
+        throw new CommandUnavailableException(
+            "command exited on start with code "
+                + exit.get().code()
+                + " (step "
+                + step
+                + ")"
+                + exit.get().lastStderrLine().map(line -> ": " + line).orElse(""));
       }
     } catch (IOException e) {
       close();
@@ -218,7 +206,6 @@ public final class CommandWork implements StepWork, AutoCloseable {
       Thread.currentThread().interrupt();
       throw unavailable("interrupted while starting");
     }
-    idle.addAll(all);
     log.atInfo()
         .addKeyValue("event", "workers_started")
         .addKeyValue("step", step)
@@ -247,25 +234,18 @@ public final class CommandWork implements StepWork, AutoCloseable {
     if (batch.isEmpty()) {
       return List.of();
     }
-    requireAWorker();
-    ItemResult[] results = new ItemResult[batch.size()];
-    int chunks = Math.min(workerCount, batch.size());
     try {
-      if (chunks == 1) {
-        runChunk(batch, 0, batch.size(), results);
-      } else {
-        runChunks(batch, chunks, results);
-      }
+      return pool.run(batch);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CommandUnavailableException("step " + step + ": interrupted");
     }
-    return List.of(results);
   }
 
   /** Process ids of every worker process started so far (for tests). */
   List<Long> pids() {
-    return workers.stream().flatMap(w -> w.pids().stream()).toList();
+    WorkerPool p = pool;
+    return p == null ? List.of() : p.pids();
   }
 
   /**
@@ -278,94 +258,17 @@ public final class CommandWork implements StepWork, AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    List<CommandWorker> all = workers;
-    all.forEach(CommandWorker::beginClose);
-    long deadline = System.nanoTime() + tuning.closeWait().toNanos();
-    int killed = 0;
-    for (CommandWorker w : all) {
-      if (w.finishClose(deadline)) {
-        killed++;
-      }
-    }
-    if (all.isEmpty()) {
+    WorkerPool p = pool;
+    if (p == null) {
       return;
     }
+    int killed = p.close();
     log.atInfo()
         .addKeyValue("event", "workers_stopped")
         .addKeyValue("step", step)
-        .addKeyValue("workers", all.size())
+        .addKeyValue("workers", p.size())
         .addKeyValue("killed", killed)
         .log();
-  }
-
-  private void runChunks(List<WorkItem> batch, int chunks, ItemResult[] results)
-      throws InterruptedException {
-    List<Future<Void>> futures = new ArrayList<>(chunks);
-    try (ExecutorService chunkThreads =
-        Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("cmd-" + step + "-chunk-", 0).factory())) {
-      for (int c = 0; c < chunks; c++) {
-        int from = (int) ((long) batch.size() * c / chunks);
-        int to = (int) ((long) batch.size() * (c + 1) / chunks);
-        futures.add(
-            chunkThreads.submit(() -> {
-              runChunk(batch, from, to, results);
-              return null;
-            }));
-      }
-    }
-    // why: every chunk is done (the executor's close waited); the first failure speaks for all
-    for (Future<Void> f : futures) {
-      try {
-        f.get();
-      } catch (ExecutionException e) {
-        switch (e.getCause()) {
-          case InterruptedException cause -> throw cause;
-          case RuntimeException cause -> throw cause;
-          case Error cause -> throw cause;
-          case Throwable cause -> throw new IllegalStateException(cause);
-        }
-      }
-    }
-  }
-
-  private void runChunk(List<WorkItem> batch, int from, int to, ItemResult[] results)
-      throws InterruptedException {
-    CommandWorker worker = idle.take();
-    try {
-      for (int i = from; i < to; i++) {
-        byte[] request;
-        try {
-          request = Protocol.request(batch.get(i));
-        } catch (IllegalArgumentException e) {
-          results[i] = new ItemResult.Failed(e.getMessage());
-          continue;
-        }
-        results[i] = worker.handle(request);
-      }
-    } finally {
-      idle.add(worker);
-    }
-  }
-
-  /** A batch is not attempted when every worker is far from its next restart. */
-  private void requireAWorker() {
-    CommandWorker soonest =
-        workers.stream().min(Comparator.comparing(CommandWorker::downFor)).orElseThrow();
-    Duration wait = soonest.downFor();
-    if (wait.compareTo(tuning.maxRestartWait()) > 0) {
-      throw new CommandUnavailableException(
-          "step "
-              + step
-              + ": all "
-              + workerCount
-              + " workers are down (worker "
-              + soonest.index()
-              + " "
-              + soonest.trouble()
-              + "); next restart in "
-              + Durations.format(Duration.ofMillis(wait.toMillis() + 1)));
-    }
   }
 
   private CommandUnavailableException unavailable(String what) {

@@ -3,78 +3,57 @@ package dev.conveyor.runtime.work.command;
 import dev.conveyor.common.config.Durations;
 import dev.conveyor.runtime.work.ItemResult;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One worker of a command step: one process at a time, restarted when it dies, times out or breaks
- * the protocol. Used by one chunk of items at a time (the step checks workers out exclusively);
- * only {@link #close} may run alongside.
+ * One worker of a command step: the supervisor of one {@link WorkerProcess} at a time. It sends the
+ * item in flight and waits for its answer within the step's timeout; it kills the process when it
+ * times out or breaks the protocol, restarts it after a backoff when it died or was killed, and
+ * closes it with the step. What its threads share is in {@link WorkerState}; what a reply means is
+ * a {@link Verdict}. Used by one chunk of items at a time (the step checks workers out
+ * exclusively); only closing and the readers of its state run alongside.
  *
- * <p>Each process has three daemon threads: {@code cmd-<step>-<n>-stdin} writes requests, {@code
- * cmd-<step>-<n>-stdout} reads answers, {@code cmd-<step>-<n>-stderr} logs each stderr line as one
- * INFO event {@code worker_stderr} (a line longer than 8 KiB comes as several events).
+ * <p>Its events: {@code worker_stderr} (INFO, one per stderr line, logged on the process's thread
+ * {@code cmd-<step>-<n>-stderr}), {@code worker_restarted} (INFO), {@code
+ * worker_unsolicited_output}, {@code worker_killed}, {@code worker_exited} and {@code
+ * worker_start_failed} (WARN).
  */
 final class CommandWorker {
   private static final Logger log = LoggerFactory.getLogger(CommandWorker.class);
 
-  /** The longest answer line; a longer one is a protocol error. */
-  static final int MAX_ANSWER_BYTES = 64 << 20;
-
-  private static final int MAX_STDERR_PIECE_BYTES = 8 << 10;
+  /** How long a process whose stdout ended may take to exit before it is killed. */
   private static final Duration EXIT_WAIT = Duration.ofSeconds(2);
-  private static final Duration JOIN_WAIT = Duration.ofSeconds(2);
-  private static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
 
   private final String step;
   private final int index;
-  private final List<String> command;
-  private final Path directory;
-  private final Map<String, String> environment;
+  private final WorkerProcess.Command command;
   private final Duration timeout;
   private final Tuning tuning;
+  private final WorkerState state;
   private final List<Long> pids = new CopyOnWriteArrayList<>();
 
-  private final ReentrantLock lock = new ReentrantLock();
-  // guarded by lock
-  private Running current;
-  private boolean closed;
-  private Duration nextBackoff;
-  private long restartAt = System.nanoTime();
-  private String trouble = "not started";
+  /** The last process that got a request; only the worker's holder uses it. */
+  private WorkerProcess warmedUp;
 
   /** What an exit during start-up looked like. */
   record EarlyExit(int code, Optional<String> lastStderrLine) {}
 
   CommandWorker(
-      String step,
-      int index,
-      List<String> command,
-      Path directory,
-      Map<String, String> environment,
-      Duration timeout,
-      Tuning tuning) {
+      String step, int index, WorkerProcess.Command command, Duration timeout, Tuning tuning) {
     this.step = step;
     this.index = index;
-    this.command = List.copyOf(command);
-    this.directory = directory;
-    this.environment = Map.copyOf(environment);
+    this.command = command;
     this.timeout = timeout;
     this.tuning = tuning;
-    this.nextBackoff = tuning.firstBackoff();
+    this.state = new WorkerState(step, tuning);
   }
 
   int index() {
@@ -88,23 +67,17 @@ final class CommandWorker {
 
   /** Starts the first process. */
   void start() throws IOException {
-    lock.lock();
-    try {
-      requireOpen();
-      current = launch();
-    } finally {
-      lock.unlock();
-    }
+    state.launch(this::launch);
   }
 
   /** Waits until {@code deadline} (a {@link System#nanoTime()}) for the first process to exit. */
   Optional<EarlyExit> exitedBefore(long deadline) throws InterruptedException {
-    Running r = currentProcess();
-    if (r == null || !r.process.waitFor(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+    WorkerProcess p = state.current();
+    if (p == null || !p.exitsBy(deadline)) {
       return Optional.empty();
     }
-    r.join(r.stderr, System.nanoTime() + JOIN_WAIT.toNanos());
-    return Optional.of(new EarlyExit(r.process.exitValue(), r.lastStderrLine()));
+    p.drainStderr();
+    return Optional.of(new EarlyExit(p.exitValue(), p.lastStderrLine()));
   }
 
   /**
@@ -116,53 +89,44 @@ final class CommandWorker {
    * @throws CommandUnavailableException if the step was closed meanwhile
    */
   ItemResult handle(byte[] request) throws InterruptedException {
-    Running r;
+    WorkerProcess p;
     try {
-      r = running();
+      p = running();
     } catch (Down d) {
       return new ItemResult.Failed(d.getMessage());
     }
-    r.discardUnsolicitedLines();
+    discardUnsolicitedLines(p);
     // why: a new process answers its first request only once it has started (imports, models)
-    boolean first = !r.answered;
-    Duration wait = first ? timeout.plus(tuning.startAllowance()) : timeout;
-    r.send(request);
+    boolean first = warmedUp != p;
+    p.send(request);
     Reply reply;
     try {
-      reply = r.replies.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+      reply = p.nextReply(first ? timeout.plus(tuning.startAllowance()) : timeout);
     } catch (InterruptedException e) {
-      stop(r, "interrupted while waiting for an answer", false);
+      stop(p, "interrupted while waiting for an answer", false);
       throw e;
     }
-    r.answered = true;
-    return switch (reply) {
-      case null -> {
-        String error =
-            "timeout after "
-                + Durations.format(timeout)
-                + (first
-                    ? " (plus " + Durations.format(tuning.startAllowance()) + " for a new worker)"
-                    : "");
-        stop(r, error, true);
-        yield new ItemResult.Failed(error);
+    warmedUp = p;
+    if (reply == null) {
+      String error =
+          "timeout after "
+              + Durations.format(timeout)
+              + (first
+                  ? " (plus " + Durations.format(tuning.startAllowance()) + " for a new worker)"
+                  : "");
+      stop(p, error, true);
+      return new ItemResult.Failed(error);
+    }
+    return switch (Verdict.of(reply, index)) {
+      case Verdict.Answered answered -> {
+        state.answered();
+        yield answered.result();
       }
-      case Reply.Line line when !line.utf8() -> {
-        // why: the line is in step with the requests; only its bytes are wrong, so the item fails
-        // rather than be delivered with replacement characters, and the worker goes on
-        answeredWell();
-        yield new ItemResult.Failed("worker " + index + " answered a line that is not UTF-8");
+      case Verdict.Broken broken -> {
+        stop(p, broken.reason(), true);
+        yield new ItemResult.Failed(broken.error());
       }
-      case Reply.Line line -> answered(r, line.text());
-      case Reply.Overflow overflow -> {
-        stop(r, "answer longer than " + (MAX_ANSWER_BYTES >> 20) + " MiB", true);
-        yield new ItemResult.Failed(
-            "worker "
-                + index
-                + " answered a line longer than "
-                + (MAX_ANSWER_BYTES >> 20)
-                + " MiB which is not a protocol line");
-      }
-      case Reply.End end -> exited(r);
+      case Verdict.Ended ended -> exited(p);
     };
   }
 
@@ -171,28 +135,12 @@ final class CommandWorker {
    * now, the time left before its restart otherwise.
    */
   Duration downFor() {
-    lock.lock();
-    try {
-      if (closed) {
-        return FOREVER;
-      }
-      if (current != null) {
-        return Duration.ZERO;
-      }
-      return Duration.ofNanos(Math.max(0, restartAt - System.nanoTime()));
-    } finally {
-      lock.unlock();
-    }
+    return state.downFor();
   }
 
   /** Why the worker is down, e.g. {@code exited with code 3}. */
   String trouble() {
-    lock.lock();
-    try {
-      return trouble;
-    } finally {
-      lock.unlock();
-    }
+    return state.trouble();
   }
 
   /**
@@ -200,17 +148,9 @@ final class CommandWorker {
    * well-behaved program finishes and exits.
    */
   void beginClose() {
-    Running r;
-    lock.lock();
-    try {
-      closed = true;
-      r = current;
-    } finally {
-      lock.unlock();
-    }
-    if (r != null) {
-      r.rememberDescendants();
-      r.requests.add(Running.CLOSE);
+    WorkerProcess p = state.close();
+    if (p != null) {
+      p.closeStdin();
     }
   }
 
@@ -221,254 +161,135 @@ final class CommandWorker {
    * @return whether the process had to be killed
    */
   boolean finishClose(long deadline) {
-    Running r = currentProcess();
-    if (r == null) {
+    WorkerProcess p = state.current();
+    if (p == null) {
       return false;
     }
-    boolean killed = false;
+    boolean killed;
     try {
-      if (!r.process.waitFor(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-        killed = true;
-      }
+      killed = !p.exitsBy(deadline);
     } catch (InterruptedException e) {
       killed = true;
       Thread.currentThread().interrupt();
     }
-    r.destroyTree();
-    retire(r);
+    p.kill();
+    retire(p);
     return killed;
   }
 
-  private ItemResult answered(Running r, String line) {
-    return switch (Protocol.answer(line)) {
-      case Protocol.Answer.Ok ok -> {
-        answeredWell();
-        yield new ItemResult.Output(ok.data());
-      }
-      case Protocol.Answer.Error error -> {
-        answeredWell();
-        yield new ItemResult.Failed(error.message());
-      }
-      case Protocol.Answer.Invalid invalid -> {
-        stop(r, "protocol error", true);
-        yield new ItemResult.Failed("worker " + index + " " + invalid.problem());
-      }
-    };
-  }
-
-  private ItemResult exited(Running r) throws InterruptedException {
-    Integer code =
-        r.process.waitFor(EXIT_WAIT.toNanos(), TimeUnit.NANOSECONDS) ? r.process.exitValue() : null;
-    lock.lock();
-    try {
-      requireOpen();
-    } finally {
-      lock.unlock();
-    }
-    if (code == null) {
-      stop(r, "closed its stdout", true);
+  /** stdout ended: the process exited (the item fails with its code) or must be killed. */
+  private ItemResult exited(WorkerProcess p) throws InterruptedException {
+    boolean gone = p.exitsBy(System.nanoTime() + EXIT_WAIT.toNanos());
+    state.requireOpen();
+    if (!gone) {
+      stop(p, "closed its stdout", true);
       return new ItemResult.Failed("worker " + index + " closed its stdout without exiting");
     }
-    r.join(r.stderr, System.nanoTime() + JOIN_WAIT.toNanos());
+    p.drainStderr();
+    int code = p.exitValue();
     String error =
         "worker "
             + index
             + " exited with code "
             + code
-            + r.lastStderrLine().map(l -> "; last stderr line: " + l).orElse("");
-    died(r, code);
+            + p.lastStderrLine().map(l -> "; last stderr line: " + l).orElse("");
+    died(p, code);
     return new ItemResult.Failed(error);
   }
 
   /** The running process, restarted first if it is gone and its backoff allows. */
-  private Running running() throws InterruptedException, Down {
-    Running r;
-    lock.lock();
-    try {
-      requireOpen();
-      r = current;
-    } finally {
-      lock.unlock();
+  private WorkerProcess running() throws InterruptedException, Down {
+    WorkerProcess p = state.currentIfOpen();
+    if (p != null && p.isAlive()) {
+      return p;
     }
-    if (r != null && r.process.isAlive()) {
-      return r;
-    }
-    if (r != null) {
+    if (p != null) {
       // why: it exited between items; that costs it a backoff, not an item
-      died(r, r.process.exitValue());
+      died(p, p.exitValue());
     }
-    long wait;
-    lock.lock();
-    try {
-      requireOpen();
-      wait = restartAt - System.nanoTime();
-      if (wait > tuning.maxRestartWait().toNanos()) {
-        throw new Down(
-            "worker "
-                + index
-                + " is down ("
-                + trouble
-                + "); restarting in "
-                + Durations.format(roundUpToMillis(wait)));
-      }
-    } finally {
-      lock.unlock();
+    WorkerState.Restart restart = state.restart();
+    long wait = restart.inNanos();
+    if (wait > tuning.maxRestartWait().toNanos()) {
+      throw new Down(
+          "worker "
+              + index
+              + " is down ("
+              + restart.trouble()
+              + "); restarting in "
+              + Durations.format(roundUpToMillis(wait)));
     }
     if (wait > 0) {
       TimeUnit.NANOSECONDS.sleep(wait);
     }
-    lock.lock();
     try {
-      requireOpen();
-      try {
-        current = launch();
-      } catch (IOException e) {
-        trouble = "could not start: " + e.getMessage();
-        Duration delay = scheduleRestart();
-        log.atWarn()
-            .addKeyValue("event", "worker_start_failed")
-            .addKeyValue("step", step)
-            .addKeyValue("worker", index)
-            .addKeyValue("error", e.getMessage())
-            .addKeyValue("restart_in", delay)
-            .log();
-        throw new Down("worker " + index + " could not be restarted: " + e.getMessage());
-      }
-      log.atInfo()
-          .addKeyValue("event", "worker_restarted")
-          .addKeyValue("step", step)
-          .addKeyValue("worker", index)
-          .addKeyValue("pid", current.process.pid())
+      p = state.launch(this::launch);
+    } catch (IOException e) {
+      Duration delay = state.failed("could not start: " + e.getMessage(), true);
+      event(Level.WARN, "worker_start_failed")
+          .addKeyValue("error", e.getMessage())
+          .addKeyValue("restart_in", delay)
           .log();
-      return current;
-    } finally {
-      lock.unlock();
+      throw new Down("worker " + index + " could not be restarted: " + e.getMessage());
+    }
+    event(Level.INFO, "worker_restarted").addKeyValue("pid", p.pid()).log();
+    return p;
+  }
+
+  private WorkerProcess launch() throws IOException {
+    WorkerProcess p =
+        WorkerProcess.start(command, "cmd-" + step + "-" + index + "-", this::logStderr);
+    pids.add(p.pid());
+    return p;
+  }
+
+  private void logStderr(String line) {
+    event(Level.INFO, "worker_stderr").addKeyValue("line", line).log();
+  }
+
+  /** Lines that arrived before a request answer none; they are logged and dropped. */
+  private void discardUnsolicitedLines(WorkerProcess p) {
+    for (var line = p.takeWaitingLine(); line.isPresent(); line = p.takeWaitingLine()) {
+      event(Level.WARN, "worker_unsolicited_output").addKeyValue("line", line.get()).log();
     }
   }
 
-  private Running launch() throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
-    Map<String, String> env = builder.environment();
-    // why: the daemon's settings (database and Redis passwords among them) are not the step's
-    env.keySet().removeIf(name -> name.startsWith("CONVEYOR_"));
-    // why: Python buffers a piped stdout in blocks; an unflushed answer would look like a timeout
-    env.putIfAbsent("PYTHONUNBUFFERED", "1");
-    env.putAll(environment);
-    Process process = builder.start();
-    pids.add(process.pid());
-    Running r = new Running(process);
-    r.startThreads();
-    return r;
-  }
-
-  private void died(Running r, int code) {
-    retire(r);
-    Duration delay;
-    lock.lock();
-    try {
-      trouble = "exited with code " + code;
-      delay = scheduleRestart();
-    } finally {
-      lock.unlock();
-    }
-    log.atWarn()
-        .addKeyValue("event", "worker_exited")
-        .addKeyValue("step", step)
-        .addKeyValue("worker", index)
+  private void died(WorkerProcess p, int code) {
+    retire(p);
+    Duration delay = state.failed("exited with code " + code, true);
+    event(Level.WARN, "worker_exited")
         .addKeyValue("exit_code", code)
         .addKeyValue("restart_in", delay)
         .log();
   }
 
-  /** Kills the process and its descendants; with {@code backoff}, its restart waits. */
-  private void stop(Running r, String reason, boolean backoff) {
-    r.destroyTree();
-    retire(r);
-    Duration delay = Duration.ZERO;
-    lock.lock();
-    try {
-      trouble = reason;
-      if (backoff) {
-        delay = scheduleRestart();
-      }
-    } finally {
-      lock.unlock();
-    }
-    log.atWarn()
-        .addKeyValue("event", "worker_killed")
-        .addKeyValue("step", step)
-        .addKeyValue("worker", index)
-        .addKeyValue("pid", r.process.pid())
+  /** Kills the process and its descendants; with {@code withBackoff}, its restart waits. */
+  private void stop(WorkerProcess p, String reason, boolean withBackoff) {
+    p.kill();
+    retire(p);
+    Duration delay = state.failed(reason, withBackoff);
+    event(Level.WARN, "worker_killed")
+        .addKeyValue("pid", p.pid())
         .addKeyValue("reason", reason)
         .addKeyValue("restart_in", delay)
         .log();
   }
 
   /** Lets go of a process that has exited or been killed: its threads end, it is not current. */
-  private void retire(Running r) {
-    r.requests.add(Running.CLOSE);
-    long deadline = System.nanoTime() + JOIN_WAIT.toNanos();
-    r.join(r.stdin, deadline);
-    r.join(r.stdout, deadline);
-    r.join(r.stderr, deadline);
-    lock.lock();
-    try {
-      if (current == r) {
-        current = null;
-      }
-    } finally {
-      lock.unlock();
-    }
+  private void retire(WorkerProcess p) {
+    p.release();
+    state.vacate(p);
   }
 
-  private void answeredWell() {
-    lock.lock();
-    try {
-      nextBackoff = tuning.firstBackoff();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Sets the restart time from the backoff and doubles the backoff; call with the lock held. */
-  private Duration scheduleRestart() {
-    Duration delay = nextBackoff;
-    restartAt = System.nanoTime() + delay.toNanos();
-    Duration doubled = delay.multipliedBy(2);
-    nextBackoff = doubled.compareTo(tuning.maxBackoff()) > 0 ? tuning.maxBackoff() : doubled;
-    return delay;
-  }
-
-  private Running currentProcess() {
-    lock.lock();
-    try {
-      return current;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Call with the lock held. */
-  private void requireOpen() {
-    if (closed) {
-      throw new CommandUnavailableException("step " + step + " is closed");
-    }
+  /** An event of this worker: {@code event=... step=... worker=...}, then the caller's pairs. */
+  private LoggingEventBuilder event(Level level, String event) {
+    return log.atLevel(level)
+        .addKeyValue("event", event)
+        .addKeyValue("step", step)
+        .addKeyValue("worker", index);
   }
 
   private static Duration roundUpToMillis(long nanos) {
     return Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
-  }
-
-  /** What the stdout thread hands over: a line, a line too long to read, the end of the stream. */
-  private sealed interface Reply {
-    /**
-     * @param utf8 false when the line was not valid UTF-8 (bad bytes replaced)
-     */
-    record Line(String text, boolean utf8) implements Reply {}
-
-    record Overflow() implements Reply {}
-
-    record End() implements Reply {}
   }
 
   /** Why a worker cannot take an item now. */
@@ -477,137 +298,6 @@ final class CommandWorker {
 
     Down(String message) {
       super(message, null, false, false);
-    }
-  }
-
-  /** One process of this worker, with its three threads. */
-  private final class Running {
-    static final byte[] CLOSE = new byte[0];
-
-    final Process process;
-    final BlockingQueue<byte[]> requests = new LinkedBlockingQueue<>();
-    final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
-    Thread stdin;
-    Thread stdout;
-    Thread stderr;
-
-    /** Whether a request was answered (or not) yet; only the worker's holder uses it. */
-    boolean answered;
-
-    private volatile String lastStderrLine;
-    private volatile List<ProcessHandle> descendants = List.of();
-
-    Running(Process process) {
-      this.process = process;
-    }
-
-    void startThreads() {
-      String prefix = "cmd-" + step + "-" + index + "-";
-      stdin = Thread.ofPlatform().name(prefix + "stdin").daemon().start(this::writeRequests);
-      stdout = Thread.ofPlatform().name(prefix + "stdout").daemon().start(this::readAnswers);
-      stderr = Thread.ofPlatform().name(prefix + "stderr").daemon().start(this::logStderr);
-    }
-
-    /** The last non-blank stderr line since the last request (or since the start). */
-    Optional<String> lastStderrLine() {
-      return Optional.ofNullable(lastStderrLine);
-    }
-
-    void send(byte[] request) {
-      // why: an error message should quote what the program said about this item, not before
-      lastStderrLine = null;
-      requests.add(request);
-    }
-
-    /** Lines that arrived before a request answer none; they are logged and dropped. */
-    void discardUnsolicitedLines() {
-      while (replies.peek() instanceof Reply.Line line) {
-        replies.poll();
-        log.atWarn()
-            .addKeyValue("event", "worker_unsolicited_output")
-            .addKeyValue("step", step)
-            .addKeyValue("worker", index)
-            .addKeyValue("line", line.text())
-            .log();
-      }
-    }
-
-    /** Remembers the descendants while the process lives: once it is gone they cannot be found. */
-    void rememberDescendants() {
-      descendants = process.descendants().toList();
-    }
-
-    /** Kills the process and every descendant it has or had when last looked at. */
-    void destroyTree() {
-      List<ProcessHandle> family =
-          Stream.concat(descendants.stream(), process.descendants()).distinct().toList();
-      process.destroyForcibly();
-      family.forEach(ProcessHandle::destroyForcibly);
-      try {
-        process.waitFor(EXIT_WAIT.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    void join(Thread thread, long deadline) {
-      long left = deadline - System.nanoTime();
-      try {
-        if (left > 0) {
-          thread.join(Duration.ofNanos(left));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    private void writeRequests() {
-      try (OutputStream out = process.getOutputStream()) {
-        for (byte[] request = requests.take(); request != CLOSE; request = requests.take()) {
-          out.write(request);
-          out.flush();
-        }
-      } catch (IOException e) {
-        // why: the process is gone or closed its stdin; what became of it shows on its stdout
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    private void readAnswers() {
-      try (InputStream in = process.getInputStream()) {
-        LineReader lines = new LineReader(in, MAX_ANSWER_BYTES);
-        for (String line = lines.next(); line != null; line = lines.next()) {
-          if (lines.cut()) {
-            replies.add(new Reply.Overflow());
-            return;
-          }
-          replies.add(new Reply.Line(line, !lines.malformed()));
-        }
-      } catch (IOException e) {
-        // why: the stream breaks only when the process is gone: that is the end of it
-      } finally {
-        replies.add(new Reply.End());
-      }
-    }
-
-    private void logStderr() {
-      try (InputStream in = process.getErrorStream()) {
-        LineReader lines = new LineReader(in, MAX_STDERR_PIECE_BYTES);
-        for (String line = lines.next(); line != null; line = lines.next()) {
-          if (!line.isBlank()) {
-            lastStderrLine = line;
-          }
-          log.atInfo()
-              .addKeyValue("event", "worker_stderr")
-              .addKeyValue("step", step)
-              .addKeyValue("worker", index)
-              .addKeyValue("line", line)
-              .log();
-        }
-      } catch (IOException e) {
-        // why: the stream breaks only when the process is gone: nothing more can come from it
-      }
     }
   }
 }
