@@ -1,6 +1,6 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.pipeline.Cleanup;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
@@ -24,12 +24,12 @@ final class CleanupRepeat {
   private static final Logger log = LoggerFactory.getLogger(CleanupRepeat.class);
 
   private final Pipelines pipelines;
-  private final TaskStore tasks;
+  private final TaskSweep tasks;
   private final TaskAuditRepository audit;
   private final int budget;
   private final Map<String, Long> cursors = new HashMap<>();
 
-  CleanupRepeat(Pipelines pipelines, TaskStore tasks, TaskAuditRepository audit, int budget) {
+  CleanupRepeat(Pipelines pipelines, TaskSweep tasks, TaskAuditRepository audit, int budget) {
     this.pipelines = pipelines;
     this.tasks = tasks;
     this.audit = audit;

@@ -11,10 +11,13 @@ import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.Retention;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
@@ -74,10 +78,10 @@ public final class Patrol extends Daemon {
     route(
         "GET",
         "/tasks/*",
-        request -> {
+        new TaskReportHandler(() -> {
           cycle();
-          return taskReport.handle(request);
-        },
+          return taskReport;
+        }),
         false);
     // why: a replay re-opens finished tasks that the cleanup may be deleting in the same moment, on
     // this patrol or another; both run behind the lease, locking the task's rows in PostgreSQL, so
@@ -156,12 +160,15 @@ public final class Patrol extends Daemon {
     PatrolCycle c = cycle;
     if (c == null) {
       DataSource pg = postgres.dataSource();
-      TaskStore tasks = new TaskStore(redis.commands(), keys());
-      TaskSnapshots snapshots = new TaskSnapshots(redis.commands(), keys());
+      UnifiedJedis jedis = redis.commands();
+      TaskSweep sweep = new TaskSweep(jedis, keys());
+      TaskLookup lookup = new TaskLookup(jedis, keys());
+      StepLedger ledger = new StepLedger(jedis, keys());
       TaskAuditRepository audit = new TaskAuditRepository(pg);
       DeadItemRepository dead = new DeadItemRepository(pg);
-      TaskCompletion completion = new TaskCompletion(tasks, audit, clock);
-      TaskEraser eraser = new TaskEraser(tasks, snapshots, pg);
+      TaskCompletion completion =
+          new TaskCompletion(new TaskFinishing(jedis, keys()), audit, clock);
+      TaskEraser eraser = new TaskEraser(sweep, new TaskSnapshots(jedis, keys()), pg);
       PatrolLease l =
           new PatrolLease(
               new PatrolLeaseRepository(pg), pg, config.common().nodeId(), config.leaseTtl());
@@ -173,9 +180,10 @@ public final class Patrol extends Daemon {
               new PatrolCycle.Work(
                   new CompletenessAudit(
                       config.pipelines(),
-                      tasks,
-                      completion,
-                      new DeadLetters(tasks, dead, clock),
+                      sweep,
+                      lookup,
+                      new StuckTasks(
+                          lookup, sweep, ledger, completion, new DeadLetters(ledger, dead, clock)),
                       audit,
                       clock,
                       config.budget(),
@@ -195,15 +203,15 @@ public final class Patrol extends Daemon {
                       clock,
                       new HeldRelease.Settings(config.heldRetention(), config.budget()),
                       metrics()),
-                  new CleanupRepeat(config.pipelines(), tasks, audit, config.budget()),
+                  new CleanupRepeat(config.pipelines(), sweep, audit, config.budget()),
                   new Pruning(
                       new Retention(pg, config.retention()), clock, config.budget(), metrics())),
               backlog,
               metrics());
-      taskReport = new TaskReport(config.pipelines(), tasks, audit, dead);
+      taskReport = new TaskReport(config.pipelines(), lookup, audit, dead);
       replay =
           new ReplayHandler(
-              () -> new DeadItemReplay(config.pipelines(), tasks, snapshots, pg, l::fence),
+              () -> new DeadItemReplay(config.pipelines(), jedis, keys(), pg, l::fence),
               this::rejectedReplay);
       lease = l;
       cycle = c;

@@ -1,7 +1,7 @@
 package dev.conveyor.patrol;
 
 import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
@@ -27,13 +27,13 @@ final class TaskEraser {
   /** Tasks per unit of work. */
   static final int BATCH = 500;
 
-  private final TaskStore tasks;
+  private final TaskSweep tasks;
   private final TaskSnapshots snapshots;
   private final TaskAuditRepository audit;
   private final DeadItemRepository dead;
   private final TaskSnapshotRepository snapshotRows;
 
-  TaskEraser(TaskStore tasks, TaskSnapshots snapshots, DataSource dataSource) {
+  TaskEraser(TaskSweep tasks, TaskSnapshots snapshots, DataSource dataSource) {
     this.tasks = tasks;
     this.snapshots = snapshots;
     this.audit = new TaskAuditRepository(dataSource);

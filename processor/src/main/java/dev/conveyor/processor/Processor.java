@@ -11,8 +11,9 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.quartz.ChainKey;
@@ -130,7 +131,7 @@ public final class Processor extends Daemon {
             yield command;
           }
         };
-    TaskStore tasks = new TaskStore(redis.commands(), keys());
+    StepLedger ledger = new StepLedger(redis.commands(), keys());
     return new StepRunner(
         s.pipeline(),
         s.step(),
@@ -139,10 +140,13 @@ public final class Processor extends Daemon {
                 redis.blocking(),
                 keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
                 Keys.PROCESSOR_GROUP),
-        tasks,
+        ledger,
         new CheckedOutputs(work, config.maxOutputBytes()),
-        new TaskCompletion(tasks, new TaskAuditRepository(postgres.dataSource()), clock),
-        new DeadLetters(tasks, new DeadItemRepository(postgres.dataSource()), clock),
+        new TaskCompletion(
+            new TaskFinishing(redis.commands(), keys()),
+            new TaskAuditRepository(postgres.dataSource()),
+            clock),
+        new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
         config.common().redis().block(),
         clock,
         metrics());
@@ -178,7 +182,7 @@ public final class Processor extends Daemon {
 
   /** Whether a chain's queue holds nothing: nothing waiting, pending or due for a retry. */
   private boolean drained(ChainKey key) {
-    return new TaskStore(redis.commands(), keys())
+    return new StepLedger(redis.commands(), keys())
         .queueDrained(key.pipeline(), key.step(), key.shard());
   }
 

@@ -6,12 +6,13 @@ import dev.conveyor.common.redis.HeldEntries;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.runtime.ledger.Advance;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskStore;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.work.ItemResult;
@@ -23,11 +24,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
@@ -60,7 +58,7 @@ final class StepRunner {
   private final Pipeline pipeline;
   private final StepDef step;
   private final IntFunction<StreamGroup> queues;
-  private final TaskStore tasks;
+  private final StepLedger ledger;
   private final StepWork work;
   private final StepProgress progress;
   private final TaskCompletion completion;
@@ -77,7 +75,7 @@ final class StepRunner {
       Pipeline pipeline,
       StepDef step,
       IntFunction<StreamGroup> queues,
-      TaskStore tasks,
+      StepLedger ledger,
       StepWork work,
       TaskCompletion completion,
       DeadLetters deadLetters,
@@ -87,7 +85,7 @@ final class StepRunner {
     this.pipeline = pipeline;
     this.step = step;
     this.queues = queues;
-    this.tasks = tasks;
+    this.ledger = ledger;
     this.work = work;
     this.progress = StepProgress.of(pipeline, step);
     this.completion = completion;
@@ -142,7 +140,7 @@ final class StepRunner {
     if (suspended.getAsBoolean()) {
       return step.offset();
     }
-    tasks.moveDueRetries(pipeline.name(), step.name(), shard, clock.instant(), step.batch() * 10);
+    ledger.moveDueRetries(pipeline.name(), step.name(), shard, clock.instant(), step.batch() * 10);
     String after = "0-0";
     while (true) {
       List<StreamMessage> pending = queue.readPending(CONSUMER, step.batch(), after);
@@ -246,9 +244,9 @@ final class StepRunner {
     QueueItem.from(entry)
         .ifPresent(item -> {
           try {
-            Outcomes outcomes = new Outcomes();
-            die(item, null, error, outcomes);
-            settle(outcomes);
+            Advance advance = new Advance(pipeline);
+            die(item, null, error, advance);
+            settle(advance);
           } catch (RuntimeException e) {
             if (BatchFaults.notTheItems(e)) {
               throw e;
@@ -274,9 +272,9 @@ final class StepRunner {
           .map(i -> withRedeliveries(i, deliveries.getOrDefault(entry.id(), 1L)))
           .ifPresentOrElse(items::add, () -> ack.add(entry.id()));
     }
-    List<String> inputs = tasks.inputs(pipeline, step, items);
+    List<String> inputs = ledger.inputs(pipeline, step, items);
     List<WorkItem> batch = new ArrayList<>(items.size());
-    Outcomes outcomes = new Outcomes();
+    Advance advance = new Advance(pipeline);
     for (int i = 0; i < items.size(); i++) {
       QueueItem item = items.get(i);
       if (inputs.get(i) == null) {
@@ -288,7 +286,7 @@ final class StepRunner {
             item,
             inputs.get(i),
             "the processor stopped while working on it " + item.attempts() + " times",
-            outcomes);
+            advance);
         ack.add(item.entryId());
       } else {
         batch.add(new WorkItem(item, inputs.get(i)));
@@ -308,7 +306,7 @@ final class StepRunner {
           failed.increment();
           int attempt = item.attempts() + 1;
           if (attempt >= step.retry().attempts()) {
-            die(item.failedOnce(), w.input(), f.error(), outcomes);
+            die(item.failedOnce(), w.input(), f.error(), advance);
             ack.add(item.entryId());
           } else {
             Duration wait = jittered(step.retry().backoffFor(attempt));
@@ -322,7 +320,7 @@ final class StepRunner {
                 .addKeyValue("retry_in", Durations.format(wait))
                 .addKeyValue("error", SafeText.capped(f.error(), LOGGED_CHARS))
                 .log();
-            tasks.retryLater(
+            ledger.retryLater(
                 pipeline.name(),
                 step.name(),
                 shard,
@@ -334,25 +332,23 @@ final class StepRunner {
       }
     }
     if (!outputs.isEmpty()) {
-      List<Progress> progresses = tasks.recordOutputs(progress, outputs);
+      List<Progress> progresses = ledger.recordOutputs(progress, outputs);
       for (int i = 0; i < outputs.size(); i++) {
-        outcomes.add(outputs.get(i).getKey(), progresses.get(i));
+        advance.add(outputs.get(i).getKey(), progresses.get(i));
       }
       processed.increment(outputs.size());
     }
-    settle(outcomes);
+    settle(advance);
     queue.ack(ack);
   }
 
   /** Enqueues what became ready and finishes what is complete. */
-  private void settle(Outcomes outcomes) {
-    outcomes.successors.forEach(
-        (next, list) -> tasks.enqueue(pipeline, pipeline.step(next).orElseThrow(), list));
-    finished.increment(completion.finish(pipeline, List.copyOf(outcomes.complete)));
+  private void settle(Advance advance) {
+    finished.increment(advance.apply(ledger, completion));
   }
 
-  private void die(QueueItem item, String input, String error, Outcomes outcomes) {
-    outcomes.add(item, deadLetters.kill(progress, pipeline.name(), item, input, error));
+  private void die(QueueItem item, String input, String error, Advance advance) {
+    advance.add(item, deadLetters.kill(progress, pipeline.name(), item, input, error));
     dead.increment();
   }
 
@@ -368,23 +364,5 @@ final class StepRunner {
   private static Duration jittered(Duration backoff) {
     long ms = backoff.toMillis();
     return Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms / 2 + 1));
-  }
-
-  /** What a batch made ready and complete, to act on once per batch. */
-  private final class Outcomes {
-    final Map<String, List<Map.Entry<String, Integer>>> successors = new LinkedHashMap<>();
-    final Set<String> complete = new LinkedHashSet<>();
-
-    void add(QueueItem item, Progress p) {
-      for (String next : p.ready()) {
-        int part = pipeline.runsPerTask(next) ? QueueItem.TASK : item.part();
-        successors
-            .computeIfAbsent(next, k -> new ArrayList<>())
-            .add(Map.entry(item.taskId(), part));
-      }
-      if (p.complete()) {
-        complete.add(item.taskId());
-      }
-    }
   }
 }
