@@ -18,6 +18,7 @@ import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.ledger.TaskSnapshots;
 import dev.conveyor.runtime.ledger.TaskSweep;
+import dev.conveyor.runtime.quartz.QuartzTables;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.Retention;

@@ -17,6 +17,7 @@ import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.QuartzTables;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import dev.conveyor.runtime.resource.MappedResource;
@@ -81,7 +82,7 @@ public final class Processor extends Daemon {
         steps.add(stepGroup.addOptional(new StepSubsystem(pipeline, step, this::runnerFor)));
       }
     }
-    share = new ChainShare(postgres::dataSource, redis::commands, keys(), node);
+    share = new ChainShare(new QuartzTables(postgres::dataSource), redis::commands, keys(), node);
     scheduler =
         add(
             new StepScheduler(

@@ -4,7 +4,6 @@ import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.HeldEntries;
 import dev.conveyor.runtime.quartz.ChainKey;
 import dev.conveyor.runtime.quartz.ChainRunner;
-import dev.conveyor.runtime.quartz.StepTickJob;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import org.quartz.JobBuilder;
 import org.quartz.JobDetail;
 import org.quartz.JobKey;
 import org.quartz.ObjectAlreadyExistsException;
@@ -89,17 +87,12 @@ final class StepChains implements ChainRunner {
       ChainKey key = s.key();
       if (!scheduler.checkExists(key.jobKey())) {
         JobDetail job =
-            JobBuilder.newJob(StepTickJob.class)
-                .withIdentity(key.jobKey())
-                .storeDurably()
-                .requestRecovery()
-                .withDescription(
-                    "tick of step "
-                        + key
-                        + " (pipeline version "
-                        + s.runner().pipeline().version()
-                        + ")")
-                .build();
+            key.job(
+                "tick of step "
+                    + key
+                    + " (pipeline version "
+                    + s.runner().pipeline().version()
+                    + ")");
         try {
           scheduler.addJob(job, false);
         } catch (ObjectAlreadyExistsException raced) {
