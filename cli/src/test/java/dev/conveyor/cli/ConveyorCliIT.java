@@ -28,6 +28,7 @@ import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -121,7 +122,7 @@ class ConveyorCliIT {
     sweep.deleteTasks("ner", List.of("doc-41"));
     Fence.plain(services.dataSource())
         .run(c ->
-            new TaskAuditRepository(services.dataSource())
+            new TaskCleanupRepository(services.dataSource())
                 .markCleaned(c, List.of("doc-41"), CLEANED, 1));
   }
 

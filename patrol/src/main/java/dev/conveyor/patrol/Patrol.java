@@ -10,19 +10,9 @@ import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
-import dev.conveyor.runtime.ledger.DeadLetters;
-import dev.conveyor.runtime.ledger.StepLedger;
-import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskFinishing;
-import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
-import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.quartz.QuartzTables;
-import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
-import dev.conveyor.runtime.records.Retention;
-import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Daemon 3: makes the trio trustworthy when nobody watches. Subsystems: http (also {@code GET
@@ -161,59 +150,17 @@ public final class Patrol extends Daemon {
     PatrolCycle c = cycle;
     if (c == null) {
       DataSource pg = postgres.dataSource();
-      UnifiedJedis jedis = redis.commands();
-      TaskSweep sweep = new TaskSweep(jedis, keys());
-      TaskLookup lookup = new TaskLookup(jedis, keys());
-      StepLedger ledger = new StepLedger(jedis, keys());
-      TaskAuditRepository audit = new TaskAuditRepository(pg);
-      DeadItemRepository dead = new DeadItemRepository(pg);
-      TaskCompletion completion =
-          new TaskCompletion(new TaskFinishing(jedis, keys()), audit, clock);
-      TaskEraser eraser = new TaskEraser(sweep, new TaskSnapshots(jedis, keys()), pg);
+      PatrolParts parts =
+          new PatrolParts(
+              config, clock, redis.commands(), keys(), pg, serviceWatch()::upSince, metrics());
       PatrolLease l =
           new PatrolLease(
               new PatrolLeaseRepository(pg), pg, config.common().nodeId(), config.leaseTtl());
       List<Chore> chores = new ArrayList<>(builtInChores());
       chores.addAll(extraChores);
-      c =
-          new PatrolCycle(
-              l,
-              new PatrolCycle.Work(
-                  new CompletenessAudit(
-                      config.pipelines(),
-                      sweep,
-                      lookup,
-                      new StuckTasks(
-                          lookup, sweep, ledger, completion, new DeadLetters(ledger, dead, clock)),
-                      audit,
-                      clock,
-                      config.budget(),
-                      serviceWatch()::upSince),
-                  chores,
-                  new TaskCleanup(
-                      config.pipelines(),
-                      eraser,
-                      audit,
-                      new SinkRowCounter(pg),
-                      clock,
-                      config.budget()),
-                  new HeldRelease(
-                      config.pipelines(),
-                      eraser,
-                      audit,
-                      clock,
-                      new HeldRelease.Settings(config.heldRetention(), config.budget()),
-                      metrics()),
-                  new CleanupRepeat(config.pipelines(), sweep, audit, config.budget()),
-                  new Pruning(
-                      new Retention(pg, config.retention()), clock, config.budget(), metrics())),
-              backlog,
-              metrics());
-      taskReport = new TaskReport(config.pipelines(), lookup, audit, dead);
-      replay =
-          new ReplayHandler(
-              () -> new DeadItemReplay(config.pipelines(), jedis, keys(), pg, l::fence),
-              this::rejectedReplay);
+      c = new PatrolCycle(l, parts.work(chores), backlog, metrics());
+      taskReport = parts.taskReport();
+      replay = new ReplayHandler(() -> parts.deadItemReplay(l::fence), this::rejectedReplay);
       lease = l;
       cycle = c;
     }

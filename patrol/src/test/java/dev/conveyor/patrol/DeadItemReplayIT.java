@@ -25,6 +25,7 @@ import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
 import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
 import dev.conveyor.runtime.records.TaskSnapshotRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,7 +110,8 @@ class DeadItemReplayIT {
         .run(c -> {
           snapshotRows.save(c, snapshots.take(List.of("j-2")), Instant.now());
           sweep.deleteTasks("ner", List.of("j-2"));
-          return audit.markCleaned(c, List.of("j-2"), Instant.now(), 1);
+          return new TaskCleanupRepository(services.dataSource())
+              .markCleaned(c, List.of("j-2"), Instant.now(), 1);
         });
     assertThat(services.redisKeys()).noneMatch(k -> k.contains("{j-2}"));
 
@@ -134,7 +136,8 @@ class DeadItemReplayIT {
     Fence.plain(services.dataSource())
         .run(c -> {
           sweep.deleteTasks("ner", List.of("j-3"));
-          return audit.markCleaned(c, List.of("j-3"), Instant.now(), 1);
+          return new TaskCleanupRepository(services.dataSource())
+              .markCleaned(c, List.of("j-3"), Instant.now(), 1);
         });
 
     List<DeadItemReplay.Outcome> outcomes = replay(services).replay("j-3", null, null, false);

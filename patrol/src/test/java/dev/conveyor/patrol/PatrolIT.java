@@ -23,6 +23,7 @@ import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
 import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -161,12 +162,13 @@ class PatrolIT {
     start(services, "clean-node");
 
     TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    TaskCleanupRepository cleanups = new TaskCleanupRepository(services.dataSource());
     await()
         .atMost(10, SECONDS)
         .until(() ->
             audits.find("tidy-full").orElseThrow().cleanedAt().isPresent()
                 && audits.find("tidy-at").orElseThrow().cleanedAt().isPresent()
-                && audits.countHeld() == 1);
+                && cleanups.countHeld() == 1);
     assertThat(services.jedis().exists(services.keys().taskMeta("tidy-full"))).isFalse();
     assertThat(services.jedis().exists(services.keys().taskOutput("tidy-at", "deliver"))).isFalse();
     assertThat(audits.find("tidy-below").orElseThrow().cleanedAt()).isEmpty();
