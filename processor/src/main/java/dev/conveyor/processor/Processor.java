@@ -133,6 +133,19 @@ public final class Processor extends Daemon {
           }
         };
     StepLedger ledger = new StepLedger(redis.commands(), keys());
+    StepBatch batch =
+        new StepBatch(
+            s.pipeline(),
+            s.step(),
+            ledger,
+            new CheckedOutputs(work, config.maxOutputBytes()),
+            new TaskCompletion(
+                new TaskFinishing(redis.commands(), keys()),
+                new TaskAuditRepository(postgres.dataSource()),
+                clock),
+            new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
+            clock,
+            metrics());
     return new StepRunner(
         s.pipeline(),
         s.step(),
@@ -142,15 +155,9 @@ public final class Processor extends Daemon {
                 keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
                 Keys.PROCESSOR_GROUP),
         ledger,
-        new CheckedOutputs(work, config.maxOutputBytes()),
-        new TaskCompletion(
-            new TaskFinishing(redis.commands(), keys()),
-            new TaskAuditRepository(postgres.dataSource()),
-            clock),
-        new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
+        batch,
         config.common().redis().block(),
-        clock,
-        metrics());
+        clock);
   }
 
   /**
