@@ -157,15 +157,7 @@ public final class DeadItemRepository {
     return Statements.query(
         dataSource,
         LIST,
-        ps -> {
-          ps.setString(1, taskId);
-          ps.setString(2, taskId);
-          ps.setString(3, pipeline);
-          ps.setString(4, pipeline);
-          ps.setString(5, step);
-          ps.setString(6, step);
-          ps.setInt(7, limit);
-        },
+        ps -> ps.setInt(Statements.bindFilters(ps, taskId, pipeline, step), limit),
         DeadItemRepository::read,
         "dead_items list");
   }

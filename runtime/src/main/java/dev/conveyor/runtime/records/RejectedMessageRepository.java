@@ -118,15 +118,7 @@ public final class RejectedMessageRepository {
     return Statements.query(
         dataSource,
         LIST,
-        ps -> {
-          ps.setString(1, reason);
-          ps.setString(2, reason);
-          ps.setString(3, pipeline);
-          ps.setString(4, pipeline);
-          ps.setString(5, taskId);
-          ps.setString(6, taskId);
-          ps.setInt(7, limit);
-        },
+        ps -> ps.setInt(Statements.bindFilters(ps, reason, pipeline, taskId), limit),
         rs ->
             new RejectedMessage(
                 rs.getLong(1),

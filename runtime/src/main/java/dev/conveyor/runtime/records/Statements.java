@@ -47,6 +47,19 @@ final class Statements {
     return query(ds, sql, bind, rs -> rs.getLong(1), what).getFirst();
   }
 
+  /**
+   * Binds each optional filter twice from parameter 1 on, for {@code (?::text IS NULL OR column =
+   * ?)}; returns the index of the next parameter.
+   */
+  static int bindFilters(PreparedStatement ps, String... filters) throws SQLException {
+    int i = 1;
+    for (String f : filters) {
+      ps.setString(i++, f);
+      ps.setString(i++, f);
+    }
+    return i;
+  }
+
   /** Runs a prepared query; its rows. */
   static <T> List<T> rows(PreparedStatement ps, Row<T> row) throws SQLException {
     List<T> rows = new ArrayList<>();
