@@ -1,6 +1,6 @@
 package dev.conveyor.dispatcher;
 
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import java.time.Clock;
@@ -24,7 +24,7 @@ final class Backpressure {
   private static final Logger log = LoggerFactory.getLogger(Backpressure.class);
 
   private final Pipelines pipelines;
-  private final TaskStore tasks;
+  private final TaskIntake tasks;
   private final Clock clock;
   private final IntakeMetrics metrics;
   private volatile Hold hold;
@@ -33,7 +33,7 @@ final class Backpressure {
   /** The intake is held back because of {@code pipeline} since {@code since}. */
   record Hold(String pipeline, long inFlight, int limit, Instant since) {}
 
-  Backpressure(Pipelines pipelines, TaskStore tasks, Clock clock, IntakeMetrics metrics) {
+  Backpressure(Pipelines pipelines, TaskIntake tasks, Clock clock, IntakeMetrics metrics) {
     this.pipelines = pipelines;
     this.tasks = tasks;
     this.clock = clock;

@@ -10,7 +10,7 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.common.redis.StreamGroup;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.time.Clock;
@@ -80,7 +80,7 @@ public final class Dispatcher extends Daemon {
   }
 
   private InboxConsumer.Parts intakeParts() {
-    TaskStore tasks = new TaskStore(redis.commands(), keys());
+    TaskIntake tasks = new TaskIntake(redis.commands(), keys());
     TaskAuditRepository audit = new TaskAuditRepository(postgres.dataSource());
     AofWait aof = AofWait.detect(redis.commands(), config.common().redis().inboxElsewhere());
     if (aof != AofWait.NOT_NEEDED) {

@@ -8,7 +8,6 @@ import dev.conveyor.common.redis.StreamMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,10 +44,6 @@ final class InboxConsumer extends Lifecycle {
   private static final Duration BLIP_PAUSE = Duration.ofSeconds(1);
   private static final Duration AWAIT_SLICE = Duration.ofSeconds(1);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
-  private static final int MAX_CLAIM = 10_000;
-  // why: a live dispatcher touches the group every BLOCK; one silent this long, with nothing
-  // pending, has left for good
-  private static final int CONSUMER_GONE_AFTER_CLAIMS = 10;
 
   private enum Mode {
     /** Own pending entries, a batch at a time (after a start or a takeover). */
@@ -81,8 +76,7 @@ final class InboxConsumer extends Lifecycle {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
 
-  /** Deleted entries a takeover took off the pending list, not yet recorded (intake thread). */
-  private final List<StreamMessage> deletedToRecord = new ArrayList<>();
+  private final InboxTakeover takeover;
 
   private volatile boolean running;
   private volatile boolean paused;
@@ -104,6 +98,7 @@ final class InboxConsumer extends Lifecycle {
     this.claimIdle = claimIdle;
     this.clock = clock;
     this.watch = watch;
+    this.takeover = new InboxTakeover(consumer, claimIdle);
   }
 
   @Override
@@ -170,7 +165,7 @@ final class InboxConsumer extends Lifecycle {
           // why: only once this consumer's own pending entries are handled, so that its own
           // deleted entries are recorded from its pending list first
           nextClaim = clock.instant().plus(claimIdle.dividedBy(2));
-          mode = takeOver(p);
+          mode = takeover.run(p.inbox(), p.handler()) ? Mode.PENDING : Mode.NEW;
         }
         if (mode == Mode.NEW && !p.backpressure().mayRead()) {
           awaitChange(HOLD_POLL);
@@ -266,34 +261,6 @@ final class InboxConsumer extends Lifecycle {
     held.release();
     awaitChange(wait);
     return Mode.PENDING_ONE_BY_ONE;
-  }
-
-  /** Claims entries of dead consumers; returns the mode to read in next. */
-  private Mode takeOver(Parts p) {
-    StreamGroup.Claim claim = p.inbox().claimIdle(consumer, claimIdle, MAX_CLAIM);
-    claim.deleted().forEach(id -> deletedToRecord.add(new StreamMessage(id, Map.of())));
-    if (!deletedToRecord.isEmpty()) {
-      // why: their content is gone; a no_fields row records that they existed. XAUTOCLAIM has
-      // already taken them off the pending list, so until recorded they are remembered only here
-      p.handler().handle(List.copyOf(deletedToRecord), Map.of());
-      deletedToRecord.clear();
-    }
-    int removed = p.inbox().removeIdleConsumers(claimIdle.multipliedBy(CONSUMER_GONE_AFTER_CLAIMS));
-    if (removed > 0) {
-      log.atInfo()
-          .addKeyValue("event", "inbox_consumers_removed")
-          .addKeyValue("consumers", removed)
-          .log();
-    }
-    if (claim.claimed() == 0) {
-      return Mode.NEW;
-    }
-    log.atInfo()
-        .addKeyValue("event", "inbox_claimed")
-        .addKeyValue("consumer", consumer)
-        .addKeyValue("entries", claim.claimed())
-        .log();
-    return Mode.PENDING;
   }
 
   private static Duration backoff(int failures) {

@@ -3,7 +3,7 @@ package dev.conveyor.dispatcher;
 import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.runtime.ledger.RegisterOutcome;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -23,7 +23,7 @@ import redis.clients.jedis.UnifiedJedis;
  * is fanned out: duplicates, never processed twice.
  */
 final class TaskFanOut {
-  private final TaskStore tasks;
+  private final TaskIntake tasks;
   private final UnifiedJedis jedis;
   private final ReplicationBarrier replicated;
   private final FinishedTasks finished;
@@ -35,7 +35,7 @@ final class TaskFanOut {
    * @param finished the tasks among some that have an audit row
    */
   TaskFanOut(
-      TaskStore tasks, UnifiedJedis jedis, ReplicationBarrier replicated, FinishedTasks finished) {
+      TaskIntake tasks, UnifiedJedis jedis, ReplicationBarrier replicated, FinishedTasks finished) {
     this.tasks = tasks;
     this.jedis = jedis;
     this.replicated = replicated;

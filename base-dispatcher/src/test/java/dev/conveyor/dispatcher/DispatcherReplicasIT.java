@@ -168,7 +168,7 @@ class DispatcherReplicasIT {
     jedis.xdel(keys.inbox(), deleted);
     assertThat(fixture.pendingOf("dead-node")).isEqualTo(4);
 
-    try (LogCapture log = LogCapture.of(InboxConsumer.class)) {
+    try (LogCapture log = LogCapture.of(InboxTakeover.class)) {
       Dispatcher live = fixture.start("live-node", Map.of("CONVEYOR_INBOX_CLAIM_IDLE", "1s"));
       fixture.awaitHandled(deleted, Duration.ofSeconds(10));
 

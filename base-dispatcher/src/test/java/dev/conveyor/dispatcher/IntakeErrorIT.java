@@ -9,7 +9,7 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -48,7 +48,7 @@ class IntakeErrorIT {
     Backpressure backpressure =
         new Backpressure(
             PipelineLoader.loadDirectory(dir),
-            new TaskStore(services.jedis(), services.keys()),
+            new TaskIntake(services.jedis(), services.keys()),
             Clock.systemUTC(),
             new IntakeMetrics(registry));
     AtomicInteger calls = new AtomicInteger();

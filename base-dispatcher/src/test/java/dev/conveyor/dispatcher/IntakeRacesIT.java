@@ -10,7 +10,9 @@ import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
@@ -74,13 +76,15 @@ class IntakeRacesIT {
   void aTaskThatFinishesAndIsCleanedUpRightAfterTheDuplicateCheckIsStillADuplicate() {
     Keys keys = fixture.keys();
     UnifiedJedis jedis = fixture.jedis();
-    TaskStore tasks = new TaskStore(jedis, keys);
+    TaskIntake intake = new TaskIntake(jedis, keys);
+    TaskFinishing finishing = new TaskFinishing(jedis, keys);
+    TaskSweep sweep = new TaskSweep(jedis, keys);
     TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
     Instant received = Instant.now().minusSeconds(60);
     Registration earlier =
         new Registration("race-1", echo, "1-0", received, List.of("{\"text\":\"first\"}"));
-    tasks.registerAll(List.of(earlier));
-    tasks.dispatchAll(List.of(earlier));
+    intake.registerAll(List.of(earlier));
+    intake.dispatchAll(List.of(earlier));
     String queue = keys.stepQueue("echo", "deliver", 0);
     long queued = jedis.xlen(queue);
     // why: the interleaving under test, forced: right after the intake read task_audit, the
@@ -101,8 +105,8 @@ class IntakeRacesIT {
                   received,
                   Instant.now(),
                   Optional.empty()));
-          tasks.markFinished("echo", List.of("race-1"), Instant.now());
-          tasks.deleteTasks("echo", List.of("race-1"));
+          finishing.markFinished("echo", List.of("race-1"), Instant.now());
+          sweep.deleteTasks("echo", List.of("race-1"));
           return seen;
         };
     BatchHandler handler =
@@ -110,7 +114,7 @@ class IntakeRacesIT {
             new MessageValidator(Pipelines.of(List.of(echo)), 1 << 20),
             new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
             new TaskFanOut(
-                tasks,
+                intake,
                 jedis,
                 new ReplicationBarrier(keys, false, Duration.ofSeconds(1)),
                 audit::existing),
@@ -169,7 +173,7 @@ class IntakeRacesIT {
             new MessageValidator(Pipelines.of(List.of(echo)), 1 << 20),
             new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
             new TaskFanOut(
-                new TaskStore(fixture.jedis(), fixture.keys()),
+                new TaskIntake(fixture.jedis(), fixture.keys()),
                 fixture.jedis(),
                 new ReplicationBarrier(fixture.keys(), false, Duration.ofSeconds(1)),
                 ids -> Set.of()),

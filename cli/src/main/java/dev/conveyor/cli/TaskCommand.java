@@ -1,8 +1,8 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
-import dev.conveyor.runtime.ledger.TaskStore;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
@@ -59,7 +59,7 @@ final class TaskCommand implements Callable<Integer> {
     }
     // why: in this order, a bad setting or pipeline file is reported before anything connects
     Pipelines pipelines = context.pipelines();
-    TaskStore tasks = new TaskStore(context.redis(), context.keys());
+    TaskLookup tasks = new TaskLookup(context.redis(), context.keys());
     DataSource pg = context.postgres();
     TaskReport report =
         new TaskReport(pipelines, tasks, new TaskAuditRepository(pg), new DeadItemRepository(pg));

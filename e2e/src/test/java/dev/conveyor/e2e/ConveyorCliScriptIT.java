@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Path;
@@ -56,9 +56,9 @@ class ConveyorCliScriptIT {
             "1-0",
             Instant.parse("2026-11-22T01:22:45Z"),
             List.of("{\"text\":\"hi\"}"));
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
-    store.registerAll(List.of(task));
-    store.dispatchAll(List.of(task));
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
+    intake.registerAll(List.of(task));
+    intake.dispatchAll(List.of(task));
 
     CliRun r = run(services.env(), dir, "task", "cli-1", "--json");
 

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Files;
@@ -263,7 +263,7 @@ class EndToEndBench {
   private static long memoryPerTask(TestServices services, Path dir) throws Exception {
     Pipeline ner = PipelineLoader.loadFile(dir.resolve("ner.yaml"));
     long before = usedMemory(services.jedis());
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     for (int from = 0; from < MESSAGES; from += 1000) {
       List<Registration> batch = new ArrayList<>();
       for (int i = from; i < Math.min(MESSAGES, from + 1000); i++) {
@@ -275,8 +275,8 @@ class EndToEndBench {
                 Instant.now(),
                 List.of("{\"text\":\"" + TEXT + "\",\"offset\":0}")));
       }
-      store.registerAll(batch);
-      store.dispatchAll(batch);
+      intake.registerAll(batch);
+      intake.dispatchAll(batch);
     }
     return (usedMemory(services.jedis()) - before) / MESSAGES;
   }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ class PatrolBench {
         """;
     Files.writeString(dir.resolve("audited.yaml"), yaml);
     Pipeline pipeline = PipelineLoader.parse(yaml, "audited.yaml");
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     StringBuilder md =
         new StringBuilder(
             "### Patrol audit round\n\n`deploy/bin/bench patrol` — "
@@ -61,8 +61,8 @@ class PatrolBench {
               new Registration(
                   "a-" + i, pipeline, "1-" + i, Instant.now(), List.of("{}", "{}", "{}", "{}")));
         }
-        store.registerAll(batch);
-        store.dispatchAll(batch);
+        intake.registerAll(batch);
+        intake.dispatchAll(batch);
         registered += batch.size();
       }
       long median = medianRound(services, dir, target);

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import java.nio.file.Files;
@@ -92,7 +92,7 @@ class ProcessorBench {
     Files.writeString(pipelines.resolve(name + ".yaml"), yaml);
     Pipeline pipeline = PipelineLoader.parse(yaml.toString(), name + ".yaml");
 
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     for (int from = 0; from < ITEMS; from += 1000) {
       List<Registration> tasks = new ArrayList<>();
       for (int i = from; i < Math.min(ITEMS, from + 1000); i++) {
@@ -104,8 +104,8 @@ class ProcessorBench {
                 Instant.now(),
                 List.of("{\"text\":\"item " + i + "\"}")));
       }
-      store.registerAll(tasks);
-      store.dispatchAll(tasks);
+      intake.registerAll(tasks);
+      intake.dispatchAll(tasks);
     }
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", pipelines.toString());

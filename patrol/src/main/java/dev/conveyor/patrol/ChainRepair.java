@@ -1,10 +1,11 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.patrol.QuartzTables.ChainRow;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.QuartzTables;
+import dev.conveyor.runtime.quartz.QuartzTables.ChainRow;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;

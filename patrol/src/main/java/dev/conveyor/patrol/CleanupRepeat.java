@@ -1,10 +1,10 @@
 package dev.conveyor.patrol;
 
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.pipeline.Cleanup;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
-import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +24,12 @@ final class CleanupRepeat {
   private static final Logger log = LoggerFactory.getLogger(CleanupRepeat.class);
 
   private final Pipelines pipelines;
-  private final TaskStore tasks;
-  private final TaskAuditRepository audit;
+  private final TaskSweep tasks;
+  private final TaskCleanupRepository audit;
   private final int budget;
   private final Map<String, Long> cursors = new HashMap<>();
 
-  CleanupRepeat(Pipelines pipelines, TaskStore tasks, TaskAuditRepository audit, int budget) {
+  CleanupRepeat(Pipelines pipelines, TaskSweep tasks, TaskCleanupRepository audit, int budget) {
     this.pipelines = pipelines;
     this.tasks = tasks;
     this.audit = audit;

@@ -1,10 +1,13 @@
 package dev.conveyor.patrol;
 
 import dev.conveyor.common.db.Fence;
+import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.StepLedger;
+import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskMeta;
 import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -27,6 +30,7 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Puts dead items back on their step's queue after a fix ({@code conveyor replay --task ID |
@@ -39,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>if patrol already cleaned the task up, bring its runtime data back from the snapshot taken
  *       when it was cleaned ({@link TaskSnapshots#restore});
- *   <li>re-open the task in Redis ({@link TaskStore#reopen}): the items are no longer dead, the
+ *   <li>re-open the task in Redis ({@link TaskSweep#reopen}): the items are no longer dead, the
  *       outputs made downstream without them are forgotten, the task is in flight again — from here
  *       on patrol's re-drive would enqueue the items if nothing else did;
  *   <li>delete its audit row (it gets a new one, with the new outcome, when it finishes again);
@@ -59,7 +63,9 @@ public final class DeadItemReplay {
   private static final Logger log = LoggerFactory.getLogger(DeadItemReplay.class);
 
   private final Pipelines pipelines;
-  private final TaskStore tasks;
+  private final TaskLookup lookup;
+  private final TaskSweep sweep;
+  private final StepLedger ledger;
   private final TaskSnapshots snapshots;
   private final TaskAuditRepository audit;
   private final DeadItemRepository dead;
@@ -67,17 +73,20 @@ public final class DeadItemReplay {
   private final Supplier<Fence> fence;
 
   /**
+   * @param jedis the runtime Redis (the task ledger)
    * @param fence the fence each task's replay runs behind (patrol: its lease's, asked per replay)
    */
   public DeadItemReplay(
       Pipelines pipelines,
-      TaskStore tasks,
-      TaskSnapshots snapshots,
+      UnifiedJedis jedis,
+      Keys keys,
       DataSource dataSource,
       Supplier<Fence> fence) {
     this.pipelines = pipelines;
-    this.tasks = tasks;
-    this.snapshots = snapshots;
+    this.lookup = new TaskLookup(jedis, keys);
+    this.sweep = new TaskSweep(jedis, keys);
+    this.ledger = new StepLedger(jedis, keys);
+    this.snapshots = new TaskSnapshots(jedis, keys);
     this.audit = new TaskAuditRepository(dataSource);
     this.dead = new DeadItemRepository(dataSource);
     this.snapshotRows = new TaskSnapshotRepository(dataSource);
@@ -126,7 +135,7 @@ public final class DeadItemReplay {
       return outcomes;
     }
     if (dryRun) {
-      boolean reachable = tasks.meta(taskId).isPresent() || snapshotRows.exists(taskId);
+      boolean reachable = lookup.meta(taskId).isPresent() || snapshotRows.exists(taskId);
       outcomes.addAll(reachable ? replayedAll(known) : skipAll(known, gone(taskId)));
       return outcomes;
     }
@@ -154,13 +163,13 @@ public final class DeadItemReplay {
       return outcomes;
     }
     TaskAuditRepository.RowState row = audit.lockForReplay(c, taskId);
-    Optional<TaskMeta> meta = tasks.meta(taskId);
+    Optional<TaskMeta> meta = lookup.meta(taskId);
     boolean restored = false;
     if (meta.isEmpty() && row == TaskAuditRepository.RowState.CLEANED) {
       Optional<TaskSnapshot> snapshot = snapshotRows.lock(c, taskId);
       if (snapshot.isPresent()) {
         snapshots.restore(snapshot.get());
-        meta = tasks.meta(taskId);
+        meta = lookup.meta(taskId);
         restored = true;
       }
     }
@@ -179,7 +188,7 @@ public final class DeadItemReplay {
             .add(p.runsPerTask(downstream) ? QueueItem.fieldOf(QueueItem.TASK) : field);
       }
     }
-    if (!tasks.reopen(meta.get(), deadFields, clear)) {
+    if (!sweep.reopen(meta.get(), deadFields, clear)) {
       outcomes.addAll(skipAll(known, gone(taskId)));
       return outcomes;
     }
@@ -188,7 +197,7 @@ public final class DeadItemReplay {
     for (DeadItem d : known) {
       byStep.computeIfAbsent(d.step(), k -> new ArrayList<>()).add(Map.entry(taskId, d.part()));
     }
-    byStep.forEach((s, entries) -> tasks.enqueue(p, p.step(s).orElseThrow(), entries));
+    byStep.forEach((s, entries) -> ledger.enqueue(p, p.step(s).orElseThrow(), entries));
     dead.delete(c, known);
     snapshotRows.delete(c, taskId);
     log.atInfo()

@@ -2,6 +2,7 @@ package dev.conveyor.patrol;
 
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.redis.StreamTakeover;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -102,11 +103,12 @@ final class ForeignPendingReclaim {
   }
 
   private int reclaim(StreamGroup queue, Duration idle) {
+    StreamTakeover takeover = new StreamTakeover(queue);
     Map<String, Integer> claimed =
-        queue.claimIdleFromOthers(Keys.PROCESSOR_CONSUMER, idle, MAX_PER_QUEUE);
+        takeover.claimIdleFromOthers(Keys.PROCESSOR_CONSUMER, idle, MAX_PER_QUEUE);
     // why: a foreign consumer that holds nothing is of no use; it is removed only while it still
     // holds nothing (one script), and Redis makes it again if something reads with its name
-    List<String> gone = queue.removeIdleConsumers(Duration.ZERO, Keys.PROCESSOR_CONSUMER);
+    List<String> gone = takeover.removeIdleConsumers(Duration.ZERO, Keys.PROCESSOR_CONSUMER);
     int entries = claimed.values().stream().mapToInt(Integer::intValue).sum();
     if (entries > 0 || !gone.isEmpty()) {
       reclaimed.increment(entries);

@@ -3,8 +3,8 @@ package dev.conveyor.patrol;
 import dev.conveyor.common.config.Durations;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
-import dev.conveyor.runtime.records.TaskAuditRepository;
-import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository.Finished;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -30,7 +30,7 @@ final class HeldRelease {
 
   private final Pipelines pipelines;
   private final TaskEraser eraser;
-  private final TaskAuditRepository audit;
+  private final TaskCleanupRepository audit;
   private final Clock clock;
   private final Duration retention;
   private final int budget;
@@ -39,7 +39,7 @@ final class HeldRelease {
   HeldRelease(
       Pipelines pipelines,
       TaskEraser eraser,
-      TaskAuditRepository audit,
+      TaskCleanupRepository audit,
       Clock clock,
       Settings settings,
       MeterRegistry registry) {

@@ -10,15 +10,9 @@ import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
-import dev.conveyor.runtime.ledger.DeadLetters;
-import dev.conveyor.runtime.ledger.TaskCompletion;
 import dev.conveyor.runtime.ledger.TaskReport;
-import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
-import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.quartz.QuartzTables;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
-import dev.conveyor.runtime.records.Retention;
-import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,10 +68,10 @@ public final class Patrol extends Daemon {
     route(
         "GET",
         "/tasks/*",
-        request -> {
+        new TaskReportHandler(() -> {
           cycle();
-          return taskReport.handle(request);
-        },
+          return taskReport;
+        }),
         false);
     // why: a replay re-opens finished tasks that the cleanup may be deleting in the same moment, on
     // this patrol or another; both run behind the lease, locking the task's rows in PostgreSQL, so
@@ -156,55 +150,17 @@ public final class Patrol extends Daemon {
     PatrolCycle c = cycle;
     if (c == null) {
       DataSource pg = postgres.dataSource();
-      TaskStore tasks = new TaskStore(redis.commands(), keys());
-      TaskSnapshots snapshots = new TaskSnapshots(redis.commands(), keys());
-      TaskAuditRepository audit = new TaskAuditRepository(pg);
-      DeadItemRepository dead = new DeadItemRepository(pg);
-      TaskCompletion completion = new TaskCompletion(tasks, audit, clock);
-      TaskEraser eraser = new TaskEraser(tasks, snapshots, pg);
+      PatrolParts parts =
+          new PatrolParts(
+              config, clock, redis.commands(), keys(), pg, serviceWatch()::upSince, metrics());
       PatrolLease l =
           new PatrolLease(
               new PatrolLeaseRepository(pg), pg, config.common().nodeId(), config.leaseTtl());
       List<Chore> chores = new ArrayList<>(builtInChores());
       chores.addAll(extraChores);
-      c =
-          new PatrolCycle(
-              l,
-              new PatrolCycle.Work(
-                  new CompletenessAudit(
-                      config.pipelines(),
-                      tasks,
-                      completion,
-                      new DeadLetters(tasks, dead, clock),
-                      audit,
-                      clock,
-                      config.budget(),
-                      serviceWatch()::upSince),
-                  chores,
-                  new TaskCleanup(
-                      config.pipelines(),
-                      eraser,
-                      audit,
-                      new SinkRowCounter(pg),
-                      clock,
-                      config.budget()),
-                  new HeldRelease(
-                      config.pipelines(),
-                      eraser,
-                      audit,
-                      clock,
-                      new HeldRelease.Settings(config.heldRetention(), config.budget()),
-                      metrics()),
-                  new CleanupRepeat(config.pipelines(), tasks, audit, config.budget()),
-                  new Pruning(
-                      new Retention(pg, config.retention()), clock, config.budget(), metrics())),
-              backlog,
-              metrics());
-      taskReport = new TaskReport(config.pipelines(), tasks, audit, dead);
-      replay =
-          new ReplayHandler(
-              () -> new DeadItemReplay(config.pipelines(), tasks, snapshots, pg, l::fence),
-              this::rejectedReplay);
+      c = new PatrolCycle(l, parts.work(chores), backlog, metrics());
+      taskReport = parts.taskReport();
+      replay = new ReplayHandler(() -> parts.deadItemReplay(l::fence), this::rejectedReplay);
       lease = l;
       cycle = c;
     }

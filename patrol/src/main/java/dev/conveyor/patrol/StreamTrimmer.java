@@ -2,6 +2,7 @@ package dev.conveyor.patrol;
 
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.redis.StreamTrim;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -59,14 +60,18 @@ final class StreamTrimmer {
       for (StepDef s : p.steps()) {
         for (int shard = 0; shard < s.shards(); shard++) {
           long n =
-              new StreamGroup(j, keys.stepQueue(p.name(), s.name(), shard), Keys.PROCESSOR_GROUP)
-                  .trimAcknowledged();
+              new StreamTrim(
+                      new StreamGroup(
+                          j, keys.stepQueue(p.name(), s.name(), shard), Keys.PROCESSOR_GROUP))
+                  .acknowledged();
           entries += n;
           streams += n > 0 ? 1 : 0;
         }
       }
     }
-    long n = new StreamGroup(inbox.get(), keys.inbox(), Keys.DISPATCHER_GROUP).trimAcknowledged();
+    long n =
+        new StreamTrim(new StreamGroup(inbox.get(), keys.inbox(), Keys.DISPATCHER_GROUP))
+            .acknowledged();
     entries += n;
     streams += n > 0 ? 1 : 0;
     if (entries > 0) {

@@ -5,8 +5,8 @@ import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
-import dev.conveyor.runtime.records.TaskAuditRepository;
-import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository.Finished;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +44,7 @@ final class TaskCleanup {
 
   private final Pipelines pipelines;
   private final TaskEraser eraser;
-  private final TaskAuditRepository audit;
+  private final TaskCleanupRepository audit;
   private final SinkRowCounter counter;
   private final Clock clock;
   private final int budget;
@@ -55,7 +55,7 @@ final class TaskCleanup {
   TaskCleanup(
       Pipelines pipelines,
       TaskEraser eraser,
-      TaskAuditRepository audit,
+      TaskCleanupRepository audit,
       SinkRowCounter counter,
       Clock clock,
       int budget) {

@@ -1,10 +1,10 @@
 package dev.conveyor.patrol;
 
 import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.records.DeadItemRepository;
-import dev.conveyor.runtime.records.TaskAuditRepository;
-import dev.conveyor.runtime.records.TaskAuditRepository.Finished;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository.Finished;
 import dev.conveyor.runtime.records.TaskSnapshot;
 import dev.conveyor.runtime.records.TaskSnapshotRepository;
 import java.time.Instant;
@@ -27,16 +27,16 @@ final class TaskEraser {
   /** Tasks per unit of work. */
   static final int BATCH = 500;
 
-  private final TaskStore tasks;
+  private final TaskSweep tasks;
   private final TaskSnapshots snapshots;
-  private final TaskAuditRepository audit;
+  private final TaskCleanupRepository audit;
   private final DeadItemRepository dead;
   private final TaskSnapshotRepository snapshotRows;
 
-  TaskEraser(TaskStore tasks, TaskSnapshots snapshots, DataSource dataSource) {
+  TaskEraser(TaskSweep tasks, TaskSnapshots snapshots, DataSource dataSource) {
     this.tasks = tasks;
     this.snapshots = snapshots;
-    this.audit = new TaskAuditRepository(dataSource);
+    this.audit = new TaskCleanupRepository(dataSource);
     this.dead = new DeadItemRepository(dataSource);
     this.snapshotRows = new TaskSnapshotRepository(dataSource);
   }

@@ -11,11 +11,12 @@ import dev.conveyor.common.test.WithServices;
 import dev.conveyor.processor.Processor;
 import dev.conveyor.processor.ProcessorConfig;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.QuartzTables;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -445,15 +446,15 @@ class ChainRepairIT {
 
   private static void publish(TestServices services, String pipeline, String prefix, int n) {
     Pipeline p = processorPipelines.get(pipeline).orElseThrow();
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     List<Registration> tasks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       tasks.add(
           new Registration(
               prefix + i, p, "1-" + i, Instant.now(), List.of("{\"text\":\"hello " + i + "\"}")));
     }
-    store.registerAll(tasks);
-    store.dispatchAll(tasks);
+    intake.registerAll(tasks);
+    intake.dispatchAll(tasks);
   }
 
   /** A clock the test moves forward. */

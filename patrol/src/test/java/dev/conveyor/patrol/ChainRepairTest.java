@@ -3,8 +3,8 @@ package dev.conveyor.patrol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.patrol.ChainRepair.Reason;
-import dev.conveyor.patrol.QuartzTables.ChainRow;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.QuartzTables.ChainRow;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 

@@ -12,16 +12,20 @@ import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
 import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
 import dev.conveyor.runtime.records.TaskSnapshotRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +48,9 @@ class DeadItemReplayIT {
   private static final String IDENTITY = "dev.conveyor.runtime.step.builtin.Identity";
 
   private Pipeline ner;
-  private TaskStore store;
+  private TaskIntake intake;
+  private StepLedger ledger;
+  private TaskSweep sweep;
   private TaskAuditRepository audit;
   private DeadItemRepository deadRows;
   private TaskCompletion completion;
@@ -68,10 +74,14 @@ class DeadItemReplayIT {
         """
             .formatted(IDENTITY));
     ner = PipelineLoader.loadDirectory(dir).get("ner").orElseThrow();
-    store = new TaskStore(services.jedis(), services.keys());
+    intake = new TaskIntake(services.jedis(), services.keys());
+    ledger = new StepLedger(services.jedis(), services.keys());
+    sweep = new TaskSweep(services.jedis(), services.keys());
     audit = new TaskAuditRepository(services.dataSource());
     deadRows = new DeadItemRepository(services.dataSource());
-    completion = new TaskCompletion(store, audit, Clock.systemUTC());
+    completion =
+        new TaskCompletion(
+            new TaskFinishing(services.jedis(), services.keys()), audit, Clock.systemUTC());
   }
 
   @Test
@@ -99,8 +109,9 @@ class DeadItemReplayIT {
     Fence.plain(services.dataSource())
         .run(c -> {
           snapshotRows.save(c, snapshots.take(List.of("j-2")), Instant.now());
-          store.deleteTasks("ner", List.of("j-2"));
-          return audit.markCleaned(c, List.of("j-2"), Instant.now(), 1);
+          sweep.deleteTasks("ner", List.of("j-2"));
+          return new TaskCleanupRepository(services.dataSource())
+              .markCleaned(c, List.of("j-2"), Instant.now(), 1);
         });
     assertThat(services.redisKeys()).noneMatch(k -> k.contains("{j-2}"));
 
@@ -124,8 +135,9 @@ class DeadItemReplayIT {
     finishedWithPart1Dead(services, "j-3");
     Fence.plain(services.dataSource())
         .run(c -> {
-          store.deleteTasks("ner", List.of("j-3"));
-          return audit.markCleaned(c, List.of("j-3"), Instant.now(), 1);
+          sweep.deleteTasks("ner", List.of("j-3"));
+          return new TaskCleanupRepository(services.dataSource())
+              .markCleaned(c, List.of("j-3"), Instant.now(), 1);
         });
 
     List<DeadItemReplay.Outcome> outcomes = replay(services).replay("j-3", null, null, false);
@@ -142,8 +154,8 @@ class DeadItemReplayIT {
   private DeadItemReplay replay(TestServices services) {
     return new DeadItemReplay(
         Pipelines.of(List.of(ner)),
-        store,
-        new TaskSnapshots(services.jedis(), services.keys()),
+        services.jedis(),
+        services.keys(),
         services.dataSource(),
         () -> Fence.plain(services.dataSource()));
   }
@@ -152,13 +164,13 @@ class DeadItemReplayIT {
   private void finishedWithPart1Dead(TestServices services, String id) {
     Registration r =
         new Registration(id, ner, "1-0", Instant.now(), List.of("{\"a\":0}", "{\"a\":1}"));
-    store.registerAll(List.of(r));
-    store.dispatchAll(List.of(r));
+    intake.registerAll(List.of(r));
+    intake.dispatchAll(List.of(r));
     output(id, "company", 0);
     output(id, "company", 1);
     output(id, "person", 0);
     output(id, "merge", 0);
-    new DeadLetters(store, deadRows, Clock.systemUTC())
+    new DeadLetters(ledger, deadRows, Clock.systemUTC())
         .kill(progress(ner, "person"), "ner", new QueueItem(id, 1, "1-1", 3), "{\"a\":1}", "bug");
     output(id, "assemble", QueueItem.TASK);
     assertThat(output(id, "deliver", QueueItem.TASK).complete()).isTrue();
@@ -192,7 +204,7 @@ class DeadItemReplayIT {
   }
 
   private Progress output(String id, String step, int part) {
-    return store.recordOutput(progress(ner, step), new QueueItem(id, part, "1-" + part), "1");
+    return ledger.recordOutput(progress(ner, step), new QueueItem(id, part, "1-" + part), "1");
   }
 
   private static StepProgress progress(Pipeline p, String step) {

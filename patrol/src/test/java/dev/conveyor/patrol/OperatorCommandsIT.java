@@ -25,10 +25,11 @@ import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskSnapshots;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
@@ -60,7 +61,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code status}, {@code publish}, {@code dead}, {@code replay}, {@code suspend} and {@code resume}
  * in-process against a real Redis and PostgreSQL, with a real daemon (the {@link Daemon} base with
  * its heartbeat, HTTP, admin token and patrol's {@code POST /replay}) for the commands that go
- * through HTTP. The processor's part is played by hand through {@link TaskStore}, as it does it.
+ * through HTTP. The processor's part is played by hand through {@link StepLedger}, as it does it.
  */
 @WithServices
 class OperatorCommandsIT {
@@ -130,13 +131,12 @@ class OperatorCommandsIT {
 
     private static Handler replayHandler(TestServices services) {
       Pipelines loaded = Pipelines.of(List.of(flow));
-      TaskStore tasks = new TaskStore(services.jedis(), services.keys());
       return new ReplayHandler(
           () ->
               new DeadItemReplay(
                   loaded,
-                  tasks,
-                  new TaskSnapshots(services.jedis(), services.keys()),
+                  services.jedis(),
+                  services.keys(),
                   services.dataSource(),
                   () -> Fence.plain(services.dataSource())),
           () ->
@@ -245,8 +245,7 @@ class OperatorCommandsIT {
 
   @Test
   void statusShowsNodesInboxInFlightBacklogAndDeadItems(TestServices services) throws Exception {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
-    register(store, "st-1");
+    register(services, "st-1");
     new DeadItemRepository(services.dataSource())
         .insert(
             new dev.conveyor.runtime.records.DeadItem(
@@ -327,11 +326,13 @@ class OperatorCommandsIT {
   @Test
   void replayOfADeadItemDeliversTheTaskAgainWithANewOutcome(TestServices services)
       throws Exception {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     DeadItemRepository deadRows = new DeadItemRepository(services.dataSource());
     TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
-    TaskCompletion completion = new TaskCompletion(store, audit, Clock.systemUTC());
-    register(store, "rp-1");
+    TaskCompletion completion =
+        new TaskCompletion(
+            new TaskFinishing(services.jedis(), services.keys()), audit, Clock.systemUTC());
+    register(services, "rp-1");
     // the step fails on the task's only part for the last time: dead, the task finishes failed
     QueueItem item =
         take(services, "fix").stream()
@@ -339,7 +340,7 @@ class OperatorCommandsIT {
             .findFirst()
             .orElseThrow();
     Progress p =
-        new DeadLetters(store, deadRows, Clock.systemUTC())
+        new DeadLetters(ledger, deadRows, Clock.systemUTC())
             .kill(progress("fix"), "flow", item, "{\"text\":\"x\"}", "bug in fix");
     assertThat(p.complete()).isTrue();
     completion.finish(flow, List.of("rp-1"));
@@ -370,9 +371,9 @@ class OperatorCommandsIT {
             .filter(i -> i.taskId().equals("rp-1"))
             .findFirst()
             .orElseThrow();
-    assertThat(store.recordOutput(progress("fix"), again, "{\"text\":\"x\"}").ready())
+    assertThat(ledger.recordOutput(progress("fix"), again, "{\"text\":\"x\"}").ready())
         .containsExactly("deliver");
-    store.enqueue(flow, flow.step("deliver").orElseThrow(), List.of(Map.entry("rp-1", 0)));
+    ledger.enqueue(flow, flow.step("deliver").orElseThrow(), List.of(Map.entry("rp-1", 0)));
     QueueItem sinkItem =
         take(services, "deliver").stream()
             .filter(i -> i.taskId().equals("rp-1"))
@@ -380,7 +381,7 @@ class OperatorCommandsIT {
             .orElseThrow();
     services.sql(
         "INSERT INTO conveyor.echo_rows (task_id, part) VALUES ('rp-1', 0) ON CONFLICT DO NOTHING");
-    assertThat(store.recordOutput(progress("deliver"), sinkItem, "1").complete()).isTrue();
+    assertThat(ledger.recordOutput(progress("deliver"), sinkItem, "1").complete()).isTrue();
     assertThat(completion.finish(flow, List.of("rp-1"))).isEqualTo(1);
 
     var row = audit.find("rp-1").orElseThrow();
@@ -530,14 +531,16 @@ class OperatorCommandsIT {
   @Test
   void aReplaySentToAPatrolWithoutTheLeaseGoesToTheHolderItNames(TestServices services)
       throws Exception {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
-    register(store, "hop-1");
+    register(services, "hop-1");
     QueueItem item =
         take(services, "fix").stream()
             .filter(i -> i.taskId().equals("hop-1"))
             .findFirst()
             .orElseThrow();
-    new DeadLetters(store, new DeadItemRepository(services.dataSource()), Clock.systemUTC())
+    new DeadLetters(
+            new StepLedger(services.jedis(), services.keys()),
+            new DeadItemRepository(services.dataSource()),
+            Clock.systemUTC())
         .kill(progress("fix"), "flow", item, "{\"text\":\"x\"}", "bug in fix");
     // why: the CLI asks the patrols in the order of their ids: this one first
     PatrolLike standby = standby(services, "it-a-standby", "it-patrol");
@@ -691,11 +694,12 @@ class OperatorCommandsIT {
     return read.stream().map(QueueItem::from).flatMap(java.util.Optional::stream).toList();
   }
 
-  private static void register(TaskStore store, String id) {
+  private static void register(TestServices services, String id) {
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     Registration r =
         new Registration(id, flow, "1-0", java.time.Instant.now(), List.of("{\"text\":\"x\"}"));
-    store.registerAll(List.of(r));
-    store.dispatchAll(List.of(r));
+    intake.registerAll(List.of(r));
+    intake.dispatchAll(List.of(r));
   }
 
   private static StepProgress progress(String step) {

@@ -11,15 +11,19 @@ import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
+import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
-import dev.conveyor.runtime.ledger.TaskStore;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
 import dev.conveyor.runtime.records.TaskAuditRepository;
+import dev.conveyor.runtime.records.TaskCleanupRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -129,11 +133,11 @@ class PatrolIT {
 
   @Test
   void aPartStuckPastItsRedrivesIsDeadAndItsTaskPartial(TestServices services) {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     Pipeline doomed = pipeline(services, "doomed");
     register(services, "doomed", "doomed-1", 2);
     // part 0 was delivered; part 1 never arrives
-    store.recordOutput(
+    ledger.recordOutput(
         StepProgress.of(doomed, doomed.step("deliver").orElseThrow()),
         new QueueItem("doomed-1", 0, "1-0"),
         "1");
@@ -158,12 +162,13 @@ class PatrolIT {
     start(services, "clean-node");
 
     TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
+    TaskCleanupRepository cleanups = new TaskCleanupRepository(services.dataSource());
     await()
         .atMost(10, SECONDS)
         .until(() ->
             audits.find("tidy-full").orElseThrow().cleanedAt().isPresent()
                 && audits.find("tidy-at").orElseThrow().cleanedAt().isPresent()
-                && audits.countHeld() == 1);
+                && cleanups.countHeld() == 1);
     assertThat(services.jedis().exists(services.keys().taskMeta("tidy-full"))).isFalse();
     assertThat(services.jedis().exists(services.keys().taskOutput("tidy-at", "deliver"))).isFalse();
     assertThat(audits.find("tidy-below").orElseThrow().cleanedAt()).isEmpty();
@@ -415,7 +420,7 @@ class PatrolIT {
     TaskReport status =
         new TaskReport(
             patrolPipelines(services),
-            new TaskStore(services.jedis(), services.keys()),
+            new TaskLookup(services.jedis(), services.keys()),
             new TaskAuditRepository(services.dataSource()),
             new DeadItemRepository(services.dataSource()));
 
@@ -485,7 +490,7 @@ class PatrolIT {
   /** Registered with its parts, but never fanned out (as if the queue entries were lost). */
   private static Registration register(
       TestServices services, String pipeline, String id, int parts) {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     Registration r =
         new Registration(
             id,
@@ -493,7 +498,7 @@ class PatrolIT {
             "1-0",
             Instant.now().minusSeconds(5),
             Collections.nCopies(parts, "{\"text\":\"x\"}"));
-    store.registerAll(List.of(r));
+    intake.registerAll(List.of(r));
     services.jedis().zadd(services.keys().inflight(pipeline), r.receivedAt().toEpochMilli(), id);
     return r;
   }
@@ -514,22 +519,25 @@ class PatrolIT {
   private static void finished(
       TestServices services, String pipeline, String id, int parts, int rowsKept, int dead) {
     Pipeline p = pipeline(services, pipeline);
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     register(services, pipeline, id, parts);
     StepProgress deliver = StepProgress.of(p, p.step("deliver").orElseThrow());
     DeadLetters letters =
-        new DeadLetters(store, new DeadItemRepository(services.dataSource()), Clock.systemUTC());
+        new DeadLetters(ledger, new DeadItemRepository(services.dataSource()), Clock.systemUTC());
     for (int part = 0; part < parts; part++) {
       if (part >= parts - dead) {
         letters.kill(deliver, pipeline, new QueueItem(id, part, "1-" + part, 3), "{}", "refused");
         continue;
       }
-      store.recordOutput(deliver, new QueueItem(id, part, "1-" + part), "1");
+      ledger.recordOutput(deliver, new QueueItem(id, part, "1-" + part), "1");
       if (part < rowsKept) {
         services.sql("INSERT INTO conveyor.facts VALUES ('" + id + "', " + part + ", 'x')");
       }
     }
-    new TaskCompletion(store, new TaskAuditRepository(services.dataSource()), Clock.systemUTC())
+    new TaskCompletion(
+            new TaskFinishing(services.jedis(), services.keys()),
+            new TaskAuditRepository(services.dataSource()),
+            Clock.systemUTC())
         .finish(p, List.of(id));
   }
 

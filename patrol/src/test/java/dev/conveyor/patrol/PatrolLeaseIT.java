@@ -12,9 +12,11 @@ import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.records.TaskAuditRepository;
@@ -338,13 +340,17 @@ class PatrolLeaseIT {
   /** A one-part task of the forced pipeline, delivered and finished. */
   private static void finished(TestServices services, String id) {
     Pipeline p = PipelineLoader.loadDirectory(pipelines).get("forced").orElseThrow();
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     Registration r = new Registration(id, p, "1-0", Instant.now(), List.of("{\"text\":\"x\"}"));
-    store.registerAll(List.of(r));
-    store.recordOutput(
+    intake.registerAll(List.of(r));
+    ledger.recordOutput(
         StepProgress.of(p, p.step("deliver").orElseThrow()), new QueueItem(id, 0, "1-0"), "1");
     services.sql("INSERT INTO conveyor.lease_facts VALUES ('" + id + "', 0, 'x')");
-    new TaskCompletion(store, new TaskAuditRepository(services.dataSource()), Clock.systemUTC())
+    new TaskCompletion(
+            new TaskFinishing(services.jedis(), services.keys()),
+            new TaskAuditRepository(services.dataSource()),
+            Clock.systemUTC())
         .finish(p, List.of(id));
   }
 }

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import dev.conveyor.patrol.QuartzTables.ChainRow;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.QuartzTables;
+import dev.conveyor.runtime.quartz.QuartzTables.ChainRow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -75,6 +76,22 @@ class QuartzTablesIT {
             new ChainRow(recovering, true, null, null, false, 0, 1),
             new ChainRow(jobless, false, null, null, false, 0, 0),
             new ChainRow(paused, true, "PAUSED", due, true, 0, 0));
+  }
+
+  @Test
+  void theActiveChainsAreThoseWhoseTriggerIsNotPaused(TestServices services) throws Exception {
+    Scheduler quartz = client.scheduler();
+    QuartzTables tables = new QuartzTables(services::dataSource);
+    int before = tables.activeChains();
+    ChainKey running = new ChainKey("count", "running", 0);
+    ChainKey suspended = new ChainKey("count", "suspended", 0);
+    for (ChainKey k : List.of(running, suspended)) {
+      TickJobs.insert(services, k);
+      quartz.scheduleJob(k.link(Instant.now(), Duration.ofMinutes(5)));
+    }
+    quartz.pauseTriggers(GroupMatcher.triggerGroupEquals(suspended.triggerKey().getGroup()));
+
+    assertThat(tables.activeChains()).isEqualTo(before + 1);
   }
 
   @Test

@@ -17,9 +17,11 @@ import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.records.DeadItemRepository;
@@ -87,10 +89,11 @@ class ReplayRaceIT {
     Map<String, Patrol> byNode = new HashMap<>();
     byNode.put("race-a", start(services, dir, "race-a"));
     byNode.put("race-b", start(services, dir, "race-b"));
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
     TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
     DeadItemRepository dead = new DeadItemRepository(services.dataSource());
-    TaskCompletion completion = new TaskCompletion(store, audit, Clock.systemUTC());
+    TaskCompletion completion =
+        new TaskCompletion(
+            new TaskFinishing(services.jedis(), services.keys()), audit, Clock.systemUTC());
     Map<String, String> cli = new HashMap<>(services.env());
     cli.put("CONVEYOR_PIPELINES", dir.toString());
     await().atMost(15, SECONDS).until(() -> liveHolder(services).isPresent());
@@ -109,7 +112,7 @@ class ReplayRaceIT {
         List<String> ids = new ArrayList<>();
         for (int k = 0; k < TASKS; k++) {
           String id = "race-" + i + "-" + k;
-          finishedWithADeadPart(services, race, store, dead, completion, id);
+          finishedWithADeadPart(services, race, dead, completion, id);
           ids.add(id);
         }
         all.addAll(ids);
@@ -148,7 +151,7 @@ class ReplayRaceIT {
               replay(cli);
               return false;
             });
-        processReplayedParts(services, race, store, completion, ids);
+        processReplayedParts(services, race, completion, ids);
       }
 
       System.out.println("exit codes of the racing replays: " + codes);
@@ -185,19 +188,19 @@ class ReplayRaceIT {
   private static void finishedWithADeadPart(
       TestServices services,
       Pipeline race,
-      TaskStore store,
       DeadItemRepository dead,
       TaskCompletion completion,
       String id) {
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     Registration r =
         new Registration(id, race, "1-0", Instant.now(), List.of("{\"n\":0}", "{\"n\":1}"));
-    store.registerAll(List.of(r));
+    new TaskIntake(services.jedis(), services.keys()).registerAll(List.of(r));
     services.jedis().zadd(services.keys().inflight("race"), r.receivedAt().toEpochMilli(), id);
-    store.recordOutput(progress(race, "work"), new QueueItem(id, 0, "1-0"), "{\"n\":0}");
+    ledger.recordOutput(progress(race, "work"), new QueueItem(id, 0, "1-0"), "{\"n\":0}");
     services.sql("INSERT INTO conveyor.race_facts VALUES ('" + id + "', 0, 'x')");
-    store.recordOutput(progress(race, "deliver"), new QueueItem(id, 0, "1-0"), "1");
+    ledger.recordOutput(progress(race, "deliver"), new QueueItem(id, 0, "1-0"), "1");
     Progress p =
-        new DeadLetters(store, dead, Clock.systemUTC())
+        new DeadLetters(ledger, dead, Clock.systemUTC())
             .kill(
                 progress(race, "work"), "race", new QueueItem(id, 1, "1-1", 3), "{\"n\":1}", "bug");
     assertThat(p.complete()).isTrue();
@@ -206,11 +209,8 @@ class ReplayRaceIT {
 
   /** What a processor does with the replayed items: work, then deliver; the task finishes. */
   private static void processReplayedParts(
-      TestServices services,
-      Pipeline race,
-      TaskStore store,
-      TaskCompletion completion,
-      List<String> ids) {
+      TestServices services, Pipeline race, TaskCompletion completion, List<String> ids) {
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     StreamGroup queue =
         new StreamGroup(
             services.jedis(), services.keys().stepQueue("race", "work", 0), Keys.PROCESSOR_GROUP);
@@ -228,14 +228,14 @@ class ReplayRaceIT {
               continue;
             }
             QueueItem it = item.get();
-            if (store.recordOutput(progress(race, "work"), it, "{\"n\":1}").ready().isEmpty()) {
+            if (ledger.recordOutput(progress(race, "work"), it, "{\"n\":1}").ready().isEmpty()) {
               continue;
             }
             services.sql(
                 "INSERT INTO conveyor.race_facts VALUES ('"
                     + it.taskId()
                     + "', 1, 'x') ON CONFLICT DO NOTHING");
-            if (store
+            if (ledger
                 .recordOutput(progress(race, "deliver"), new QueueItem(it.taskId(), 1, "2-0"), "1")
                 .complete()) {
               completion.finish(race, List.of(it.taskId()));

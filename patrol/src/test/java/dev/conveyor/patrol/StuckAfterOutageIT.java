@@ -6,8 +6,12 @@ import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Registration;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
+import dev.conveyor.runtime.ledger.TaskIntake;
+import dev.conveyor.runtime.ledger.TaskLookup;
+import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
@@ -46,14 +50,23 @@ class StuckAfterOutageIT {
     Instant start = Instant.parse("2026-03-01T10:00:00Z");
     MutableClock clock = new MutableClock(start);
     AtomicReference<Instant> upSince = new AtomicReference<>(Instant.EPOCH);
-    TaskStore tasks = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
+    TaskSweep sweep = new TaskSweep(services.jedis(), services.keys());
+    TaskLookup lookup = new TaskLookup(services.jedis(), services.keys());
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     CompletenessAudit audits =
         new CompletenessAudit(
             pipelines,
-            tasks,
-            new TaskCompletion(tasks, audit, clock),
-            new DeadLetters(tasks, new DeadItemRepository(services.dataSource()), clock),
+            sweep,
+            lookup,
+            new StuckTasks(
+                lookup,
+                sweep,
+                ledger,
+                new TaskCompletion(
+                    new TaskFinishing(services.jedis(), services.keys()), audit, clock),
+                new DeadLetters(ledger, new DeadItemRepository(services.dataSource()), clock)),
             audit,
             clock,
             100,
@@ -62,7 +75,7 @@ class StuckAfterOutageIT {
     Registration r =
         new Registration(
             "held-1", pipelines.get("slow").orElseThrow(), "1-0", start, List.of("{}"));
-    tasks.registerAll(List.of(r));
+    intake.registerAll(List.of(r));
     services
         .jedis()
         .hset(

@@ -2,12 +2,13 @@ package dev.conveyor.patrol;
 
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.StepTickJob;
 
 /** Rows of the Quartz store as the processors write them, for tests without a processor. */
 final class TickJobs {
   private TickJobs() {}
 
-  /** A chain's durable job, with the processors' job class (which the patrol lacks). */
+  /** A chain's durable job, with the processors' job class. */
   static void insert(TestServices services, ChainKey key) {
     services.sql(
         """
@@ -17,7 +18,7 @@ final class TickJobs {
         VALUES ('conveyor', '%s', '%s', 'tick', '%s', true, true, false, true, NULL)
         """
             .formatted(
-                key.jobKey().getName(), key.jobKey().getGroup(), QuartzClient.TICK_JOB_CLASS));
+                key.jobKey().getName(), key.jobKey().getGroup(), StepTickJob.class.getName()));
   }
 
   /**

@@ -4,12 +4,8 @@ import dev.conveyor.common.daemon.NodeBeat;
 import dev.conveyor.common.daemon.NodeReader;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.Keys;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import dev.conveyor.runtime.quartz.QuartzTables;
 import java.util.function.Supplier;
-import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
@@ -28,22 +24,14 @@ import redis.clients.jedis.UnifiedJedis;
 final class ChainShare {
   private static final Logger log = LoggerFactory.getLogger(ChainShare.class);
 
-  /** Chains that can fire: a suspended step's are paused. */
-  static final String ACTIVE_CHAINS =
-      """
-      SELECT count(*) FROM conveyor.qrtz_triggers
-       WHERE sched_name = ? AND trigger_state NOT IN ('PAUSED', 'PAUSED_BLOCKED')\
-      """;
-
-  private final Supplier<DataSource> dataSource;
+  private final QuartzTables tables;
   private final Supplier<UnifiedJedis> jedis;
   private final NodeReader nodes;
   private final String self;
   private volatile int limit = Integer.MAX_VALUE;
 
-  ChainShare(
-      Supplier<DataSource> dataSource, Supplier<UnifiedJedis> jedis, Keys keys, String self) {
-    this.dataSource = dataSource;
+  ChainShare(QuartzTables tables, Supplier<UnifiedJedis> jedis, Keys keys, String self) {
+    this.tables = tables;
     this.jedis = jedis;
     this.nodes = new NodeReader(keys);
     this.self = self;
@@ -56,13 +44,7 @@ final class ChainShare {
 
   /** Counts the active chains and the running processors again and sets the limit. */
   void refresh() {
-    int chains;
-    try {
-      chains = activeChains();
-    } catch (SQLException e) {
-      throw new IllegalStateException("could not count the active chains: " + e.getMessage(), e);
-    }
-    update(chains, runningProcessors());
+    update(tables.activeChains(), runningProcessors());
   }
 
   /** ⌈chains ÷ processors⌉, at least 1. */
@@ -80,17 +62,6 @@ final class ChainShare {
           .addKeyValue("processors", processors)
           .addKeyValue("share", next)
           .log();
-    }
-  }
-
-  private int activeChains() throws SQLException {
-    try (Connection c = dataSource.get().getConnection();
-        PreparedStatement s = c.prepareStatement(ACTIVE_CHAINS)) {
-      s.setString(1, StepScheduler.SCHEDULER_NAME);
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
     }
   }
 

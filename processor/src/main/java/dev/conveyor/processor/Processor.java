@@ -11,11 +11,13 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.quartz.ChainKey;
+import dev.conveyor.runtime.quartz.QuartzTables;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import dev.conveyor.runtime.resource.MappedResource;
@@ -80,7 +82,7 @@ public final class Processor extends Daemon {
         steps.add(stepGroup.addOptional(new StepSubsystem(pipeline, step, this::runnerFor)));
       }
     }
-    share = new ChainShare(postgres::dataSource, redis::commands, keys(), node);
+    share = new ChainShare(new QuartzTables(postgres::dataSource), redis::commands, keys(), node);
     scheduler =
         add(
             new StepScheduler(
@@ -130,7 +132,20 @@ public final class Processor extends Daemon {
             yield command;
           }
         };
-    TaskStore tasks = new TaskStore(redis.commands(), keys());
+    StepLedger ledger = new StepLedger(redis.commands(), keys());
+    StepBatch batch =
+        new StepBatch(
+            s.pipeline(),
+            s.step(),
+            ledger,
+            new CheckedOutputs(work, config.maxOutputBytes()),
+            new TaskCompletion(
+                new TaskFinishing(redis.commands(), keys()),
+                new TaskAuditRepository(postgres.dataSource()),
+                clock),
+            new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
+            clock,
+            metrics());
     return new StepRunner(
         s.pipeline(),
         s.step(),
@@ -139,13 +154,10 @@ public final class Processor extends Daemon {
                 redis.blocking(),
                 keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
                 Keys.PROCESSOR_GROUP),
-        tasks,
-        new CheckedOutputs(work, config.maxOutputBytes()),
-        new TaskCompletion(tasks, new TaskAuditRepository(postgres.dataSource()), clock),
-        new DeadLetters(tasks, new DeadItemRepository(postgres.dataSource()), clock),
+        ledger,
+        batch,
         config.common().redis().block(),
-        clock,
-        metrics());
+        clock);
   }
 
   /**
@@ -178,7 +190,7 @@ public final class Processor extends Daemon {
 
   /** Whether a chain's queue holds nothing: nothing waiting, pending or due for a retry. */
   private boolean drained(ChainKey key) {
-    return new TaskStore(redis.commands(), keys())
+    return new StepLedger(redis.commands(), keys())
         .queueDrained(key.pipeline(), key.step(), key.shard());
   }
 

@@ -4,7 +4,6 @@ import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.HeldEntries;
 import dev.conveyor.runtime.quartz.ChainKey;
 import dev.conveyor.runtime.quartz.ChainRunner;
-import dev.conveyor.runtime.quartz.StepTickJob;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -13,14 +12,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import org.quartz.JobBuilder;
-import org.quartz.JobDetail;
 import org.quartz.JobKey;
 import org.quartz.ObjectAlreadyExistsException;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
 import org.quartz.Trigger;
-import org.quartz.impl.matchers.GroupMatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +31,6 @@ final class StepChains implements ChainRunner {
   private static final Logger log = LoggerFactory.getLogger(StepChains.class);
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
   private static final Duration BLIP_PAUSE = Duration.ofSeconds(1);
-  private static final Duration AWAIT_SLICE = Duration.ofSeconds(1);
   private static final int MAX_BLIPS_PER_RUN = 3;
 
   private final Map<JobKey, Shard> shards = new ConcurrentHashMap<>();
@@ -43,8 +38,7 @@ final class StepChains implements ChainRunner {
   private final Set<String> pipelines;
   private final Clock clock;
   private final ServiceWatch watch;
-  private final Object stopSignal = new Object();
-  private volatile boolean stopping;
+  private final ChainWaits waits;
   private volatile Predicate<ChainKey> drained = key -> false;
 
   /**
@@ -52,7 +46,7 @@ final class StepChains implements ChainRunner {
    * {@code shards} (the count was lowered in a new version of the pipeline): it still runs until
    * its queue and retry set are empty, then its chain is deleted.
    */
-  private record Shard(ChainKey key, StepRunner runner, boolean draining) {}
+  record Shard(ChainKey key, StepRunner runner, boolean draining) {}
 
   /**
    * @param pipelines every pipeline loaded here (whose stale chains this processor may remove),
@@ -63,6 +57,7 @@ final class StepChains implements ChainRunner {
     this.pipelines = Set.copyOf(pipelines);
     this.clock = clock;
     this.watch = watch;
+    this.waits = new ChainWaits(watch);
     for (StepRunner r : runners) {
       runnersByStep.put(r.pipeline().name() + "." + r.step().name(), r);
       for (int s = 0; s < r.step().shards(); s++) {
@@ -73,93 +68,14 @@ final class StepChains implements ChainRunner {
   }
 
   /**
-   * Makes Quartz's store match the pipeline files: adds the chains that are missing (several
-   * processors may do this at once) and removes chains of steps that no longer exist in a pipeline
-   * loaded here, once their queue is drained ({@code drained}); a chain of a pipeline not loaded
-   * here belongs to another processor's files and is left alone. A chain of a shard beyond its
-   * step's current count keeps running here until it is drained.
+   * Makes Quartz's store match the pipeline files ({@link ChainReconcile}); shards beyond their
+   * step's current count that still hold items keep running here until they are drained.
    */
   void reconcile(Scheduler scheduler, Predicate<ChainKey> drained) throws SchedulerException {
     this.drained = drained;
-    for (Shard s : List.copyOf(shards.values())) {
-      if (s.draining()) {
-        continue;
-      }
-      s.runner().prepareQueues();
-      ChainKey key = s.key();
-      if (!scheduler.checkExists(key.jobKey())) {
-        JobDetail job =
-            JobBuilder.newJob(StepTickJob.class)
-                .withIdentity(key.jobKey())
-                .storeDurably()
-                .requestRecovery()
-                .withDescription(
-                    "tick of step "
-                        + key
-                        + " (pipeline version "
-                        + s.runner().pipeline().version()
-                        + ")")
-                .build();
-        try {
-          scheduler.addJob(job, false);
-        } catch (ObjectAlreadyExistsException raced) {
-          // another processor added it first
-        }
-      }
-      if (!scheduler.checkExists(key.triggerKey())) {
-        try {
-          scheduler.scheduleJob(trigger(key, Duration.ZERO));
-          log.atInfo()
-              .addKeyValue("event", "chain_started")
-              .addKeyValue("chain", key.toString())
-              .log();
-        } catch (ObjectAlreadyExistsException raced) {
-          // another processor scheduled it first
-        }
-      }
-    }
-    for (String pipeline : pipelines) {
-      for (JobKey job : scheduler.getJobKeys(GroupMatcher.jobGroupEquals(pipeline))) {
-        ChainKey key = ChainKey.of(job);
-        if (key == null || shards.containsKey(job)) {
-          continue;
-        }
-        StepRunner runner = runnersByStep.get(key.pipeline() + "." + key.step());
-        if (runner != null && !drained.test(key)) {
-          // why: a shard the new version no longer has; its items were routed here by the old
-          // count and must still be processed, so this chain runs until they are gone
-          shards.put(job, new Shard(key, runner, true));
-          if (!scheduler.checkExists(key.triggerKey())) {
-            try {
-              scheduler.scheduleJob(trigger(key, Duration.ZERO));
-            } catch (ObjectAlreadyExistsException raced) {
-              // another processor scheduled it first
-            }
-          }
-          log.atInfo()
-              .addKeyValue("event", "shard_draining")
-              .addKeyValue("chain", key.toString())
-              .addKeyValue("shards", runner.step().shards())
-              .log();
-          continue;
-        }
-        if (drained.test(key)) {
-          scheduler.deleteJob(job);
-          log.atInfo()
-              .addKeyValue("event", "chain_removed")
-              .addKeyValue("chain", key.toString())
-              .log();
-        } else {
-          log.atWarn()
-              .addKeyValue("event", "chain_kept")
-              .addKeyValue("chain", key.toString())
-              .addKeyValue(
-                  "reason",
-                  "its step is gone from the pipeline file but its queue still holds items")
-              .log();
-        }
-      }
-    }
+    shards.putAll(
+        new ChainReconcile(clock)
+            .reconcile(scheduler, shards.values(), runnersByStep, pipelines, drained));
   }
 
   /**
@@ -218,7 +134,7 @@ final class StepChains implements ChainRunner {
     ChainKey key = shard.key();
     int blips = 0;
     while (true) {
-      if (!awaitServices()) {
+      if (!waits.awaitServices()) {
         return Duration.ZERO;
       }
       HeldEntries held = new HeldEntries();
@@ -251,7 +167,7 @@ final class StepChains implements ChainRunner {
                 .addKeyValue("error", String.valueOf(e.getMessage()))
                 .log();
           }
-          if (blips >= MAX_BLIPS_PER_RUN || !pause(BLIP_PAUSE)) {
+          if (blips >= MAX_BLIPS_PER_RUN || !waits.pause(BLIP_PAUSE)) {
             return RETRY_AFTER_FAILURE;
           }
         }
@@ -277,7 +193,7 @@ final class StepChains implements ChainRunner {
         shard.runner().handBack(shard.key().shard(), held);
         held.release();
       } catch (RuntimeException e) {
-        if (watch.failed(e) == ServiceWatch.Verdict.NOT_AN_OUTAGE || !awaitServices()) {
+        if (watch.failed(e) == ServiceWatch.Verdict.NOT_AN_OUTAGE || !waits.awaitServices()) {
           // why: given up (a stop, or a failure that is no outage): those reads stay counted
           return;
         }
@@ -285,45 +201,12 @@ final class StepChains implements ChainRunner {
     }
   }
 
-  /** Waits until every service answers; false when this processor stops first. */
-  private boolean awaitServices() {
-    while (!stopping) {
-      if (watch.awaitUp(AWAIT_SLICE)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Sleeps {@code d} unless this processor stops; false when it does. */
-  private boolean pause(Duration d) {
-    long end = System.nanoTime() + d.toNanos();
-    synchronized (stopSignal) {
-      while (!stopping) {
-        long left = end - System.nanoTime();
-        if (left <= 0) {
-          return true;
-        }
-        try {
-          stopSignal.wait(Math.max(1, left / 1_000_000));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
-    }
-    return false;
-  }
-
   /**
    * The ticks waiting for a service give up, and a link that cannot be written is left to Quartz's
    * recovery: the processor is stopping.
    */
   void stop() {
-    synchronized (stopSignal) {
-      stopping = true;
-      stopSignal.notifyAll();
-    }
+    waits.stop();
   }
 
   private boolean drainedNow(ChainKey key) {
@@ -356,7 +239,7 @@ final class StepChains implements ChainRunner {
       } catch (SchedulerException | RuntimeException e) {
         failures++;
         ServiceWatch.Verdict verdict = watch.failed(e);
-        if (stopping) {
+        if (waits.stopping()) {
           return;
         }
         if (verdict != ServiceWatch.Verdict.DOWN && !warned) {
@@ -368,7 +251,9 @@ final class StepChains implements ChainRunner {
               .log();
           warned = true;
         }
-        if (verdict == ServiceWatch.Verdict.DOWN ? !awaitServices() : !pause(BLIP_PAUSE)) {
+        if (verdict == ServiceWatch.Verdict.DOWN
+            ? !waits.awaitServices()
+            : !waits.pause(BLIP_PAUSE)) {
           return;
         }
       }

@@ -5,6 +5,8 @@ import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.runtime.quartz.ChainKey;
 import dev.conveyor.runtime.quartz.ChainRunner;
+import dev.conveyor.runtime.quartz.QuartzConnections;
+import dev.conveyor.runtime.quartz.QuartzStore;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
@@ -18,9 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Quartz, clustered over its JDBC store in schema {@code conveyor} (PostgreSQLDelegate, triggers
- * acquired within the lock, an explicit check-in interval, a pool of its own with every timeout:
- * {@link QuartzConnections}). Starting it reconciles the step chains; suspending it puts it in
+ * Quartz, clustered over the JDBC store it shares with patrol ({@link QuartzStore}), with an
+ * explicit check-in interval and a pool of its own with every timeout ({@link
+ * QuartzConnections#open}). Starting it reconciles the step chains; suspending it puts it in
  * standby (running ticks finish); completing it lets the ticks waiting for a service give up, then
  * waits for running ticks.
  *
@@ -29,9 +31,6 @@ import org.slf4j.LoggerFactory;
  * (its default, 15 s, would hold ticks and acquisitions that long after PostgreSQL is back).
  */
 final class StepScheduler extends Lifecycle {
-  /** The scheduler name: the {@code qrtz_locks} rows of the migrations belong to it. */
-  static final String SCHEDULER_NAME = "conveyor";
-
   static final long DB_RETRY_MILLIS = 1_000;
   private static final Logger log = LoggerFactory.getLogger(StepScheduler.class);
 
@@ -78,7 +77,9 @@ final class StepScheduler extends Lifecycle {
   @Override
   protected void onActivate() throws SchedulerException {
     ShareLimitedThreadPool.register(instanceId, share::limit);
-    String dataSource = QuartzConnections.register(pg, instanceId, threads + 3, watch);
+    // why: threads + 3 connections, Quartz's own advice for a clustered store (a connection per
+    // worker plus a few)
+    String dataSource = QuartzConnections.open(pg, instanceId, threads + 3, watch);
     scheduler = new StdSchedulerFactory(properties(dataSource)).getScheduler();
     scheduler
         .getListenerManager()
@@ -147,13 +148,14 @@ final class StepScheduler extends Lifecycle {
   }
 
   /**
-   * @param dataSource the name Quartz knows the pool by ({@link QuartzConnections#register})
+   * The store's settings ({@link QuartzStore#properties}) and this scheduler's own: its thread
+   * pool, how soon it tries the store again after a failure, how often it looks for triggers and
+   * checks in.
+   *
+   * @param dataSource the name Quartz knows the pool by ({@link QuartzConnections#open})
    */
   Properties properties(String dataSource) {
-    Properties p = new Properties();
-    p.setProperty("org.quartz.scheduler.instanceName", SCHEDULER_NAME);
-    p.setProperty("org.quartz.scheduler.instanceId", instanceId);
-    p.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+    Properties p = QuartzStore.properties(instanceId, dataSource);
     p.setProperty("org.quartz.scheduler.dbFailureRetryInterval", Long.toString(DB_RETRY_MILLIS));
     // why: a processor below its share looks for chains left by others this often (Quartz's
     // default is 30 s, its minimum 1 s)
@@ -165,19 +167,7 @@ final class StepScheduler extends Lifecycle {
     p.setProperty("org.quartz.threadPool.class", ShareLimitedThreadPool.class.getName());
     p.setProperty("org.quartz.threadPool.threadCount", Integer.toString(threads));
     p.setProperty("org.quartz.threadPool.threadNamePrefix", "quartz-worker");
-    p.setProperty("org.quartz.jobStore.class", "org.quartz.impl.jdbcjobstore.JobStoreTX");
-    p.setProperty(
-        "org.quartz.jobStore.driverDelegateClass",
-        "org.quartz.impl.jdbcjobstore.PostgreSQLDelegate");
-    p.setProperty("org.quartz.jobStore.tablePrefix", "conveyor.qrtz_");
-    p.setProperty("org.quartz.jobStore.isClustered", "true");
     p.setProperty("org.quartz.jobStore.clusterCheckinInterval", Long.toString(checkin.toMillis()));
-    p.setProperty("org.quartz.jobStore.acquireTriggersWithinLock", "true");
-    p.setProperty("org.quartz.jobStore.useProperties", "true");
-    p.setProperty("org.quartz.jobStore.misfireThreshold", "15000");
-    // why: the pool (threads + 3 connections: Quartz's own advice for a clustered store, a
-    // connection per worker plus a few) is registered under this name by QuartzConnections
-    p.setProperty("org.quartz.jobStore.dataSource", dataSource);
     return p;
   }
 }

@@ -11,7 +11,7 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
@@ -205,22 +205,22 @@ class HostileItemsIT {
 
   private static void publish(TestServices services, String pipeline, String taskId, String input) {
     Pipeline p = config.pipelines().get(pipeline).orElseThrow();
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     Registration r = new Registration(taskId, p, "1-0", Instant.now(), List.of(input));
-    store.registerAll(List.of(r));
-    store.dispatchAll(List.of(r));
+    intake.registerAll(List.of(r));
+    intake.dispatchAll(List.of(r));
   }
 
   /** All in one fan-out, so that they share the step's batches. */
   private static void publishAll(TestServices services, String pipeline, List<String> taskIds) {
     Pipeline p = config.pipelines().get(pipeline).orElseThrow();
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     List<Registration> all = new ArrayList<>();
     for (String id : taskIds) {
       all.add(new Registration(id, p, "1-0", Instant.now(), List.of(text(id))));
     }
-    store.registerAll(all);
-    store.dispatchAll(all);
+    intake.registerAll(all);
+    intake.dispatchAll(all);
   }
 
   private static void awaitAudits(TestServices services, List<String> taskIds) {

@@ -8,7 +8,7 @@ import dev.conveyor.common.config.Env;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
@@ -309,10 +309,10 @@ class PipelinesIT {
     for (String t : texts) {
       parts.add("{\"text\":\"" + t + "\"}");
     }
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     Registration r = new Registration(taskId, p, "1-0", Instant.now(), parts);
-    store.registerAll(List.of(r));
-    store.dispatchAll(List.of(r));
+    intake.registerAll(List.of(r));
+    intake.dispatchAll(List.of(r));
   }
 
   private static TaskAudit awaitAudit(TestServices services, String taskId) {

@@ -10,7 +10,7 @@ import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -131,15 +131,15 @@ class ProcessorControlIT {
     processor.shutdown();
     // tasks routed by the old count while no processor runs: most land on shards 1 and 2
     Pipeline old = dev.conveyor.runtime.pipeline.PipelineLoader.parse(threeShards, "echo.yaml");
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     List<Registration> tasks = new java.util.ArrayList<>();
     for (int i = 0; i < 60; i++) {
       tasks.add(
           new Registration(
               "shard-" + i, old, i + "-1", Instant.now(), List.of("{\"text\":\"x\"}")));
     }
-    store.registerAll(tasks);
-    store.dispatchAll(tasks);
+    intake.registerAll(tasks);
+    intake.dispatchAll(tasks);
     assertThat(services.jedis().xlen(services.keys().stepQueue("echo", "deliver", 2))).isPositive();
 
     start(services, dir, Map.of("echo.yaml", ECHO.replace("version: 1", "version: 2")), Map.of());
@@ -176,10 +176,10 @@ class ProcessorControlIT {
 
   private void publish(TestServices services, String id) {
     Pipeline echo = dev.conveyor.runtime.pipeline.PipelineLoader.parse(ECHO, "echo.yaml");
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     Registration r = new Registration(id, echo, "1-0", Instant.now(), List.of("{\"text\":\"x\"}"));
-    store.registerAll(List.of(r));
-    store.dispatchAll(List.of(r));
+    intake.registerAll(List.of(r));
+    intake.dispatchAll(List.of(r));
   }
 
   private static long rows(TestServices services, String id) {

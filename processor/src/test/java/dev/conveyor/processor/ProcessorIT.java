@@ -9,7 +9,8 @@ import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.StepLedger;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,10 +130,10 @@ class ProcessorIT {
                         "SELECT count(*) FROM conveyor.task_audit WHERE task_id LIKE 'dup-%'"))
                 .isEqualTo(30));
 
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    StepLedger ledger = new StepLedger(services.jedis(), services.keys());
     List<Map.Entry<String, Integer>> again = new ArrayList<>();
     ids.forEach(id -> again.add(Map.entry(id, 0)));
-    store.enqueue(echo, echo.step("deliver").orElseThrow(), again);
+    ledger.enqueue(echo, echo.step("deliver").orElseThrow(), again);
 
     await()
         .atMost(20, SECONDS)
@@ -172,7 +173,7 @@ class ProcessorIT {
   }
 
   private static List<String> publish(TestServices services, String prefix, int n) {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     List<Registration> tasks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       tasks.add(
@@ -183,8 +184,8 @@ class ProcessorIT {
               Instant.now(),
               List.of("{\"text\":\"hello " + i + "\"}")));
     }
-    store.registerAll(tasks);
-    store.dispatchAll(tasks);
+    intake.registerAll(tasks);
+    intake.dispatchAll(tasks);
     return tasks.stream().map(Registration::taskId).toList();
   }
 

@@ -12,7 +12,7 @@ import dev.conveyor.common.test.TcpRelay;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskStore;
+import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -203,15 +203,15 @@ class ProcessorOutageIT {
   }
 
   private List<String> publish(String prefix, int n) {
-    TaskStore store = new TaskStore(services.jedis(), services.keys());
+    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
     List<Registration> tasks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       tasks.add(
           new Registration(
               prefix + i, echo, "1-" + i, Instant.now(), List.of("{\"text\":\"t " + i + "\"}")));
     }
-    store.registerAll(tasks);
-    store.dispatchAll(tasks);
+    intake.registerAll(tasks);
+    intake.dispatchAll(tasks);
     return tasks.stream().map(Registration::taskId).toList();
   }
 

@@ -1,14 +1,10 @@
 package dev.conveyor.common.outage;
 
-import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.lifecycle.Lifecycle;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -56,7 +52,7 @@ public final class ServiceWatch extends Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(ServiceWatch.class);
   private static final long IDLE_WAIT_MILLIS = 250;
 
-  private final Map<Service, Watched> services = new EnumMap<>(Service.class);
+  private final Map<Service, WatchedService> services = new EnumMap<>(Service.class);
   private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -69,7 +65,8 @@ public final class ServiceWatch extends Lifecycle {
   public ServiceWatch(Map<Service, ServiceProbe> probes, MeterRegistry registry, Clock clock) {
     super("service-watch");
     this.clock = clock;
-    probes.forEach((s, p) -> services.put(s, new Watched(s, p, registry)));
+    probes.forEach(
+        (s, p) -> services.put(s, new WatchedService(s, p, registry, clock, this::signal)));
   }
 
   /** The services watched. */
@@ -88,7 +85,7 @@ public final class ServiceWatch extends Lifecycle {
       return Verdict.NOT_AN_OUTAGE;
     }
     boolean down = false;
-    for (Watched w : services.values()) {
+    for (WatchedService w : services.values()) {
       if (w.service.kind() == kind.get() && !w.answers(error)) {
         down = true;
       }
@@ -98,7 +95,7 @@ public final class ServiceWatch extends Lifecycle {
 
   /** Whether every service answered at the last check. */
   public boolean allUp() {
-    for (Watched w : services.values()) {
+    for (WatchedService w : services.values()) {
       if (w.down) {
         return false;
       }
@@ -107,7 +104,7 @@ public final class ServiceWatch extends Lifecycle {
   }
 
   public boolean isDown(Service service) {
-    Watched w = services.get(service);
+    WatchedService w = services.get(service);
     return w != null && w.down;
   }
 
@@ -158,7 +155,7 @@ public final class ServiceWatch extends Lifecycle {
    */
   public Instant upSince() {
     Instant since = Instant.EPOCH;
-    for (Watched w : services.values()) {
+    for (WatchedService w : services.values()) {
       Instant s = w.upSince();
       if (s.isAfter(since)) {
         since = s;
@@ -169,7 +166,7 @@ public final class ServiceWatch extends Lifecycle {
 
   /** The same for one service (EPOCH when it is not watched). */
   public Instant upSince(Service service) {
-    Watched w = services.get(service);
+    WatchedService w = services.get(service);
     return w == null ? Instant.EPOCH : w.upSince();
   }
 
@@ -204,7 +201,7 @@ public final class ServiceWatch extends Lifecycle {
       t.interrupt();
       t.join(Duration.ofSeconds(10));
     }
-    services.values().forEach(Watched::close);
+    services.values().forEach(WatchedService::close);
   }
 
   /** Checks each service when it is due: every half second while down, every 5 s while up. */
@@ -212,7 +209,7 @@ public final class ServiceWatch extends Lifecycle {
     while (running) {
       long now = System.nanoTime();
       long next = now + TimeUnit.MILLISECONDS.toNanos(IDLE_WAIT_MILLIS);
-      for (Watched w : services.values()) {
+      for (WatchedService w : services.values()) {
         if (!running) {
           return;
         }
@@ -241,124 +238,6 @@ public final class ServiceWatch extends Lifecycle {
       changed.signalAll();
     } finally {
       lock.unlock();
-    }
-  }
-
-  /** One service and what the watch knows of it. */
-  private final class Watched {
-    final Service service;
-    final ServiceProbe probe;
-    final Counter outages;
-    volatile boolean down;
-    volatile Instant downAt;
-    volatile Instant upAt = Instant.EPOCH;
-    volatile String error;
-    volatile long nextCheck = System.nanoTime();
-    private long downAtNanos;
-    private boolean closed;
-
-    Watched(Service service, ServiceProbe probe, MeterRegistry registry) {
-      this.service = service;
-      this.probe = probe;
-      Gauge.builder("conveyor_service_up", this, w -> w.down ? 0 : 1)
-          .description("1 while the service answers, 0 while it is down")
-          .tag("service", service.label())
-          .register(registry);
-      this.outages =
-          Counter.builder("conveyor_service_outages")
-              .description("Times the service was found down")
-              .tag("service", service.label())
-              .register(registry);
-    }
-
-    /**
-     * Whether the service answers: asks it now, unless a failure is reported while it is known
-     * down; a service that answered until now is asked a second time before it is taken for down.
-     *
-     * @param failure what made the caller ask (null for the periodic check)
-     */
-    synchronized boolean answers(Throwable failure) {
-      if (closed || (down && failure != null)) {
-        // why: a burst of failures from one outage waits here for the first one's check
-        return !down;
-      }
-      // why: a caller that failed could not use its connection; one the probe kept may still work
-      Exception problem = ask(failure != null);
-      if (problem != null && !down) {
-        // why: one lost answer under load is not an outage; ask once more before saying so
-        problem = ask(true);
-      }
-      if (problem == null && down) {
-        cameBack();
-      } else if (problem != null && !down) {
-        wentDown(problem, failure);
-      }
-      nextCheck =
-          System.nanoTime()
-              + (down
-                  ? TimeUnit.MILLISECONDS.toNanos(DOWN_PROBE_MILLIS)
-                  : TimeUnit.SECONDS.toNanos(UP_PROBE_SECONDS));
-      return problem == null;
-    }
-
-    synchronized void close() {
-      closed = true;
-      probe.close();
-    }
-
-    private Exception ask(boolean fresh) {
-      try {
-        probe.check(fresh);
-        return null;
-      } catch (Exception e) {
-        return e;
-      }
-    }
-
-    private void wentDown(Exception problem, Throwable failure) {
-      downAt = clock.instant();
-      downAtNanos = System.nanoTime();
-      error = String.valueOf(problem.getMessage());
-      down = true;
-      outages.increment();
-      var line =
-          log.atWarn()
-              .addKeyValue("event", "service_down")
-              .addKeyValue("service", service.label())
-              .addKeyValue("error", error);
-      if (failure != null) {
-        line.addKeyValue("failure", String.valueOf(failure.getMessage()));
-      }
-      line.log();
-    }
-
-    private void cameBack() {
-      Duration downFor =
-          Duration.ofNanos(System.nanoTime() - downAtNanos).truncatedTo(ChronoUnit.MILLIS);
-      upAt = clock.instant();
-      down = false;
-      error = null;
-      log.atInfo()
-          .addKeyValue("event", "service_up")
-          .addKeyValue("service", service.label())
-          .addKeyValue("down_for", Durations.format(downFor))
-          .log();
-      signal();
-    }
-
-    Instant upSince() {
-      return down ? clock.instant() : upAt;
-    }
-
-    Object status() {
-      if (!down) {
-        return "up";
-      }
-      Map<String, Object> s = new LinkedHashMap<>();
-      s.put("state", "down");
-      s.put("since", String.valueOf(downAt));
-      s.put("error", error);
-      return s;
     }
   }
 }

@@ -13,29 +13,25 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.params.XAutoClaimParams;
-import redis.clients.jedis.params.XClaimParams;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
-import redis.clients.jedis.params.XTrimParams;
 import redis.clients.jedis.resps.StreamConsumerInfo;
 import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamEntryBinary;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
-import redis.clients.jedis.resps.StreamPendingSummary;
 
 /**
  * A consumer group on one stream: create it (from the stream's first entry, so nothing appended
- * before the group existed is missed), read pending and new entries binary-safe, acknowledge. When
- * Redis answers NOGROUP (the stream or group vanished, e.g. after a Redis restart without AOF) the
- * group is created again and the read retried once.
+ * before the group existed is missed), read pending and new entries binary-safe, acknowledge, see
+ * the group's state, undo the reads of entries a consumer held. When Redis answers NOGROUP (the
+ * stream or group vanished, e.g. after a Redis restart without AOF) the group is created again and
+ * the read retried once. Taking over entries of consumers that died: {@link StreamTakeover};
+ * deleting the entries every group is done with: {@link StreamTrim}.
  */
 public final class StreamGroup {
   private static final Logger log = LoggerFactory.getLogger(StreamGroup.class);
-  private static final StreamEntryID FROM_START = new StreamEntryID(0, 0);
-  private static final LuaScript DELETE_CONSUMER_IF_EMPTY =
-      LuaScript.load("delete_consumer_if_empty");
+  static final StreamEntryID FROM_START = new StreamEntryID(0, 0);
   private static final LuaScript RESTORE_DELIVERIES = LuaScript.load("restore_deliveries");
   private static final int RESTORE_BATCH = 200;
   private static final String NONE = "0-0";
@@ -60,6 +56,10 @@ public final class StreamGroup {
 
   public String group() {
     return group;
+  }
+
+  UnifiedJedis jedis() {
+    return jedis;
   }
 
   /** Creates the stream and the group if missing; true when this call created the group. */
@@ -114,184 +114,6 @@ public final class StreamGroup {
     }
     StreamEntryID[] entryIds = ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new);
     return jedis.xack(stream, group, entryIds);
-  }
-
-  /**
-   * Takes over, for {@code consumer}, entries pending on any consumer of the group for longer than
-   * {@code minIdle} (a consumer that died), at most about {@code max}. They are then in {@code
-   * consumer}'s pending list. Redis also drops pending entries that were deleted from the stream
-   * (XDEL, XTRIM) as it goes; their ids are returned so that they can be recorded.
-   */
-  public Claim claimIdle(String consumer, Duration minIdle, int max) {
-    int claimed = 0;
-    List<String> deleted = new ArrayList<>();
-    byte[] cursor = FROM_START.toString().getBytes(StandardCharsets.UTF_8);
-    do {
-      List<Object> reply =
-          jedis.xautoclaimJustId(
-              streamBytes,
-              groupBytes,
-              consumer.getBytes(StandardCharsets.UTF_8),
-              minIdle.toMillis(),
-              cursor,
-              XAutoClaimParams.xAutoClaimParams().count(Math.max(1, Math.min(100, max - claimed))));
-      cursor = (byte[]) reply.get(0);
-      claimed += ((List<?>) reply.get(1)).size();
-      if (reply.size() > 2) {
-        for (Object id : (List<?>) reply.get(2)) {
-          deleted.add(new String((byte[]) id, StandardCharsets.UTF_8));
-        }
-      }
-    } while (claimed < max
-        && !FROM_START.toString().equals(new String(cursor, StandardCharsets.UTF_8)));
-    return new Claim(claimed, deleted);
-  }
-
-  /**
-   * What a takeover did.
-   *
-   * @param claimed entries now pending on the claiming consumer
-   * @param deleted ids of pending entries whose content was deleted from the stream
-   */
-  public record Claim(int claimed, List<String> deleted) {
-    public Claim {
-      deleted = List.copyOf(deleted);
-    }
-  }
-
-  /**
-   * Removes consumers that hold no pending entries and have been idle longer than {@code idle}
-   * (replicas that left), so the group does not grow with every node id ever seen; returns how
-   * many. A consumer with pending entries is never removed: its entries are taken over first.
-   */
-  public int removeIdleConsumers(Duration idle) {
-    return removeIdleConsumers(idle.plusMillis(1), null).size();
-  }
-
-  /**
-   * Removes consumers that hold no pending entries and have been idle for at least {@code idle},
-   * except {@code keep} (may be null); returns the names of the consumers removed. Each is removed
-   * only if it still holds nothing at that moment (checked and deleted in one script): XGROUP
-   * DELCONSUMER drops a consumer's pending entries, and an entry it read just before would be lost
-   * to the group.
-   */
-  public List<String> removeIdleConsumers(Duration idle, String keep) {
-    List<String> removed = new ArrayList<>();
-    for (GroupState.Consumer c : state().consumers()) {
-      if (c.pending() == 0
-          && c.idleMs() >= idle.toMillis()
-          && !c.name().equals(keep)
-          && Long.valueOf(1)
-              .equals(
-                  DELETE_CONSUMER_IF_EMPTY.run(jedis, List.of(stream), List.of(group, c.name())))) {
-        removed.add(c.name());
-      }
-    }
-    return removed;
-  }
-
-  /**
-   * Takes over, for {@code consumer}, entries pending on any <em>other</em> consumer of the group
-   * for longer than {@code minIdle}, at most about {@code max}; its own pending entries are not
-   * touched. Unlike {@link #claimIdle} (XAUTOCLAIM, which walks every consumer's entries, resets
-   * the idle time of the claimer's own, and drops pending entries whose content was deleted), this
-   * lists each other consumer's idle entries (XPENDING IDLE) and claims exactly those (XCLAIM
-   * JUSTID, which checks the idle time again, atomically, and does not count a delivery: the
-   * claimer's next read of its pending list does; an entry of another consumer whose content was
-   * deleted is dropped from the group's pending list by Redis 7). Returns how many were claimed
-   * from each consumer, in the group's consumer order; consumers nothing was claimed from are left
-   * out.
-   */
-  public Map<String, Integer> claimIdleFromOthers(String consumer, Duration minIdle, int max) {
-    Map<String, Integer> claimed = new LinkedHashMap<>();
-    int total = 0;
-    for (GroupState.Consumer other : state().consumers()) {
-      if (other.name().equals(consumer) || other.pending() == 0) {
-        continue;
-      }
-      String from = "-";
-      while (total < max) {
-        List<StreamPendingEntry> idle =
-            jedis.xpending(
-                stream,
-                group,
-                XPendingParams.xPendingParams(from, "+", Math.min(100, max - total))
-                    .idle(minIdle.toMillis())
-                    .consumer(other.name()));
-        if (idle.isEmpty()) {
-          break;
-        }
-        int n =
-            jedis
-                .xclaimJustId(
-                    stream,
-                    group,
-                    consumer,
-                    minIdle.toMillis(),
-                    XClaimParams.xClaimParams(),
-                    idle.stream().map(StreamPendingEntry::getID).toArray(StreamEntryID[]::new))
-                .size();
-        if (n > 0) {
-          claimed.merge(other.name(), n, Integer::sum);
-          total += n;
-        }
-        // why: exclusive start, so an entry that was not claimed (touched again, or deleted)
-        // cannot hold the walk in place
-        from = "(" + idle.getLast().getID();
-      }
-    }
-    return claimed;
-  }
-
-  /**
-   * Deletes the entries every consumer group of the stream is done with (XTRIM MINID), so a stream
-   * holds only what is still to be handled: for each group, entries before its oldest pending entry
-   * or, when nothing is pending on it, up to its last delivered entry; the stream is trimmed to the
-   * earliest of these points over all its groups. Entries never delivered to a group, and those
-   * pending, always stay. A stream that does not exist, or that this group is not a group of, is
-   * left alone. Returns how many entries were deleted.
-   *
-   * <p>The points are read one by one, but each only moves forward (acknowledging, delivering), so
-   * a point read a moment ago is never past the true one. An operator who moves a group back
-   * (XGROUP SETID) or adds a group at an old id should stop the trimming first.
-   */
-  public long trimAcknowledged() {
-    List<StreamGroupInfo> groups;
-    try {
-      groups = jedis.xinfoGroups(stream);
-    } catch (JedisDataException e) {
-      // why: no such stream
-      return 0;
-    }
-    if (groups.stream().noneMatch(g -> group.equals(g.getName()))) {
-      return 0;
-    }
-    StreamEntryID safe = null;
-    for (StreamGroupInfo g : groups) {
-      StreamEntryID point = doneBefore(g);
-      if (safe == null || point.compareTo(safe) < 0) {
-        safe = point;
-      }
-    }
-    return jedis.xtrim(stream, XTrimParams.xTrimParams().minId(safe.toString()));
-  }
-
-  /** The first entry id the group {@code g} may still need: every entry before it is done. */
-  private StreamEntryID doneBefore(StreamGroupInfo g) {
-    if (g.getPending() > 0) {
-      StreamPendingSummary summary = jedis.xpending(stream, g.getName());
-      if (summary.getTotal() > 0 && summary.getMinId() != null) {
-        return summary.getMinId();
-      }
-    }
-    return following(g.getLastDeliveredId());
-  }
-
-  /** The smallest id after {@code id} (sequence numbers are unsigned 64-bit). */
-  static StreamEntryID following(StreamEntryID id) {
-    return id.getSequence() == -1L
-        ? new StreamEntryID(id.getTime() + 1, 0)
-        : new StreamEntryID(id.getTime(), id.getSequence() + 1);
   }
 
   /** How many times each of these entries pending on {@code consumer} was delivered. */

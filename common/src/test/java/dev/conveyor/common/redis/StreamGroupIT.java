@@ -118,7 +118,7 @@ class StreamGroupIT {
         .atMost(3, SECONDS)
         .until(() -> group.state().consumers().stream().allMatch(c -> c.idleMs() > 0));
 
-    assertThat(group.removeIdleConsumers(Duration.ZERO)).isEqualTo(1);
+    assertThat(new StreamTakeover(group).removeIdleConsumers(Duration.ZERO)).isEqualTo(1);
 
     assertThat(group.state().consumers())
         .extracting(GroupState.Consumer::name)
@@ -136,7 +136,7 @@ class StreamGroupIT {
     group.readNew("c", 4, Duration.ZERO);
     group.ack(ids.subList(0, 2));
 
-    assertThat(group.trimAcknowledged()).isEqualTo(2);
+    assertThat(new StreamTrim(group).acknowledged()).isEqualTo(2);
 
     assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids.subList(2, 6));
     assertThat(group.readPending("c", 10))
@@ -156,8 +156,10 @@ class StreamGroupIT {
     List<String> ids = append(jedis, stream, 5);
     group.ack(group.readNew("c", 3, Duration.ZERO).stream().map(StreamMessage::id).toList());
 
-    assertThat(group.trimAcknowledged()).isEqualTo(3);
-    assertThat(group.trimAcknowledged()).as("a second trim finds nothing more").isZero();
+    assertThat(new StreamTrim(group).acknowledged()).isEqualTo(3);
+    assertThat(new StreamTrim(group).acknowledged())
+        .as("a second trim finds nothing more")
+        .isZero();
 
     assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids.subList(3, 5));
     assertThat(group.state().lag()).as("the lag stays known").isEqualTo(2);
@@ -175,7 +177,7 @@ class StreamGroupIT {
     fast.ack(fast.readNew("c", 4, Duration.ZERO).stream().map(StreamMessage::id).toList());
     slow.ack(slow.readNew("c", 1, Duration.ZERO).stream().map(StreamMessage::id).toList());
 
-    assertThat(fast.trimAcknowledged()).isEqualTo(1);
+    assertThat(new StreamTrim(fast).acknowledged()).isEqualTo(1);
 
     assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids.subList(1, 4));
   }
@@ -187,20 +189,21 @@ class StreamGroupIT {
     List<String> ids = append(jedis, stream, 3);
     StreamGroup g = new StreamGroup(jedis, stream, "g");
 
-    assertThat(g.trimAcknowledged()).isZero();
+    assertThat(new StreamTrim(g).acknowledged()).isZero();
     StreamGroup other = new StreamGroup(jedis, stream, "other");
     other.ensure();
     other.ack(other.readNew("c", 3, Duration.ZERO).stream().map(StreamMessage::id).toList());
-    assertThat(g.trimAcknowledged()).as("only another group reads it").isZero();
-    assertThat(new StreamGroup(jedis, stream + ":missing", "g").trimAcknowledged()).isZero();
+    assertThat(new StreamTrim(g).acknowledged()).as("only another group reads it").isZero();
+    assertThat(new StreamTrim(new StreamGroup(jedis, stream + ":missing", "g")).acknowledged())
+        .isZero();
 
     assertThat(entryIds(jedis, stream)).containsExactlyElementsOf(ids);
   }
 
   @Test
   void theIdAfterAnotherIsTheNextSequenceNumber() {
-    assertThat(StreamGroup.following(new StreamEntryID(5, 2))).isEqualTo(new StreamEntryID(5, 3));
-    assertThat(StreamGroup.following(new StreamEntryID(5, -1L)))
+    assertThat(StreamTrim.following(new StreamEntryID(5, 2))).isEqualTo(new StreamEntryID(5, 3));
+    assertThat(StreamTrim.following(new StreamEntryID(5, -1L)))
         .as("the sequence is unsigned: its largest value rolls over to the next millisecond")
         .isEqualTo(new StreamEntryID(6, 0));
   }
@@ -218,7 +221,8 @@ class StreamGroupIT {
     backdate(jedis, stream, "own", ids.subList(0, 2), 120_000);
     backdate(jedis, stream, "old", ids.subList(2, 4), 120_000);
 
-    Map<String, Integer> claimed = group.claimIdleFromOthers("own", Duration.ofMinutes(1), 100);
+    Map<String, Integer> claimed =
+        new StreamTakeover(group).claimIdleFromOthers("own", Duration.ofMinutes(1), 100);
 
     assertThat(claimed).containsExactly(Map.entry("old", 2));
     assertThat(pendingOn(jedis, stream, "own")).containsExactlyElementsOf(ids.subList(0, 4));
@@ -231,7 +235,8 @@ class StreamGroupIT {
                 .allMatch(e -> e.getIdleTime() >= 120_000 && e.getDeliveredTimes() == 1))
         .as("the claimer's own entries keep their idle time and delivery count")
         .isTrue();
-    assertThat(group.removeIdleConsumers(Duration.ZERO, "own")).containsExactly("old");
+    assertThat(new StreamTakeover(group).removeIdleConsumers(Duration.ZERO, "own"))
+        .containsExactly("old");
     assertThat(group.state().consumers())
         .extracting(GroupState.Consumer::name)
         .containsExactlyInAnyOrder("own", "busy");

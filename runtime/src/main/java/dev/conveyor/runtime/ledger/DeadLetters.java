@@ -16,12 +16,12 @@ public final class DeadLetters {
   private static final Logger log = LoggerFactory.getLogger(DeadLetters.class);
   private static final int LOGGED_CHARS = 1000;
 
-  private final TaskStore tasks;
+  private final StepLedger ledger;
   private final DeadItemRepository repository;
   private final Clock clock;
 
-  public DeadLetters(TaskStore tasks, DeadItemRepository repository, Clock clock) {
-    this.tasks = tasks;
+  public DeadLetters(StepLedger ledger, DeadItemRepository repository, Clock clock) {
+    this.ledger = ledger;
     this.repository = repository;
     this.clock = clock;
   }
@@ -45,7 +45,7 @@ public final class DeadLetters {
             error,
             input,
             clock.instant()));
-    Progress p = tasks.recordDead(progress, item, error);
+    Progress p = ledger.recordDead(progress, item, error);
     log.atWarn()
         .addKeyValue("event", "item_dead")
         .addKeyValue("pipeline", pipeline)

@@ -15,6 +15,12 @@ public record QueueItem(String taskId, int part, String entryId, int attempts) {
   /** The part number of a task-scope item. */
   public static final int TASK = -1;
 
+  /**
+   * The field of an item that stands for the whole task ({@link #TASK}) in a task's output and dead
+   * hashes; any other item's field is its part number.
+   */
+  public static final String WHOLE_TASK = "task";
+
   static final String TASK_FIELD = "t";
   static final String PART_FIELD = "p";
   static final String ATTEMPTS_FIELD = "a";
@@ -39,7 +45,7 @@ public record QueueItem(String taskId, int part, String entryId, int attempts) {
   }
 
   public static String fieldOf(int part) {
-    return part == TASK ? "task" : Integer.toString(part);
+    return part == TASK ? WHOLE_TASK : Integer.toString(part);
   }
 
   /** The queue entry fields for a new item. */
@@ -55,7 +61,7 @@ public record QueueItem(String taskId, int part, String entryId, int attempts) {
       return Optional.empty();
     }
     try {
-      int p = "task".equals(part.get()) ? TASK : Integer.parseInt(part.get());
+      int p = WHOLE_TASK.equals(part.get()) ? TASK : Integer.parseInt(part.get());
       int a = m.text(ATTEMPTS_FIELD).map(Integer::parseInt).orElse(0);
       return Optional.of(new QueueItem(task.get(), p, m.id(), a));
     } catch (NumberFormatException e) {

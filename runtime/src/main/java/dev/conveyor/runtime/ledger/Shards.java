@@ -1,5 +1,7 @@
 package dev.conveyor.runtime.ledger;
 
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.runtime.pipeline.StepDef;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
@@ -15,5 +17,10 @@ public final class Shards {
     CRC32C crc = new CRC32C();
     crc.update(taskId.getBytes(StandardCharsets.UTF_8));
     return (int) (crc.getValue() % shards);
+  }
+
+  /** The queue of the step's shard that the task's items go to. */
+  public static String queue(Keys keys, String pipeline, StepDef step, String taskId) {
+    return keys.stepQueue(pipeline, step.name(), of(taskId, step.shards()));
   }
 }

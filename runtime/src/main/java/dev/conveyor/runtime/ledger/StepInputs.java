@@ -46,7 +46,7 @@ public final class StepInputs {
     in.put("parts", parts);
     ArrayNode dead = in.putArray("dead");
     deadFields.stream()
-        .filter(f -> !f.equals("task"))
+        .filter(f -> !f.equals(QueueItem.WHOLE_TASK))
         .map(Integer::parseInt)
         .sorted()
         .forEach(dead::add);

@@ -17,12 +17,12 @@ import java.util.Optional;
  * takes them out of flight in Redis.
  */
 public final class TaskCompletion {
-  private final TaskStore tasks;
+  private final TaskFinishing ledger;
   private final TaskAuditRepository audit;
   private final Clock clock;
 
-  public TaskCompletion(TaskStore tasks, TaskAuditRepository audit, Clock clock) {
-    this.tasks = tasks;
+  public TaskCompletion(TaskFinishing ledger, TaskAuditRepository audit, Clock clock) {
+    this.ledger = ledger;
     this.audit = audit;
     this.clock = clock;
   }
@@ -37,11 +37,11 @@ public final class TaskCompletion {
             .filter(s -> s.kind() == StepKind.SINK)
             .map(StepDef::name)
             .toList();
-    List<Optional<TaskStore.Finishing>> finishing = tasks.finishing(taskIds, sinks);
+    List<Optional<TaskFinishing.Finishing>> finishing = ledger.finishing(taskIds, sinks);
     Instant now = clock.instant();
     List<TaskAudit> rows = new ArrayList<>(taskIds.size());
     List<String> done = new ArrayList<>(taskIds.size());
-    for (Optional<TaskStore.Finishing> f : finishing) {
+    for (Optional<TaskFinishing.Finishing> f : finishing) {
       if (f.isEmpty()) {
         continue;
       }
@@ -62,7 +62,7 @@ public final class TaskCompletion {
       done.add(m.taskId());
     }
     int written = audit.insertAll(rows);
-    tasks.markFinished(pipeline.name(), done, now);
+    ledger.markFinished(pipeline.name(), done, now);
     return written;
   }
 }

@@ -15,18 +15,18 @@ public record TaskMeta(
     Optional<Instant> finishedAt) {
 
   static Optional<TaskMeta> from(String taskId, Map<String, String> h) {
-    if (h == null || !h.containsKey("pipeline")) {
+    if (h == null || !h.containsKey(TaskFields.PIPELINE)) {
       return Optional.empty();
     }
     return Optional.of(
         new TaskMeta(
             taskId,
-            h.get("pipeline"),
-            Integer.parseInt(h.getOrDefault("version", "0")),
-            Integer.parseInt(h.getOrDefault("parts", "0")),
-            h.get("stream_id"),
-            Instant.ofEpochMilli(Long.parseLong(h.getOrDefault("received_at", "0"))),
-            Optional.ofNullable(h.get("finished_at"))
+            h.get(TaskFields.PIPELINE),
+            Integer.parseInt(h.getOrDefault(TaskFields.VERSION, "0")),
+            Integer.parseInt(h.getOrDefault(TaskFields.PARTS, "0")),
+            h.get(TaskFields.STREAM_ID),
+            Instant.ofEpochMilli(Long.parseLong(h.getOrDefault(TaskFields.RECEIVED_AT, "0"))),
+            Optional.ofNullable(h.get(TaskFields.FINISHED_AT))
                 .map(v -> Instant.ofEpochMilli(Long.parseLong(v)))));
   }
 }

@@ -1,8 +1,5 @@
 package dev.conveyor.runtime.ledger;
 
-import dev.conveyor.common.http.HttpRequest;
-import dev.conveyor.common.http.HttpResponse;
-import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -24,31 +21,19 @@ import java.util.Optional;
  */
 public final class TaskReport {
   private final Pipelines pipelines;
-  private final TaskStore tasks;
+  private final TaskLookup tasks;
   private final TaskAuditRepository audit;
   private final DeadItemRepository deadItems;
 
   public TaskReport(
       Pipelines pipelines,
-      TaskStore tasks,
+      TaskLookup tasks,
       TaskAuditRepository audit,
       DeadItemRepository deadItems) {
     this.pipelines = pipelines;
     this.tasks = tasks;
     this.audit = audit;
     this.deadItems = deadItems;
-  }
-
-  /** {@code GET /tasks/<id>}. */
-  public HttpResponse handle(HttpRequest request) {
-    String id = request.wildcard();
-    if (!Keys.TASK_ID.matcher(id).matches()) {
-      return HttpResponse.json(400, Map.of("error", "not a task id: " + id));
-    }
-    Optional<Map<String, Object>> status = status(id);
-    return status
-        .map(s -> HttpResponse.json(200, s))
-        .orElseGet(() -> HttpResponse.json(404, Map.of("error", "no task " + id, "task_id", id)));
   }
 
   /** The task's report, or empty when no task has this id. */
@@ -62,7 +47,7 @@ public final class TaskReport {
     s.put("task_id", id);
     if (meta.isPresent()) {
       TaskMeta m = meta.get();
-      TaskStore.Pulse pulse = tasks.pulses(List.of(id)).getFirst().orElse(null);
+      TaskLookup.Pulse pulse = tasks.pulses(List.of(id)).getFirst().orElse(null);
       s.put("pipeline", m.pipeline());
       s.put("version", m.version());
       s.put("received_at", m.receivedAt());
@@ -75,7 +60,7 @@ public final class TaskReport {
       Optional<Pipeline> p = pipelines.get(m.pipeline());
       List<String> steps =
           p.map(x -> x.topologicalOrder().stream().map(StepDef::name).toList()).orElse(List.of());
-      TaskStore.Passed passed = tasks.passed(id, steps);
+      TaskLookup.Passed passed = tasks.passed(id, steps);
       Map<String, Object> perStep = new LinkedHashMap<>();
       for (String step : steps) {
         boolean perTask = p.get().runsPerTask(step);

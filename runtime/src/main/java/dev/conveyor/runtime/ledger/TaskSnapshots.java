@@ -8,6 +8,7 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.LuaScript;
 import dev.conveyor.runtime.records.TaskSnapshot;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
@@ -23,7 +24,6 @@ import redis.clients.jedis.params.ZAddParams;
 public final class TaskSnapshots {
   private static final LuaScript RESTORE = LuaScript.load("restore_task");
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String OUT = "out:";
 
   private final UnifiedJedis jedis;
   private final Keys keys;
@@ -56,15 +56,13 @@ public final class TaskSnapshots {
       for (int i = 0; i < taskIds.size(); i++) {
         String id = taskIds.get(i);
         Map<String, String> meta = metas.get(i).get();
-        if (!meta.containsKey("pipeline")) {
+        if (!meta.containsKey(TaskFields.PIPELINE)) {
           continue;
         }
-        Map<String, Response<Map<String, String>>> outputs = new java.util.LinkedHashMap<>();
+        Map<String, Response<Map<String, String>>> outputs = new LinkedHashMap<>();
         for (String field : meta.keySet()) {
-          if (field.startsWith(OUT)) {
-            String step = field.substring(OUT.length());
-            outputs.put(step, p.hgetAll(keys.taskOutput(id, step)));
-          }
+          TaskFields.outputStep(field)
+              .ifPresent(step -> outputs.put(step, p.hgetAll(keys.taskOutput(id, step))));
         }
         reads.add(
             new Read(
@@ -80,7 +78,8 @@ public final class TaskSnapshots {
       data.set("dead", JSON.valueToTree(r.dead().get()));
       ObjectNode outputs = data.putObject("outputs");
       r.outputs().forEach((step, hash) -> outputs.set(step, JSON.valueToTree(hash.get())));
-      snapshots.add(new TaskSnapshot(r.taskId(), r.meta().get("pipeline"), data.toString()));
+      snapshots.add(
+          new TaskSnapshot(r.taskId(), r.meta().get(TaskFields.PIPELINE), data.toString()));
     }
     return snapshots;
   }
@@ -99,7 +98,8 @@ public final class TaskSnapshots {
           "snapshot of " + snapshot.taskId() + " is not JSON: " + e.getMessage(), e);
     }
     String id = snapshot.taskId();
-    long finishedAt = data.path("meta").path("finished_at").asLong(System.currentTimeMillis());
+    long finishedAt =
+        data.path("meta").path(TaskFields.FINISHED_AT).asLong(System.currentTimeMillis());
     jedis.zadd(keys.finished(snapshot.pipeline()), finishedAt, id, ZAddParams.zAddParams().nx());
     List<String> k =
         new ArrayList<>(List.of(keys.taskMeta(id), keys.taskParts(id), keys.taskDead(id)));

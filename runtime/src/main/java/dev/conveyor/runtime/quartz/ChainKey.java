@@ -3,6 +3,8 @@ package dev.conveyor.runtime.quartz;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import org.quartz.JobBuilder;
+import org.quartz.JobDetail;
 import org.quartz.JobKey;
 import org.quartz.SimpleScheduleBuilder;
 import org.quartz.Trigger;
@@ -27,6 +29,19 @@ public record ChainKey(String pipeline, String step, int shard) {
 
   public static String triggerGroup(String pipeline, String step) {
     return pipeline + "." + step;
+  }
+
+  /**
+   * The chain's job: a durable {@link StepTickJob} that requests recovery, so that Quartz runs it
+   * again on another node when the one running it dies (that run puts the chain's link back).
+   */
+  public JobDetail job(String description) {
+    return JobBuilder.newJob(StepTickJob.class)
+        .withIdentity(jobKey())
+        .storeDurably()
+        .requestRecovery()
+        .withDescription(description)
+        .build();
   }
 
   /** The chain a job belongs to, or null for a job that is not a chain of ours. */

@@ -9,9 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -142,13 +140,12 @@ public final class DeadItemRepository {
   }
 
   public List<DeadItem> forTask(String taskId) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(FOR_TASK)) {
-      ps.setString(1, taskId);
-      return read(ps);
-    } catch (SQLException e) {
-      throw new DatabaseException("dead_items read of " + taskId + " failed: " + e.getMessage(), e);
-    }
+    return Statements.query(
+        dataSource,
+        FOR_TASK,
+        ps -> ps.setString(1, taskId),
+        DeadItemRepository::read,
+        "dead_items read of " + taskId);
   }
 
   /**
@@ -157,36 +154,28 @@ public final class DeadItemRepository {
    * @param limit at most this many
    */
   public List<DeadItem> list(String taskId, String pipeline, String step, int limit) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(LIST)) {
-      ps.setString(1, taskId);
-      ps.setString(2, taskId);
-      ps.setString(3, pipeline);
-      ps.setString(4, pipeline);
-      ps.setString(5, step);
-      ps.setString(6, step);
-      ps.setInt(7, limit);
-      return read(ps);
-    } catch (SQLException e) {
-      throw new DatabaseException("dead_items list failed: " + e.getMessage(), e);
-    }
+    return Statements.query(
+        dataSource,
+        LIST,
+        ps -> ps.setInt(Statements.bindFilters(ps, taskId, pipeline, step), limit),
+        DeadItemRepository::read,
+        "dead_items list");
   }
 
   /** How many dead items each step has: pipeline → step → count. */
   public Map<String, Map<String, Long>> countByStep() {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_BY_STEP);
-        ResultSet rs = ps.executeQuery()) {
-      Map<String, Map<String, Long>> counts = new TreeMap<>();
-      while (rs.next()) {
-        counts
-            .computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
-            .put(rs.getString(2), rs.getLong(3));
-      }
-      return counts;
-    } catch (SQLException e) {
-      throw new DatabaseException("dead_items count failed: " + e.getMessage(), e);
+    record Count(String pipeline, String step, long n) {}
+    Map<String, Map<String, Long>> counts = new TreeMap<>();
+    for (Count c :
+        Statements.query(
+            dataSource,
+            COUNT_BY_STEP,
+            ps -> {},
+            rs -> new Count(rs.getString(1), rs.getString(2), rs.getLong(3)),
+            "dead_items count")) {
+      counts.computeIfAbsent(c.pipeline(), k -> new TreeMap<>()).put(c.step(), c.n());
     }
+    return counts;
   }
 
   /**
@@ -196,26 +185,14 @@ public final class DeadItemRepository {
   public List<DeadItem> lockForTask(Connection c, String taskId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(LOCK_FOR_TASK)) {
       ps.setString(1, taskId);
-      return read(ps);
+      return Statements.rows(ps, DeadItemRepository::read);
     }
   }
 
   /** Which of these tasks have dead items (cleanup keeps a snapshot of those for replay). */
   public Set<String> tasksWithDeadItems(Connection c, Collection<String> taskIds)
       throws SQLException {
-    Set<String> found = new HashSet<>();
-    if (taskIds.isEmpty()) {
-      return found;
-    }
-    try (PreparedStatement ps = c.prepareStatement(TASKS_WITH_DEAD)) {
-      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          found.add(rs.getString(1));
-        }
-      }
-    }
-    return found;
+    return Statements.idsAmong(c, TASKS_WITH_DEAD, taskIds, false);
   }
 
   /** In a fenced transaction: deletes the rows of these items (after a replay); how many. */
@@ -244,49 +221,31 @@ public final class DeadItemRepository {
    */
   public List<String> deleteExpired(Connection c, Instant failedBefore, int limit)
       throws SQLException {
-    List<String> tasks = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(DELETE_EXPIRED)) {
       ps.setTimestamp(1, Timestamp.from(failedBefore));
       ps.setInt(2, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          tasks.add(rs.getString(1));
-        }
-      }
+      return Statements.rows(ps, rs -> rs.getString(1));
     }
-    return tasks;
   }
 
   /** How many items died before {@code failedBefore}. */
   public long countExpired(Instant failedBefore) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
-      ps.setTimestamp(1, Timestamp.from(failedBefore));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("dead_items retention count failed: " + e.getMessage(), e);
-    }
+    return Statements.count(
+        dataSource,
+        COUNT_EXPIRED,
+        ps -> ps.setTimestamp(1, Timestamp.from(failedBefore)),
+        "dead_items retention count");
   }
 
-  private static List<DeadItem> read(PreparedStatement ps) throws SQLException {
-    List<DeadItem> items = new ArrayList<>();
-    try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        items.add(
-            new DeadItem(
-                rs.getString(1),
-                rs.getString(2),
-                rs.getInt(3),
-                rs.getString(4),
-                rs.getInt(5),
-                rs.getString(6),
-                rs.getString(7),
-                rs.getTimestamp(8).toInstant()));
-      }
-    }
-    return items;
+  private static DeadItem read(ResultSet rs) throws SQLException {
+    return new DeadItem(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getInt(3),
+        rs.getString(4),
+        rs.getInt(5),
+        rs.getString(6),
+        rs.getString(7),
+        rs.getTimestamp(8).toInstant());
   }
 }

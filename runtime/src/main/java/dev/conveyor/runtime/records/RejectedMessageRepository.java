@@ -5,11 +5,9 @@ import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.json.StoredJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 
@@ -106,16 +104,8 @@ public final class RejectedMessageRepository {
   }
 
   public long countByReason(String reason) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_BY_REASON)) {
-      ps.setString(1, reason);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("rejected_messages count failed: " + e.getMessage(), e);
-    }
+    return Statements.count(
+        dataSource, COUNT_BY_REASON, ps -> ps.setString(1, reason), "rejected_messages count");
   }
 
   /**
@@ -125,32 +115,19 @@ public final class RejectedMessageRepository {
    * @param taskId matches the message's {@code id} field
    */
   public List<RejectedMessage> list(String reason, String pipeline, String taskId, int limit) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(LIST)) {
-      ps.setString(1, reason);
-      ps.setString(2, reason);
-      ps.setString(3, pipeline);
-      ps.setString(4, pipeline);
-      ps.setString(5, taskId);
-      ps.setString(6, taskId);
-      ps.setInt(7, limit);
-      List<RejectedMessage> rows = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.add(
-              new RejectedMessage(
-                  rs.getLong(1),
-                  rs.getString(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5),
-                  rs.getTimestamp(6).toInstant()));
-        }
-      }
-      return rows;
-    } catch (SQLException e) {
-      throw new DatabaseException("rejected_messages list failed: " + e.getMessage(), e);
-    }
+    return Statements.query(
+        dataSource,
+        LIST,
+        ps -> ps.setInt(Statements.bindFilters(ps, reason, pipeline, taskId), limit),
+        rs ->
+            new RejectedMessage(
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getTimestamp(6).toInstant()),
+        "rejected_messages list");
   }
 
   /** Deletes these rows (after a replay); returns how many were deleted. */
@@ -181,15 +158,10 @@ public final class RejectedMessageRepository {
 
   /** How many rows were received before {@code receivedBefore}. */
   public long countExpired(Instant receivedBefore) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
-      ps.setTimestamp(1, Timestamp.from(receivedBefore));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("rejected_messages retention count failed: " + e.getMessage(), e);
-    }
+    return Statements.count(
+        dataSource,
+        COUNT_EXPIRED,
+        ps -> ps.setTimestamp(1, Timestamp.from(receivedBefore)),
+        "rejected_messages retention count");
   }
 }

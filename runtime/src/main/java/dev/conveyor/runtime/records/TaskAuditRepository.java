@@ -8,16 +8,18 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 
-/** Every statement on {@code conveyor.task_audit}. */
+/**
+ * The statements on {@code conveyor.task_audit} rows as a whole: writing a finished task's row (the
+ * processor and patrol), reading it (the dispatcher's duplicate check, the task report), deleting
+ * it for a replay and past the dedupe window (retention). The cleanup columns are {@link
+ * TaskCleanupRepository}'s; each statement on the table is in one of the two.
+ */
 public final class TaskAuditRepository {
   // why: one statement for the batch whose RETURNING counts the rows really written; a batch of
   // single-row inserts reports SUCCESS_NO_INFO with reWriteBatchedInserts, conflicts included
@@ -39,61 +41,8 @@ public final class TaskAuditRepository {
       """;
   private static final String EXISTING =
       "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?)";
-  private static final String CLEANED =
-      "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL";
-  private static final String FINISHED_COLUMNS =
-      "task_id, pipeline, outcome, parts, failed_parts, rows_delivered, finished_at";
-  private static final String TO_CLEAN =
-      """
-      SELECT %s FROM conveyor.task_audit
-      WHERE pipeline = ? AND cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
-      ORDER BY finished_at
-      LIMIT ?
-      """
-          .formatted(FINISHED_COLUMNS);
-  private static final String HELD_SINCE =
-      """
-      SELECT %s FROM conveyor.task_audit
-      WHERE cleaned_at IS NULL AND cleanup_held_at IS NOT NULL AND cleanup_held_at <= ?
-      ORDER BY cleanup_held_at
-      LIMIT ?
-      """
-          .formatted(FINISHED_COLUMNS);
-  private static final String NOT_LOADED =
-      """
-      SELECT %s FROM conveyor.task_audit
-      WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
-        AND pipeline <> ALL (?)
-      ORDER BY finished_at
-      LIMIT ?
-      """
-          .formatted(FINISHED_COLUMNS);
-  private static final String LOCK_NOT_CLEANED =
-      """
-      SELECT task_id, finished_at FROM conveyor.task_audit
-      WHERE task_id = ANY (?) AND cleaned_at IS NULL
-      FOR UPDATE
-      """;
-  private static final String LOCK_CLEANED =
-      """
-      SELECT task_id FROM conveyor.task_audit
-      WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL
-      FOR UPDATE
-      """;
   private static final String LOCK_FOR_REPLAY =
       "SELECT cleaned_at IS NOT NULL FROM conveyor.task_audit WHERE task_id = ? FOR UPDATE";
-  private static final String MARK_CLEANED =
-      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?"
-          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
-  private static final String MARK_RELEASED =
-      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?,"
-          + " cleanup_detail = ? || coalesce(cleanup_detail, '')"
-          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
-  private static final String MARK_HELD =
-      "UPDATE conveyor.task_audit SET cleanup_held_at = ?, cleanup_detail = ?"
-          + " WHERE task_id = ? AND cleaned_at IS NULL";
-  private static final String COUNT_HELD =
-      "SELECT count(*) FROM conveyor.task_audit WHERE cleanup_held_at IS NOT NULL AND cleaned_at IS NULL";
   private static final String DELETE = "DELETE FROM conveyor.task_audit WHERE task_id = ?";
   private static final String COUNT_BY_OUTCOME =
       "SELECT count(*) FROM conveyor.task_audit WHERE outcome = ?";
@@ -194,59 +143,24 @@ public final class TaskAuditRepository {
   }
 
   public Optional<TaskAudit> find(String taskId) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(FIND)) {
-      ps.setString(1, taskId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("task_audit read of " + taskId + " failed: " + e.getMessage(), e);
-    }
+    return Statements.query(
+            dataSource,
+            FIND,
+            ps -> ps.setString(1, taskId),
+            TaskAuditRepository::read,
+            "task_audit read of " + taskId)
+        .stream()
+        .findFirst();
   }
 
   /** Which of these task ids already have an audit row (they finished before). */
   public Set<String> existing(Collection<String> taskIds) {
-    return idsAmong(EXISTING, taskIds, "task_audit lookup");
-  }
-
-  /** Which of these task ids were cleaned up already ({@code cleaned_at} set). */
-  public Set<String> cleaned(Collection<String> taskIds) {
-    return idsAmong(CLEANED, taskIds, "task_audit cleaned lookup");
-  }
-
-  /** The ids {@code query} (one {@code text[]} parameter, one id column) returns of these. */
-  private Set<String> idsAmong(String query, Collection<String> taskIds, String what) {
-    Set<String> found = new HashSet<>();
-    if (taskIds.isEmpty()) {
-      return found;
-    }
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(query)) {
-      planEachTime(ps);
-      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          found.add(rs.getString(1));
-        }
-      }
-      return found;
-    } catch (SQLException e) {
-      throw new DatabaseException(what + " failed: " + e.getMessage(), e);
-    }
+    return Statements.idsAmong(dataSource, EXISTING, taskIds, true, "task_audit lookup");
   }
 
   public long countByOutcome(TaskAudit.Outcome outcome) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_BY_OUTCOME)) {
-      ps.setString(1, outcome.sql());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("task_audit count failed: " + e.getMessage(), e);
-    }
+    return Statements.count(
+        dataSource, COUNT_BY_OUTCOME, ps -> ps.setString(1, outcome.sql()), "task_audit count");
   }
 
   private static TaskAudit read(ResultSet rs) throws SQLException {
@@ -263,129 +177,6 @@ public final class TaskAuditRepository {
         rs.getTimestamp("received_at").toInstant(),
         rs.getTimestamp("finished_at").toInstant(),
         Optional.ofNullable(cleaned).map(Timestamp::toInstant));
-  }
-
-  /**
-   * Finished tasks of {@code pipeline} whose runtime data may be cleaned up: not cleaned, not held
-   * below their tolerance, finished no later than {@code finishedBefore}, oldest first. One query
-   * per pipeline, so that the rows of one (or of a pipeline no longer loaded) never take another's
-   * turn.
-   */
-  public List<Finished> toClean(String pipeline, Instant finishedBefore, int limit) {
-    return finished(
-        TO_CLEAN,
-        ps -> {
-          ps.setString(1, pipeline);
-          ps.setTimestamp(2, Timestamp.from(finishedBefore));
-          ps.setInt(3, limit);
-        },
-        "task_audit cleanup query");
-  }
-
-  /** Tasks held below their tolerance since {@code heldBefore} or earlier, not cleaned. */
-  public List<Finished> heldSince(Instant heldBefore, int limit) {
-    return finished(
-        HELD_SINCE,
-        ps -> {
-          ps.setTimestamp(1, Timestamp.from(heldBefore));
-          ps.setInt(2, limit);
-        },
-        "task_audit held query");
-  }
-
-  /**
-   * Finished tasks not cleaned nor held of pipelines other than {@code loaded}, finished no later
-   * than {@code finishedBefore}: no patrol cleans them while their pipeline is not loaded.
-   */
-  public List<Finished> notLoaded(Collection<String> loaded, Instant finishedBefore, int limit) {
-    return finished(
-        NOT_LOADED,
-        ps -> {
-          ps.setTimestamp(1, Timestamp.from(finishedBefore));
-          ps.setArray(2, ps.getConnection().createArrayOf("text", loaded.toArray()));
-          ps.setInt(3, limit);
-        },
-        "task_audit not-loaded query");
-  }
-
-  @FunctionalInterface
-  private interface Binder {
-    void bind(PreparedStatement ps) throws SQLException;
-  }
-
-  private List<Finished> finished(String query, Binder binder, String what) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(query)) {
-      binder.bind(ps);
-      List<Finished> rows = new java.util.ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.add(
-              new Finished(
-                  rs.getString(1),
-                  rs.getString(2),
-                  TaskAudit.Outcome.valueOf(rs.getString(3).toUpperCase(Locale.ROOT)),
-                  rs.getInt(4),
-                  rs.getInt(5),
-                  rs.getLong(6),
-                  rs.getTimestamp(7).toInstant()));
-        }
-      }
-      return rows;
-    } catch (SQLException e) {
-      throw new DatabaseException(what + " failed: " + e.getMessage(), e);
-    }
-  }
-
-  /** A finished task as cleanup sees it. */
-  public record Finished(
-      String taskId,
-      String pipeline,
-      TaskAudit.Outcome outcome,
-      int parts,
-      int failedParts,
-      long rowsDelivered,
-      Instant finishedAt) {}
-
-  /**
-   * In a fenced transaction: locks the rows of these tasks that are not cleaned; task id → its
-   * {@code finished_at}, so that the caller can tell a row replaced since (a replay deleted the
-   * task's row and it finished again) from the one it looked at.
-   */
-  public Map<String, Instant> lockNotCleaned(Connection c, Collection<String> taskIds)
-      throws SQLException {
-    Map<String, Instant> rows = new HashMap<>();
-    if (taskIds.isEmpty()) {
-      return rows;
-    }
-    try (PreparedStatement ps = c.prepareStatement(LOCK_NOT_CLEANED)) {
-      planEachTime(ps);
-      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.put(rs.getString(1), rs.getTimestamp(2).toInstant());
-        }
-      }
-    }
-    return rows;
-  }
-
-  /** In a fenced transaction: locks the rows of these tasks that are cleaned; their ids. */
-  public Set<String> lockCleaned(Connection c, Collection<String> taskIds) throws SQLException {
-    Set<String> found = new HashSet<>();
-    if (taskIds.isEmpty()) {
-      return found;
-    }
-    try (PreparedStatement ps = c.prepareStatement(LOCK_CLEANED)) {
-      planEachTime(ps);
-      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          found.add(rs.getString(1));
-        }
-      }
-    }
-    return found;
   }
 
   /** Where a task's audit row stands for a replay. */
@@ -426,58 +217,6 @@ public final class TaskAuditRepository {
   }
 
   /**
-   * In a fenced transaction: sets cleaned_at of the tasks not cleaned already, with the fencing
-   * token of the patrol that cleaned them; returns how many this call marked.
-   */
-  public int markCleaned(Connection c, Collection<String> taskIds, Instant at, long fencingToken)
-      throws SQLException {
-    if (taskIds.isEmpty()) {
-      return 0;
-    }
-    try (PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
-      planEachTime(ps);
-      ps.setTimestamp(1, Timestamp.from(at));
-      ps.setLong(2, fencingToken);
-      ps.setArray(3, c.createArrayOf("text", taskIds.toArray()));
-      return ps.executeUpdate();
-    }
-  }
-
-  /**
-   * In a fenced transaction: marks tasks cleaned whose data patrol released without the proof of
-   * delivery (held too long, or of a pipeline no longer loaded): {@code why} is put before their
-   * {@code cleanup_detail}. Returns how many this call marked.
-   */
-  public int markReleased(
-      Connection c, Collection<String> taskIds, Instant at, long fencingToken, String why)
-      throws SQLException {
-    if (taskIds.isEmpty()) {
-      return 0;
-    }
-    try (PreparedStatement ps = c.prepareStatement(MARK_RELEASED)) {
-      planEachTime(ps);
-      ps.setTimestamp(1, Timestamp.from(at));
-      ps.setLong(2, fencingToken);
-      ps.setString(3, why);
-      ps.setArray(4, c.createArrayOf("text", taskIds.toArray()));
-      return ps.executeUpdate();
-    }
-  }
-
-  /**
-   * In a fenced transaction: marks a task whose delivery is below its tolerance: its data is kept
-   * (until {@code CONVEYOR_HELD_RETENTION}), and it is reported.
-   */
-  public void markHeld(Connection c, String taskId, Instant at, String detail) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(MARK_HELD)) {
-      ps.setTimestamp(1, Timestamp.from(at));
-      ps.setString(2, detail);
-      ps.setString(3, taskId);
-      ps.executeUpdate();
-    }
-  }
-
-  /**
    * In a transaction: deletes up to {@code limit} rows past the dedupe window — cleaned, finished
    * before {@code finishedBefore}, no dead item of the task kept — oldest first, skipping rows a
    * replay has locked; returns how many.
@@ -497,38 +236,13 @@ public final class TaskAuditRepository {
 
   /** How many rows {@link #deleteExpired} would delete with no limit. */
   public long countExpired(Instant finishedBefore, Instant deadBefore) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
-      ps.setTimestamp(1, Timestamp.from(finishedBefore));
-      ps.setTimestamp(2, Timestamp.from(deadBefore));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("task_audit retention count failed: " + e.getMessage(), e);
-    }
-  }
-
-  /** Tasks held below their tolerance, not cleaned. */
-  public long countHeld() {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_HELD);
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new DatabaseException("task_audit count failed: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Plans the statement on every execution instead of reusing a server-side plan. why: a plan
-   * cached while task_audit was nearly empty is a sequential scan, and nothing replaces it while
-   * the table grows unless it is analyzed (autovacuum off, or not yet run): the dispatcher's
-   * duplicate check then scans the whole table per batch and throughput falls with history.
-   */
-  private static void planEachTime(PreparedStatement ps) throws SQLException {
-    ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+    return Statements.count(
+        dataSource,
+        COUNT_EXPIRED,
+        ps -> {
+          ps.setTimestamp(1, Timestamp.from(finishedBefore));
+          ps.setTimestamp(2, Timestamp.from(deadBefore));
+        },
+        "task_audit retention count");
   }
 }

@@ -141,18 +141,15 @@ public final class TaskSnapshotRepository {
    * their task died before it.
    */
   public long countExpired(Instant before) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(COUNT_EXPIRED)) {
-      Timestamp t = Timestamp.from(before);
-      ps.setTimestamp(1, t);
-      ps.setTimestamp(2, t);
-      ps.setTimestamp(3, t);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException("task_snapshots retention count failed: " + e.getMessage(), e);
-    }
+    Timestamp t = Timestamp.from(before);
+    return Statements.count(
+        dataSource,
+        COUNT_EXPIRED,
+        ps -> {
+          ps.setTimestamp(1, t);
+          ps.setTimestamp(2, t);
+          ps.setTimestamp(3, t);
+        },
+        "task_snapshots retention count");
   }
 }

@@ -3,8 +3,8 @@ package dev.conveyor.runtime.ledger;
 import dev.conveyor.common.test.OnRedisCluster;
 
 /**
- * {@link TaskStoreIT} against a Redis Cluster: the Lua scripts on a task's keys and on a shard's
+ * {@link TaskLedgerIT} against a Redis Cluster: the Lua scripts on a task's keys and on a shard's
  * queue and retry set, and the pipelined batches whose commands go to every master at once.
  */
 @OnRedisCluster
-class TaskStoreClusterIT extends TaskStoreIT {}
+class TaskLedgerClusterIT extends TaskLedgerIT {}

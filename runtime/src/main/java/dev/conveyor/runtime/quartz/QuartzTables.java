@@ -1,7 +1,6 @@
-package dev.conveyor.patrol;
+package dev.conveyor.runtime.quartz;
 
 import dev.conveyor.common.db.DatabaseException;
-import dev.conveyor.runtime.quartz.ChainKey;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,13 +11,17 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 /**
- * Read-only statements on Quartz's tables ({@code conveyor.qrtz_*}) of scheduler {@code conveyor}.
- * Patrol only reads them; every change goes through Quartz ({@link QuartzClient}), under Quartz's
- * own locks.
+ * Every statement of ours on Quartz's tables ({@code conveyor.qrtz_*}) of scheduler {@value
+ * QuartzStore#SCHEDULER_NAME}: all of them read only. Every change goes through Quartz, under its
+ * own locks (the processors' scheduler, patrol's client). The tables are created by the migrations.
  */
-final class QuartzTables {
-  /** The scheduler name ({@code sched_name}): the processors' scheduler, whose rows we read. */
-  static final String SCHEDULER_NAME = "conveyor";
+public final class QuartzTables {
+  /** Chains that can fire: a suspended step's are paused. */
+  private static final String ACTIVE_CHAINS =
+      """
+      SELECT count(*) FROM conveyor.qrtz_triggers
+       WHERE sched_name = ? AND trigger_state NOT IN ('PAUSED', 'PAUSED_BLOCKED')\
+      """;
 
   /**
    * One row per chain asked for (in the order asked), from one snapshot: whether its job exists,
@@ -74,7 +77,7 @@ final class QuartzTables {
    *     progress
    * @param otherTriggers live triggers of the job other than the chain's own
    */
-  record ChainRow(
+  public record ChainRow(
       ChainKey key,
       boolean hasJob,
       String triggerState,
@@ -86,14 +89,14 @@ final class QuartzTables {
   private final Supplier<DataSource> dataSource;
 
   /**
-   * @param dataSource the patrol's pool, looked up per call (it exists once postgres is READY)
+   * @param dataSource the daemon's pool, looked up per call (it exists once postgres is READY)
    */
-  QuartzTables(Supplier<DataSource> dataSource) {
+  public QuartzTables(Supplier<DataSource> dataSource) {
     this.dataSource = dataSource;
   }
 
   /** What the store holds for each of these chains, in the same order; one query. */
-  List<ChainRow> chains(List<ChainKey> keys) {
+  public List<ChainRow> chains(List<ChainKey> keys) {
     List<ChainRow> rows = new ArrayList<>(keys.size());
     if (keys.isEmpty()) {
       return rows;
@@ -111,7 +114,7 @@ final class QuartzTables {
     }
     try (Connection c = dataSource.get().getConnection();
         PreparedStatement ps = c.prepareStatement(CHAINS)) {
-      ps.setString(1, SCHEDULER_NAME);
+      ps.setString(1, QuartzStore.SCHEDULER_NAME);
       ps.setArray(2, c.createArrayOf("text", jobGroups));
       ps.setArray(3, c.createArrayOf("text", jobNames));
       ps.setArray(4, c.createArrayOf("text", triggerGroups));
@@ -136,6 +139,20 @@ final class QuartzTables {
       throw new DatabaseException(
           "reading the Quartz chains of " + keys.size() + " step shards failed: " + e.getMessage(),
           e);
+    }
+  }
+
+  /** How many chains can fire (their triggers are not paused): what the processors share out. */
+  public int activeChains() {
+    try (Connection c = dataSource.get().getConnection();
+        PreparedStatement ps = c.prepareStatement(ACTIVE_CHAINS)) {
+      ps.setString(1, QuartzStore.SCHEDULER_NAME);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not count the active chains: " + e.getMessage(), e);
     }
   }
 }

@@ -1,0 +1,255 @@
+package dev.conveyor.processor;
+
+import dev.conveyor.common.config.Durations;
+import dev.conveyor.common.json.SafeText;
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.runtime.ledger.Advance;
+import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.Progress;
+import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.StepLedger;
+import dev.conveyor.runtime.ledger.StepProgress;
+import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.work.ItemResult;
+import dev.conveyor.runtime.work.StepWork;
+import dev.conveyor.runtime.work.WorkItem;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Processes one batch of a step's queue entries, read by a tick ({@link StepRunner}): reads the
+ * items' inputs, runs the step's work on them, records the outputs, advances what they made ready
+ * ({@link Advance}) and acknowledges the entries.
+ *
+ * <p>An item is acknowledged only after its output, its successors and its task's completion are
+ * recorded. A failed item goes to the shard's retry set, due after an exponential backoff with
+ * jitter; after {@code retry.attempts} attempts it is dead: a row in {@code dead_items}, and its
+ * part counts as failed. An item left pending again and again (the processor died on it) counts
+ * those deliveries as attempts.
+ */
+final class StepBatch {
+  private static final Logger log = LoggerFactory.getLogger(StepBatch.class);
+  private static final int LOGGED_CHARS = 1000;
+
+  private final Pipeline pipeline;
+  private final StepDef step;
+  private final StepLedger ledger;
+  private final StepWork work;
+  private final StepProgress progress;
+  private final TaskCompletion completion;
+  private final DeadLetters deadLetters;
+  private final Clock clock;
+  private final Counter processed;
+  private final Counter failed;
+  private final Counter dead;
+  private final Counter finished;
+
+  StepBatch(
+      Pipeline pipeline,
+      StepDef step,
+      StepLedger ledger,
+      StepWork work,
+      TaskCompletion completion,
+      DeadLetters deadLetters,
+      Clock clock,
+      MeterRegistry registry) {
+    this.pipeline = pipeline;
+    this.step = step;
+    this.ledger = ledger;
+    this.work = work;
+    this.progress = StepProgress.of(pipeline, step);
+    this.completion = completion;
+    this.deadLetters = deadLetters;
+    this.clock = clock;
+    String[] tags = {"pipeline", pipeline.name(), "step", step.name()};
+    this.processed = registry.counter("conveyor_processor_items", tags);
+    this.failed = registry.counter("conveyor_processor_item_failures", tags);
+    this.dead = registry.counter("conveyor_processor_dead_items", tags);
+    this.finished =
+        registry.counter("conveyor_processor_tasks_finished", "pipeline", pipeline.name());
+  }
+
+  /** Releases what the step's work holds. */
+  void close() {
+    work.close();
+  }
+
+  /**
+   * Processes the entries and acknowledges them. When that fails for another reason than an outage
+   * — some item's data made Redis, PostgreSQL or the step's work throw — the entries are processed
+   * again in halves, down to the item at fault, which is {@link #quarantine quarantined}: one
+   * item's failure stays that item's, and only an outage fails the tick. Processing again is safe:
+   * every write is idempotent.
+   *
+   * @param deliveries for entries read again from the pending list: how often each was delivered
+   */
+  void process(
+      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+    try {
+      processBatch(shard, queue, entries, deliveries);
+    } catch (RuntimeException e) {
+      if (BatchFaults.notTheItems(e)) {
+        throw e;
+      }
+      if (entries.size() == 1) {
+        quarantine(queue, entries.getFirst(), e);
+        return;
+      }
+      int half = entries.size() / 2;
+      process(shard, queue, entries.subList(0, half), deliveries);
+      process(shard, queue, entries.subList(half, entries.size()), deliveries);
+    }
+  }
+
+  /**
+   * An entry that fails alone for another reason than an outage: it becomes a dead item at once (a
+   * row in dead_items; in Redis too when the task's keys allow), with the error, and is
+   * acknowledged, so that it cannot stall its shard. Logged as an ERROR: this is unexpected.
+   */
+  private void quarantine(StreamGroup queue, StreamMessage entry, RuntimeException cause) {
+    String error = "unexpected failure: " + cause;
+    log.atError()
+        .addKeyValue("event", "item_quarantined")
+        .addKeyValue("pipeline", pipeline.name())
+        .addKeyValue("step", step.name())
+        .addKeyValue("entry", entry.id())
+        .addKeyValue("error", SafeText.capped(String.valueOf(cause.getMessage()), LOGGED_CHARS))
+        .setCause(cause)
+        .log();
+    QueueItem.from(entry)
+        .ifPresent(item -> {
+          try {
+            Advance advance = new Advance(pipeline);
+            die(item, null, error, advance);
+            settle(advance);
+          } catch (RuntimeException e) {
+            if (BatchFaults.notTheItems(e)) {
+              throw e;
+            }
+            // why: the dead_items row is written first; the task's keys in Redis refuse the rest
+            log.atWarn()
+                .addKeyValue("event", "item_quarantine_incomplete")
+                .addKeyValue("task", item.taskId())
+                .addKeyValue("part", item.part())
+                .addKeyValue("error", SafeText.capped(String.valueOf(e.getMessage()), LOGGED_CHARS))
+                .log();
+          }
+        });
+    queue.ack(List.of(entry.id()));
+  }
+
+  private void processBatch(
+      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+    List<String> ack = new ArrayList<>(entries.size());
+    List<QueueItem> items = new ArrayList<>(entries.size());
+    for (StreamMessage entry : entries) {
+      QueueItem.from(entry)
+          .map(i -> withRedeliveries(i, deliveries.getOrDefault(entry.id(), 1L)))
+          .ifPresentOrElse(items::add, () -> ack.add(entry.id()));
+    }
+    List<String> inputs = ledger.inputs(pipeline, step, items);
+    List<WorkItem> batch = new ArrayList<>(items.size());
+    Advance advance = new Advance(pipeline);
+    for (int i = 0; i < items.size(); i++) {
+      QueueItem item = items.get(i);
+      if (inputs.get(i) == null) {
+        // why: the task is gone (finished and cleaned up): this is a late redelivery
+        ack.add(item.entryId());
+      } else if (item.attempts() >= step.retry().attempts()) {
+        // why: the processor died on this item as often as it may fail; do not try again
+        die(
+            item,
+            inputs.get(i),
+            "the processor stopped while working on it " + item.attempts() + " times",
+            advance);
+        ack.add(item.entryId());
+      } else {
+        batch.add(new WorkItem(item, inputs.get(i)));
+      }
+    }
+    List<ItemResult> results = batch.isEmpty() ? List.of() : work.process(batch);
+    List<Map.Entry<QueueItem, String>> outputs = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      WorkItem w = batch.get(i);
+      QueueItem item = w.item();
+      switch (results.get(i)) {
+        case ItemResult.Output out -> {
+          outputs.add(Map.entry(item, out.value()));
+          ack.add(item.entryId());
+        }
+        case ItemResult.Failed f -> {
+          failed.increment();
+          int attempt = item.attempts() + 1;
+          if (attempt >= step.retry().attempts()) {
+            die(item.failedOnce(), w.input(), f.error(), advance);
+            ack.add(item.entryId());
+          } else {
+            Duration wait = jittered(step.retry().backoffFor(attempt));
+            log.atWarn()
+                .addKeyValue("event", "item_failed")
+                .addKeyValue("pipeline", pipeline.name())
+                .addKeyValue("step", step.name())
+                .addKeyValue("task", item.taskId())
+                .addKeyValue("part", item.part())
+                .addKeyValue("attempt", attempt)
+                .addKeyValue("retry_in", Durations.format(wait))
+                .addKeyValue("error", SafeText.capped(f.error(), LOGGED_CHARS))
+                .log();
+            ledger.retryLater(
+                pipeline.name(),
+                step.name(),
+                shard,
+                Keys.PROCESSOR_GROUP,
+                item,
+                clock.instant().plus(wait));
+          }
+        }
+      }
+    }
+    if (!outputs.isEmpty()) {
+      List<Progress> progresses = ledger.recordOutputs(progress, outputs);
+      for (int i = 0; i < outputs.size(); i++) {
+        advance.add(outputs.get(i).getKey(), progresses.get(i));
+      }
+      processed.increment(outputs.size());
+    }
+    settle(advance);
+    queue.ack(ack);
+  }
+
+  /** Enqueues what became ready and finishes what is complete. */
+  private void settle(Advance advance) {
+    finished.increment(advance.apply(ledger, completion));
+  }
+
+  private void die(QueueItem item, String input, String error, Advance advance) {
+    advance.add(item, deadLetters.kill(progress, pipeline.name(), item, input, error));
+    dead.increment();
+  }
+
+  private static QueueItem withRedeliveries(QueueItem item, long deliveries) {
+    QueueItem i = item;
+    for (long d = 1; d < deliveries; d++) {
+      i = i.failedOnce();
+    }
+    return i;
+  }
+
+  /** Between half the backoff and the whole of it, so retries of many items spread out. */
+  private static Duration jittered(Duration backoff) {
+    long ms = backoff.toMillis();
+    return Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms / 2 + 1));
+  }
+}

@@ -1,0 +1,243 @@
+package dev.conveyor.runtime.records;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * The statements of patrol's cleanup on {@code conveyor.task_audit}: which finished tasks may be
+ * cleaned, held or released, and marking them so ({@code cleaned_at}, {@code cleaned_by}, {@code
+ * cleanup_held_at}, {@code cleanup_detail}), under the patrol lease. The rows themselves are {@link
+ * TaskAuditRepository}'s.
+ */
+public final class TaskCleanupRepository {
+  private static final String CLEANED =
+      "SELECT task_id FROM conveyor.task_audit WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL";
+  private static final String FINISHED_COLUMNS =
+      "task_id, pipeline, outcome, parts, failed_parts, rows_delivered, finished_at";
+  private static final String TO_CLEAN =
+      """
+      SELECT %s FROM conveyor.task_audit
+      WHERE pipeline = ? AND cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
+      ORDER BY finished_at
+      LIMIT ?
+      """
+          .formatted(FINISHED_COLUMNS);
+  private static final String HELD_SINCE =
+      """
+      SELECT %s FROM conveyor.task_audit
+      WHERE cleaned_at IS NULL AND cleanup_held_at IS NOT NULL AND cleanup_held_at <= ?
+      ORDER BY cleanup_held_at
+      LIMIT ?
+      """
+          .formatted(FINISHED_COLUMNS);
+  private static final String NOT_LOADED =
+      """
+      SELECT %s FROM conveyor.task_audit
+      WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL AND finished_at <= ?
+        AND pipeline <> ALL (?)
+      ORDER BY finished_at
+      LIMIT ?
+      """
+          .formatted(FINISHED_COLUMNS);
+  private static final String LOCK_NOT_CLEANED =
+      """
+      SELECT task_id, finished_at FROM conveyor.task_audit
+      WHERE task_id = ANY (?) AND cleaned_at IS NULL
+      FOR UPDATE
+      """;
+  private static final String LOCK_CLEANED =
+      """
+      SELECT task_id FROM conveyor.task_audit
+      WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL
+      FOR UPDATE
+      """;
+  private static final String MARK_CLEANED =
+      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?"
+          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
+  private static final String MARK_RELEASED =
+      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?,"
+          + " cleanup_detail = ? || coalesce(cleanup_detail, '')"
+          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
+  private static final String MARK_HELD =
+      "UPDATE conveyor.task_audit SET cleanup_held_at = ?, cleanup_detail = ?"
+          + " WHERE task_id = ? AND cleaned_at IS NULL";
+  private static final String COUNT_HELD =
+      "SELECT count(*) FROM conveyor.task_audit WHERE cleanup_held_at IS NOT NULL AND cleaned_at IS NULL";
+
+  private final DataSource dataSource;
+
+  public TaskCleanupRepository(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Which of these task ids were cleaned up already ({@code cleaned_at} set). */
+  public Set<String> cleaned(Collection<String> taskIds) {
+    return Statements.idsAmong(dataSource, CLEANED, taskIds, true, "task_audit cleaned lookup");
+  }
+
+  /**
+   * Finished tasks of {@code pipeline} whose runtime data may be cleaned up: not cleaned, not held
+   * below their tolerance, finished no later than {@code finishedBefore}, oldest first. One query
+   * per pipeline, so that the rows of one (or of a pipeline no longer loaded) never take another's
+   * turn.
+   */
+  public List<Finished> toClean(String pipeline, Instant finishedBefore, int limit) {
+    return finished(
+        TO_CLEAN,
+        ps -> {
+          ps.setString(1, pipeline);
+          ps.setTimestamp(2, Timestamp.from(finishedBefore));
+          ps.setInt(3, limit);
+        },
+        "task_audit cleanup query");
+  }
+
+  /** Tasks held below their tolerance since {@code heldBefore} or earlier, not cleaned. */
+  public List<Finished> heldSince(Instant heldBefore, int limit) {
+    return finished(
+        HELD_SINCE,
+        ps -> {
+          ps.setTimestamp(1, Timestamp.from(heldBefore));
+          ps.setInt(2, limit);
+        },
+        "task_audit held query");
+  }
+
+  /**
+   * Finished tasks not cleaned nor held of pipelines other than {@code loaded}, finished no later
+   * than {@code finishedBefore}: no patrol cleans them while their pipeline is not loaded.
+   */
+  public List<Finished> notLoaded(Collection<String> loaded, Instant finishedBefore, int limit) {
+    return finished(
+        NOT_LOADED,
+        ps -> {
+          ps.setTimestamp(1, Timestamp.from(finishedBefore));
+          ps.setArray(2, ps.getConnection().createArrayOf("text", loaded.toArray()));
+          ps.setInt(3, limit);
+        },
+        "task_audit not-loaded query");
+  }
+
+  private List<Finished> finished(String query, Statements.Binder binder, String what) {
+    return Statements.query(
+        dataSource,
+        query,
+        binder,
+        rs ->
+            new Finished(
+                rs.getString(1),
+                rs.getString(2),
+                TaskAudit.Outcome.valueOf(rs.getString(3).toUpperCase(Locale.ROOT)),
+                rs.getInt(4),
+                rs.getInt(5),
+                rs.getLong(6),
+                rs.getTimestamp(7).toInstant()),
+        what);
+  }
+
+  /** A finished task as cleanup sees it. */
+  public record Finished(
+      String taskId,
+      String pipeline,
+      TaskAudit.Outcome outcome,
+      int parts,
+      int failedParts,
+      long rowsDelivered,
+      Instant finishedAt) {}
+
+  /**
+   * In a fenced transaction: locks the rows of these tasks that are not cleaned; task id → its
+   * {@code finished_at}, so that the caller can tell a row replaced since (a replay deleted the
+   * task's row and it finished again) from the one it looked at.
+   */
+  public Map<String, Instant> lockNotCleaned(Connection c, Collection<String> taskIds)
+      throws SQLException {
+    Map<String, Instant> rows = new HashMap<>();
+    if (taskIds.isEmpty()) {
+      return rows;
+    }
+    try (PreparedStatement ps = c.prepareStatement(LOCK_NOT_CLEANED)) {
+      Statements.planEachTime(ps);
+      ps.setArray(1, c.createArrayOf("text", taskIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.put(rs.getString(1), rs.getTimestamp(2).toInstant());
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** In a fenced transaction: locks the rows of these tasks that are cleaned; their ids. */
+  public Set<String> lockCleaned(Connection c, Collection<String> taskIds) throws SQLException {
+    return Statements.idsAmong(c, LOCK_CLEANED, taskIds, true);
+  }
+
+  /**
+   * In a fenced transaction: sets cleaned_at of the tasks not cleaned already, with the fencing
+   * token of the patrol that cleaned them; returns how many this call marked.
+   */
+  public int markCleaned(Connection c, Collection<String> taskIds, Instant at, long fencingToken)
+      throws SQLException {
+    if (taskIds.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
+      Statements.planEachTime(ps);
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setLong(2, fencingToken);
+      ps.setArray(3, c.createArrayOf("text", taskIds.toArray()));
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * In a fenced transaction: marks tasks cleaned whose data patrol released without the proof of
+   * delivery (held too long, or of a pipeline no longer loaded): {@code why} is put before their
+   * {@code cleanup_detail}. Returns how many this call marked.
+   */
+  public int markReleased(
+      Connection c, Collection<String> taskIds, Instant at, long fencingToken, String why)
+      throws SQLException {
+    if (taskIds.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement ps = c.prepareStatement(MARK_RELEASED)) {
+      Statements.planEachTime(ps);
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setLong(2, fencingToken);
+      ps.setString(3, why);
+      ps.setArray(4, c.createArrayOf("text", taskIds.toArray()));
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * In a fenced transaction: marks a task whose delivery is below its tolerance: its data is kept
+   * (until {@code CONVEYOR_HELD_RETENTION}), and it is reported.
+   */
+  public void markHeld(Connection c, String taskId, Instant at, String detail) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(MARK_HELD)) {
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setString(2, detail);
+      ps.setString(3, taskId);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Tasks held below their tolerance, not cleaned. */
+  public long countHeld() {
+    return Statements.count(dataSource, COUNT_HELD, ps -> {}, "task_audit count");
+  }
+}
