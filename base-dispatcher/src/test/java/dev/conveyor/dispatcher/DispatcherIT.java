@@ -15,6 +15,7 @@ import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.test.TcpRelay;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.dispatcher.DispatcherFixture.LogCapture;
@@ -373,13 +374,13 @@ class DispatcherIT {
       throws Exception {
     try (LogCapture log = LogCapture.of(ServiceWatch.class);
         LogCapture intake = LogCapture.of(InboxConsumer.class);
-        TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
+        TcpRelay relay = TcpRelay.to(services.pgUrl())) {
       Dispatcher dispatcher =
-          running("pg-node", Map.of("CONVEYOR_PG_URL", proxy.jdbcUrl(services.pgUrl())));
+          running("pg-node", Map.of("CONVEYOR_PG_URL", relay.url(services.pgUrl())));
       StreamEntryID before = publish(Map.of("pipeline", "fan", "id", "pg-0", "payload", "{}"));
       awaitHandled(before);
 
-      proxy.cut();
+      relay.cut();
       StreamEntryID good = publish(Map.of("pipeline", "fan", "id", "pg-1", "payload", "{}"));
       StreamEntryID bad = publish(Map.of("pipeline", "fan", "id", "pg-2", "payload", "{oops"));
 
@@ -391,7 +392,7 @@ class DispatcherIT {
       assertThat(jedis.exists(keys.taskMeta("pg-1"))).isFalse();
       assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
 
-      proxy.restore();
+      relay.restore();
       awaitHandled(bad, Duration.ofSeconds(60));
 
       assertThat(jedis.hget(keys.taskMeta("pg-1"), "stream_id")).isEqualTo(good.toString());
