@@ -96,6 +96,16 @@ class ArchitectureTest {
           .because("the daemons share code through common and runtime, never directly");
 
   @ArchTest
+  static final ArchRule theCliDependsOnNoDaemon =
+      noClasses()
+          .that()
+          .resideInAPackage(CLI)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(DISPATCHER, PROCESSOR, PATROL)
+          .because("the CLI reaches the daemons through Redis, PostgreSQL and their HTTP only");
+
+  @ArchTest
   static final ArchRule commonDependsOnNothingAboveIt =
       noClasses()
           .that()
