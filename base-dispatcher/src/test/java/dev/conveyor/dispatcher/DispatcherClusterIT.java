@@ -3,9 +3,8 @@ package dev.conveyor.dispatcher;
 import dev.conveyor.common.test.OnRedisCluster;
 
 /**
- * {@link DispatcherIT} against a Redis Cluster: the intake's consumer group, task registration
- * (Lua), pipelined fan-out to step queues on every master, rejects, duplicates and recovery of
- * pending entries.
+ * {@link DispatcherIT} against a Redis Cluster: what was read is held while PostgreSQL is away, and
+ * a shutdown stops every thread.
  */
 @OnRedisCluster
 class DispatcherClusterIT extends DispatcherIT {}

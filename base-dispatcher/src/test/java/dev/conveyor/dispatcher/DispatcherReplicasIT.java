@@ -9,6 +9,7 @@ import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.test.TcpRelay;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.dispatcher.DispatcherFixture.LogCapture;
@@ -200,26 +201,26 @@ class DispatcherReplicasIT {
   @Test
   void aDeletedEntryOfADeadConsumerIsRecordedThroughAPostgresOutage() throws Exception {
     try (LogCapture log = LogCapture.of(ServiceWatch.class);
-        TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
+        TcpRelay relay = TcpRelay.to(services.pgUrl())) {
       Dispatcher live =
           fixture.start(
               "survivor-node",
               Map.of(
                   "CONVEYOR_PG_URL",
-                  proxy.jdbcUrl(services.pgUrl()),
+                  relay.url(services.pgUrl()),
                   "CONVEYOR_INBOX_CLAIM_IDLE",
                   "1s"));
       StreamEntryID gone = publishAndTake("dead-node", message("gone-1", "{}"));
       assertThat(fixture.pendingOf("dead-node")).isEqualTo(1);
 
-      proxy.cut();
+      relay.cut();
       jedis.xdel(keys.inbox(), gone);
       // why: the takeover either ran before the dispatcher knew PostgreSQL was gone (XAUTOCLAIM
       // then took the deleted entry off the pending list, and it is remembered until recorded), or
       // it waits for PostgreSQL; either way the entry is recorded once, when PostgreSQL is back
       await().atMost(30, SECONDS).until(() -> !log.events("service_down").isEmpty());
       assertThat(fixture.rejectedRow(gone)).isEmpty();
-      proxy.restore();
+      relay.restore();
 
       await()
           .atMost(20, SECONDS)

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.test.TcpRelay;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.dispatcher.DispatcherFixture.LogCapture;
@@ -136,13 +137,13 @@ class PoisonIT {
   @Test
   void entriesPendingThroughALongPostgresOutageAreHandledNormallyAndNotAsPoison() throws Exception {
     try (LogCapture log = LogCapture.of(ServiceWatch.class);
-        TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
+        TcpRelay relay = TcpRelay.to(services.pgUrl())) {
       Dispatcher dispatcher =
           fixture.start(
               "outage-node",
               Map.of(
                   "CONVEYOR_PG_URL",
-                  proxy.jdbcUrl(services.pgUrl()),
+                  relay.url(services.pgUrl()),
                   "CONVEYOR_INBOX_MAX_DELIVERIES",
                   Integer.toString(MAX_DELIVERIES),
                   "CONVEYOR_DISPATCH_BATCH",
@@ -150,7 +151,7 @@ class PoisonIT {
       StreamEntryID before = fixture.publish(message("outage-0", "{}"));
       fixture.awaitHandled(before);
 
-      proxy.cut();
+      relay.cut();
       List<StreamEntryID> held =
           publishAtOnce(
               List.of(
@@ -170,7 +171,7 @@ class PoisonIT {
       assertThat(jedis.exists(keys.taskMeta("outage-1"))).isFalse();
       assertThat(dispatcher.state()).isEqualTo(State.RUNNING);
 
-      proxy.restore();
+      relay.restore();
       fixture.awaitHandled(held.getLast(), Duration.ofSeconds(30));
 
       assertRegistered("outage-1", held.get(0));
@@ -194,14 +195,14 @@ class PoisonIT {
   void aBatchThatFailedBecausePostgresWentAwayCountsNoDeliveryEvenWithALimitOfOne()
       throws Exception {
     try (LogCapture log = LogCapture.of(ServiceWatch.class);
-        TcpProxy proxy = TcpProxy.to(services.pgUrl())) {
+        TcpRelay relay = TcpRelay.to(services.pgUrl())) {
       // why: with a limit of 1, a single delivery counted for the outage makes an entry poison
       Dispatcher dispatcher =
           fixture.start(
               "limit-one-node",
               Map.of(
                   "CONVEYOR_PG_URL",
-                  proxy.jdbcUrl(services.pgUrl()),
+                  relay.url(services.pgUrl()),
                   "CONVEYOR_INBOX_MAX_DELIVERIES",
                   "1",
                   "CONVEYOR_DISPATCH_BATCH",
@@ -210,11 +211,11 @@ class PoisonIT {
       fixture.awaitHandled(before);
 
       // the next batch is read while PostgreSQL is (unknown to the dispatcher) already gone
-      proxy.cut();
+      relay.cut();
       List<StreamEntryID> held =
           publishAtOnce(List.of(message("one-1", "{\"n\":1}"), message("one-2", "{\"n\":2}")));
       await().atMost(Duration.ofSeconds(60)).until(() -> !log.events("service_down").isEmpty());
-      proxy.restore();
+      relay.restore();
       fixture.awaitHandled(held.getLast(), Duration.ofSeconds(30));
 
       assertRegistered("one-1", held.get(0));

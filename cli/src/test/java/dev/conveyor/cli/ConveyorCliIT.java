@@ -1,5 +1,6 @@
 package dev.conveyor.cli;
 
+import static dev.conveyor.cli.test.CliRun.run;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -7,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.cli.test.CliRun;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.db.Fence;
 import dev.conveyor.common.http.JsonBodies;
@@ -128,7 +130,7 @@ class ConveyorCliIT {
 
   @Test
   void aTaskInFlightIsPrintedAsAlignedLines(TestServices services) {
-    Run r = run(env(services), "task", "doc-42");
+    CliRun r = run(env(services), "task", "doc-42");
 
     assertThat(r.err()).isEmpty();
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
@@ -147,7 +149,7 @@ class ConveyorCliIT {
 
   @Test
   void aFinishedTaskShowsItsStepsAndItsOutcome(TestServices services) {
-    Run r = run(env(services), "task", "doc-40");
+    CliRun r = run(env(services), "task", "doc-40");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
     assertThat(r.out().lines())
@@ -166,7 +168,7 @@ class ConveyorCliIT {
 
   @Test
   void aCleanedTaskIsPrintedFromTheAuditRowAndTheDeadItems(TestServices services) {
-    Run r = run(env(services), "task", "doc-41");
+    CliRun r = run(env(services), "task", "doc-41");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
     assertThat(r.out().lines())
@@ -181,7 +183,7 @@ class ConveyorCliIT {
 
   @Test
   void jsonIsOneObjectWithWhatPatrolAnswersForTheTask(TestServices services) throws Exception {
-    Run r = run(env(services), "task", "doc-42", "--json");
+    CliRun r = run(env(services), "task", "doc-42", "--json");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
     assertThat(r.err()).isEmpty();
@@ -207,7 +209,7 @@ class ConveyorCliIT {
 
   @Test
   void jsonOfACleanedTaskHasItsOutcomeAndDeadItems(TestServices services) throws Exception {
-    Run r = run(env(services), "task", "--json", "doc-41");
+    CliRun r = run(env(services), "task", "--json", "doc-41");
 
     JsonNode json = JSON.readTree(r.out());
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_OK);
@@ -222,7 +224,7 @@ class ConveyorCliIT {
 
   @Test
   void anUnknownTaskIsExitCodeOneWithNothingOnStdout(TestServices services) {
-    Run r = run(env(services), "task", "doc-43");
+    CliRun r = run(env(services), "task", "doc-43");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_NOT_FOUND);
     assertThat(r.out()).isEmpty();
@@ -234,7 +236,7 @@ class ConveyorCliIT {
     Map<String, String> env = env(services);
     env.put("CONVEYOR_REDIS_URL", "redis://127.0.0.1:1");
 
-    Run r = run(env, "task", "doc 42");
+    CliRun r = run(env, "task", "doc 42");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_USAGE);
     assertThat(r.out()).isEmpty();
@@ -247,7 +249,7 @@ class ConveyorCliIT {
     Map<String, String> env = env(services);
     env.put("CONVEYOR_REDIS_URL", "http://redis:6379");
 
-    Run r = run(env, "task", "doc-42");
+    CliRun r = run(env, "task", "doc-42");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_USAGE);
     assertThat(r.out()).isEmpty();
@@ -262,7 +264,7 @@ class ConveyorCliIT {
     Map<String, String> env = env(services);
     env.put("CONVEYOR_PIPELINES", pipelines.resolve("missing").toString());
 
-    Run r = run(env, "task", "doc-42");
+    CliRun r = run(env, "task", "doc-42");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_USAGE);
     assertThat(r.err().lines())
@@ -277,7 +279,7 @@ class ConveyorCliIT {
     Map<String, String> env = env(services);
     env.put("CONVEYOR_PG_URL", "jdbc:postgresql://127.0.0.1:1/conveyor?password=hunter2");
 
-    Run r = run(env, "task", "doc-42");
+    CliRun r = run(env, "task", "doc-42");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_UNREACHABLE);
     assertThat(r.out()).isEmpty();
@@ -296,7 +298,7 @@ class ConveyorCliIT {
     Map<String, String> env = env(services);
     env.put("CONVEYOR_REDIS_URL", "redis://127.0.0.1:1");
 
-    Run r = run(env, "task", "doc-42");
+    CliRun r = run(env, "task", "doc-42");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_UNREACHABLE);
     assertThat(r.err().lines())
@@ -311,7 +313,7 @@ class ConveyorCliIT {
         .jedis()
         .hset(services.keys().taskMeta("odd-1"), Map.of("pipeline", "ner", "parts", "x"));
 
-    Run r = run(env(services), "task", "odd-1");
+    CliRun r = run(env(services), "task", "odd-1");
 
     assertThat(r.code()).isEqualTo(Conveyor.EXIT_INTERNAL);
     assertThat(r.out()).isEmpty();
@@ -346,28 +348,14 @@ class ConveyorCliIT {
   void versionAndHelpNeedNeitherTheConfigurationNorTheServices() {
     Map<String, String> env = Map.of("CONVEYOR_REDIS_URL", "http://wrong");
 
-    Run version = run(env, "--version");
-    Run help = run(env, "task", "--help");
+    CliRun version = run(env, "--version");
+    CliRun help = run(env, "task", "--help");
 
     assertThat(version.code()).isEqualTo(Conveyor.EXIT_OK);
     assertThat(version.out().lines()).containsExactly("conveyor dev");
     assertThat(help.code()).isEqualTo(Conveyor.EXIT_OK);
     assertThat(help.out()).contains("Usage: conveyor task [-h] [--json] ID");
     assertThat(help.err()).isEmpty();
-  }
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(Map<String, String> env, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code;
-    try (CliContext context = new CliContext(Env.of(env))) {
-      code =
-          Conveyor.commandLine(context, new PrintWriter(out, true), new PrintWriter(err, true))
-              .execute(args);
-    }
-    return new Run(code, out.toString(), err.toString());
   }
 
   private static Map<String, String> env(TestServices services) {

@@ -7,6 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -167,6 +170,32 @@ final class ComposeProject {
         .as("docker %s exited %d:%n%s", String.join(" ", args), r.code(), r.out())
         .isZero();
     return r.out().strip();
+  }
+
+  /**
+   * Takes down the projects named {@code prefix...} of earlier runs that were killed before their
+   * own cleanup (created over an hour ago).
+   */
+  static void removeStale(Path root, String prefix) throws IOException {
+    String listed =
+        dockerOk(
+            "ps",
+            "-a",
+            "--filter",
+            "label=com.docker.compose.project",
+            "--format",
+            "{{.Label \"com.docker.compose.project\"}} {{.CreatedAt}}");
+    Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
+    for (String line : listed.lines().distinct().toList()) {
+      String[] parts = line.split(" ");
+      if (parts.length < 3 || !parts[0].startsWith(prefix)) {
+        continue;
+      }
+      Instant created = LocalDateTime.parse(parts[1] + "T" + parts[2]).toInstant(ZoneOffset.UTC);
+      if (created.isBefore(hourAgo)) {
+        new ComposeProject(root, parts[0], Map.of()).run("down", "--volumes", "--remove-orphans");
+      }
+    }
   }
 
   /** Exit code and output (stdout and stderr together) of a command. */

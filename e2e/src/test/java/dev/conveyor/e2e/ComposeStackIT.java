@@ -1,29 +1,30 @@
 package dev.conveyor.e2e;
 
+import static dev.conveyor.e2e.Containers.chainShares;
+import static dev.conveyor.e2e.Containers.dockerSince;
+import static dev.conveyor.e2e.Containers.imageSize;
+import static dev.conveyor.e2e.Containers.itemsProcessed;
+import static dev.conveyor.e2e.Containers.javaPid;
+import static dev.conveyor.e2e.Containers.lastChainShare;
+import static dev.conveyor.e2e.Containers.restartCount;
+import static dev.conveyor.e2e.Containers.running;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.e2e.ComposeProject.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -55,26 +56,25 @@ import org.junit.jupiter.api.TestMethodOrder;
 class ComposeStackIT {
   private static final List<String> DAEMONS = List.of("dispatcher", "processor", "patrol");
   private static final long MAX_RUNTIME_IMAGE_BYTES = 250_000_000L;
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern CHAIN_SHARE =
-      Pattern.compile("event=chain_share chains=(\\d+) processors=(\\d+) share=(\\d+)");
 
   private final Map<String, String> figures = new LinkedHashMap<>();
   private final Instant classStarted = Instant.now();
   private Path root;
   private ComposeProject compose;
+  private ConveyorStack stack;
 
   @BeforeAll
   void buildTheImages() throws IOException {
     ComposeProject.requireDocker();
     root = Repo.root();
-    removeStaleProjects();
+    ComposeProject.removeStale(root, "conveyor-e2e-");
 
-    Map<String, String> variables = new HashMap<>(baseImages());
+    Map<String, String> variables = new HashMap<>(BaseImages.forCompose(root, figures));
     variables.put("CONVEYOR_IMAGE_TAG", "e2e");
     String name =
         "conveyor-e2e-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     compose = new ComposeProject(root, name, variables);
+    stack = new ConveyorStack(compose);
     figures.put("compose", compose.version());
     figures.put("project", name);
 
@@ -109,27 +109,27 @@ class ComposeStackIT {
   @Test
   @Order(1)
   void theQuickStartOfTheReadmeWorksAsWritten() throws IOException {
-    List<String> lines = quickStart(Files.readString(root.resolve("README.md")));
+    List<String> lines = ConveyorStack.quickStart(Files.readString(root.resolve("README.md")));
     assertThat(lines).as("the quick start's commands").hasSizeGreaterThanOrEqualTo(6);
 
     Instant started = null;
     for (String line : lines) {
       if (line.contains(" up -d")) {
         started = Instant.now();
-        assertThat(readme(line).code()).as(line).isZero();
+        assertThat(stack.runReadmeLine(line).code()).as(line).isZero();
         continue;
       }
       if (line.endsWith("compose ps")) {
-        assertThat(readme(line).out())
+        assertThat(stack.runReadmeLine(line).out())
             .contains("redis", "postgres", "dispatcher", "processor", "patrol");
         // what the comment says: wait until all five are healthy
-        Duration healthy = awaitHealthy(5, Duration.ofMinutes(3));
+        Duration healthy = stack.awaitHealthy(5, Duration.ofMinutes(3));
         figures.put("up_to_healthy_s", seconds(Duration.between(started, Instant.now())));
         figures.put("healthy_wait_s", seconds(healthy));
         continue;
       }
       if (line.contains("XADD")) {
-        assertThat(readme(line).code()).as(line).isZero();
+        assertThat(stack.runReadmeLine(line).code()).as(line).isZero();
         started = Instant.now();
         continue;
       }
@@ -139,7 +139,7 @@ class ComposeStackIT {
             .atMost(60, SECONDS)
             .pollInterval(250, MILLISECONDS)
             .untilAsserted(() ->
-                assertThat(readme(line).out())
+                assertThat(stack.runReadmeLine(line).out())
                     .contains("company | Acme Widgets Ltd.")
                     .contains("person  | Jane Smith")
                     .contains("person  | Peter Miller"));
@@ -149,11 +149,11 @@ class ComposeStackIT {
       if (line.contains("conveyor task")) {
         await(line)
             .atMost(30, SECONDS)
-            .untilAsserted(() -> assertThat(readme(line).out()).contains("delivered"));
+            .untilAsserted(() -> assertThat(stack.runReadmeLine(line).out()).contains("delivered"));
         continue;
       }
       if (line.contains("conveyor status")) {
-        Result status = readme(line);
+        Result status = stack.runReadmeLine(line);
         assertThat(status.code()).as(status.out()).isZero();
         for (String daemon : DAEMONS) {
           assertThat(status.out()).containsPattern("(?m)^\\s+" + daemon + "\\s+\\S+\\s+RUNNING");
@@ -161,7 +161,7 @@ class ComposeStackIT {
         continue;
       }
       if (line.contains(" logs")) {
-        Result logs = readme(line);
+        Result logs = stack.runReadmeLine(line);
         assertThat(logs.code()).isZero();
         assertThat(logs.out())
             .contains("event=state system=processor")
@@ -281,7 +281,7 @@ class ComposeStackIT {
     Result suspended = compose.exec("patrol", "conveyor", "suspend", "processor");
     assertThat(suspended.code()).as(suspended.out()).isZero();
     assertThat(suspended.out()).contains(": INTERMITTED");
-    assertThat(daemonState("processor")).isEqualTo("INTERMITTED");
+    assertThat(stack.daemonState("processor")).isEqualTo("INTERMITTED");
 
     Result resumed = compose.exec("patrol", "conveyor", "resume", "processor");
     assertThat(resumed.code()).as(resumed.out()).isZero();
@@ -307,7 +307,9 @@ class ComposeStackIT {
             "-c",
             "exec 3<>/dev/tcp/processor/8080 && printf 'POST /suspend HTTP/1.0\\r\\nHost: processor\\r\\n\\r\\n' >&3 && head -n 1 <&3");
     assertThat(bare.out()).startsWith("HTTP/1.1 401");
-    assertThat(daemonState("processor")).as("after the refused requests").isEqualTo("RUNNING");
+    assertThat(stack.daemonState("processor"))
+        .as("after the refused requests")
+        .isEqualTo("RUNNING");
   }
 
   // --- 5. SIGKILL of a daemon's JVM
@@ -317,7 +319,7 @@ class ComposeStackIT {
   @Order(5)
   void aDaemonJvmKilledWithSigkillIsBroughtBackAndNothingIsLost() {
     int n = 300;
-    publish("kill", n, "ner");
+    stack.publish("kill", n, "ner");
     for (String daemon : List.of("processor", "dispatcher")) {
       String container = compose.containers(daemon).getFirst();
       int restarts = restartCount(container);
@@ -343,16 +345,16 @@ class ComposeStackIT {
         .atMost(3, java.util.concurrent.TimeUnit.MINUTES)
         .pollInterval(1, SECONDS)
         .until(
-            () -> count("task_audit where task_id like 'kill-%' and outcome = 'delivered'"),
+            () -> stack.count("task_audit where task_id like 'kill-%' and outcome = 'delivered'"),
             c -> c == n);
-    assertThat(count("task_audit where task_id like 'kill-%'")).as("audit rows").isEqualTo(n);
+    assertThat(stack.count("task_audit where task_id like 'kill-%'")).as("audit rows").isEqualTo(n);
     assertThat(
-            count(
+            stack.count(
                 "(select distinct task_id from conveyor.ner_entities where task_id like 'kill-%') t"))
         .as("tasks with rows")
         .isEqualTo(n);
-    assertThat(count("dead_items")).isZero();
-    assertThat(count("rejected_messages")).isZero();
+    assertThat(stack.count("dead_items")).isZero();
+    assertThat(stack.count("rejected_messages")).isZero();
   }
 
   // --- 6. scale ---------------------------------------------------------------------------------
@@ -361,7 +363,7 @@ class ComposeStackIT {
   @Order(6)
   void twoProcessorsShareTheWorkAndOneScaledAwayDropsOutOfTheCountAtOnce() {
     compose.ok("up", "-d", "--scale", "processor=2");
-    awaitHealthy(6, Duration.ofMinutes(3));
+    stack.awaitHealthy(6, Duration.ofMinutes(3));
     List<String> processors = compose.containers("processor");
     assertThat(processors).hasSize(2);
     Map<String, Long> before = new HashMap<>();
@@ -371,14 +373,14 @@ class ComposeStackIT {
         .until(() -> processors.stream().allMatch(p -> lastChainShare(p, null) == 2));
 
     int n = 100;
-    publish("scale", n, "ner");
-    publish("scale-py", n, "ner-py");
-    publish("scale-echo", n, "echo");
+    stack.publish("scale", n, "ner");
+    stack.publish("scale-py", n, "ner-py");
+    stack.publish("scale-echo", n, "echo");
     await("every message delivered")
         .atMost(3, java.util.concurrent.TimeUnit.MINUTES)
         .pollInterval(1, SECONDS)
         .until(
-            () -> count("task_audit where task_id like 'scale%' and outcome = 'delivered'"),
+            () -> stack.count("task_audit where task_id like 'scale%' and outcome = 'delivered'"),
             c -> c == 3 * n);
     for (String p : processors) {
       assertThat(itemsProcessed(p) - before.get(p)).as("items processor %s ran", p).isPositive();
@@ -404,7 +406,7 @@ class ComposeStackIT {
   void downThenUpKeepsTheDataAndTheSecretsAndCountsNoDeadNode() {
     String password = compose.exec("postgres", "cat", "/run/conveyor/pg_password").out();
     String token = compose.exec("postgres", "cat", "/run/conveyor/admin_token").out();
-    long rows = count("ner_entities");
+    long rows = stack.count("ner_entities");
     assertThat(password).matches("[0-9a-f]{48}");
     assertThat(token).matches("[0-9a-f]{48}");
     assertThat(rows).isPositive();
@@ -412,20 +414,20 @@ class ComposeStackIT {
     compose.ok("down");
     Instant up = Instant.now();
     compose.ok("up", "-d");
-    awaitHealthy(5, Duration.ofMinutes(3));
+    stack.awaitHealthy(5, Duration.ofMinutes(3));
     figures.put("restart_up_to_healthy_s", seconds(Duration.between(up, Instant.now())));
 
     assertThat(compose.exec("postgres", "cat", "/run/conveyor/pg_password").out())
         .isEqualTo(password);
     assertThat(compose.exec("postgres", "cat", "/run/conveyor/admin_token").out()).isEqualTo(token);
-    assertThat(count("ner_entities")).isEqualTo(rows);
+    assertThat(stack.count("ner_entities")).isEqualTo(rows);
 
     Instant sent = Instant.now();
-    publish("after-up", 1, "ner");
+    stack.publish("after-up", 1, "ner");
     await("delivered after down and up")
         .atMost(60, SECONDS)
         .pollInterval(250, MILLISECONDS)
-        .until(() -> count("task_audit where task_id = 'after-up-1'"), c -> c == 1);
+        .until(() -> stack.count("task_audit where task_id = 'after-up-1'"), c -> c == 1);
     figures.put("first_delivery_after_up_s", seconds(Duration.between(sent, Instant.now())));
     // the processors of before `down` stopped cleanly: the new one never counted them
     String processor = compose.containers("processor").getFirst();
@@ -437,233 +439,22 @@ class ComposeStackIT {
   @Test
   @Order(8)
   void downWithVolumesRemovesTheData() {
-    assertThat(projectVolumes()).hasSize(3);
+    assertThat(stack.projectVolumes()).hasSize(3);
     compose.ok("down", "--volumes");
-    assertThat(projectVolumes()).isEmpty();
+    assertThat(stack.projectVolumes()).isEmpty();
     assertThat(
             ComposeProject.dockerOk(
                 "ps", "-aq", "--filter", "label=com.docker.compose.project=" + compose.name()))
         .isEmpty();
   }
 
-  // --- helpers --------------------------------------------------------------------------------
-
-  /** The commands of the README's quick start block, continuation lines joined, comments cut. */
-  static List<String> quickStart(String readme) {
-    int section = readme.indexOf("## Quick start");
-    assertThat(section).as("README's ## Quick start").isNotNegative();
-    int open = readme.indexOf("```sh\n", section) + "```sh\n".length();
-    int close = readme.indexOf("```", open);
-    return readme
-        .substring(open, close)
-        .replace("\\\n", " ")
-        .lines()
-        .map(l -> l.replaceAll("\\s{2,}#.*$", "").strip())
-        .filter(l -> !l.isEmpty())
-        .toList();
-  }
-
-  /**
-   * Runs one README line with bash, {@code docker compose} being this project's compose (and {@code
-   * logs -f} not following: the test reads what is there).
-   */
-  private Result readme(String line) {
-    StringBuilder quoted = new StringBuilder();
-    for (String part : compose.prefix()) {
-      quoted.append('\'').append(part.replace("'", "'\\''")).append("' ");
-    }
-    String script =
-        """
-        docker() {
-          if [ "$1" != compose ]; then command docker "$@"; return; fi
-          shift
-          local a args=()
-          for a in "$@"; do
-            if [ "${args[0]:-}" = logs ] && { [ "$a" = -f ] || [ "$a" = --follow ]; }; then continue; fi
-            args+=("$a")
-          done
-          if [ "${args[0]}" = logs ]; then args=(logs --no-color "${args[@]:1}"); fi
-          %s "${args[@]}"
-        }
-        %s
-        """
-            .formatted(quoted, line);
-    return Result.of(List.of("bash", "-c", script), compose.environment());
-  }
-
-  /** Waits until the project has this many containers, all running and healthy; how long. */
-  private Duration awaitHealthy(int containers, Duration max) {
-    Instant t0 = Instant.now();
-    await(containers + " containers healthy")
-        .atMost(max)
-        .pollInterval(500, MILLISECONDS)
-        .untilAsserted(() -> {
-          List<String> ids = compose.containers();
-          assertThat(ids).hasSize(containers);
-          List<String> args =
-              new ArrayList<>(List.of("inspect", "--format", "{{.Name}} {{.State.Health.Status}}"));
-          args.addAll(ids);
-          assertThat(ComposeProject.dockerOk(args.toArray(String[]::new)).lines())
-              .allMatch(l -> l.endsWith(" healthy"));
-        });
-    return Duration.between(t0, Instant.now());
-  }
-
-  /**
-   * XADD of n messages {@code PREFIX-1..n} to the pipeline, with redis-cli in the redis container.
-   */
-  private void publish(String prefix, int n, String pipeline) {
-    String payload =
-        pipeline.equals("echo")
-            ? "{\\\"text\\\":\\\"hello $i\\\"}"
-            : "{\\\"text\\\":\\\"Acme Widgets Ltd. hired Jane Smith on day $i.\\\"}";
-    String loop =
-        "i=0; while [ $i -lt %d ]; do i=$((i+1)); redis-cli XADD conveyor:inbox '*' pipeline %s id %s-$i payload \"%s\" >/dev/null || exit 1; done"
-            .formatted(n, pipeline, prefix, payload);
-    Result r = compose.exec("redis", "sh", "-c", loop);
-    assertThat(r.code()).as("publish %s: %s", prefix, r.out()).isZero();
-  }
-
-  private long count(String from) {
-    String sql = "select count(*) from " + (from.startsWith("(") ? from : "conveyor." + from);
-    Result r = compose.exec("postgres", "psql", "-U", "conveyor", "-At", "-c", sql);
-    assertThat(r.code()).as("%s: %s", sql, r.out()).isZero();
-    return Long.parseLong(r.out().strip());
-  }
-
-  /** Items this processor container ran (conveyor_processor_items_total, all steps). */
-  private static long itemsProcessed(String container) {
-    String metrics = ComposeProject.dockerOk("exec", container, "conveyor-http", "/metrics");
-    return metrics
-        .lines()
-        .filter(l -> l.startsWith("conveyor_processor_items_total"))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
-  }
-
-  /** The processors= of every chain_share line this container logged (since, if given). */
-  private static List<Integer> chainShares(String container, String since) {
-    List<String> args = new ArrayList<>(List.of("logs"));
-    if (since != null) {
-      args.addAll(List.of("--since", since));
-    }
-    args.add(container);
-    Matcher m = CHAIN_SHARE.matcher(ComposeProject.dockerOk(args.toArray(String[]::new)));
-    List<Integer> processors = new ArrayList<>();
-    while (m.find()) {
-      processors.add(Integer.parseInt(m.group(2)));
-    }
-    return processors;
-  }
-
-  private static int lastChainShare(String container, String since) {
-    List<Integer> all = chainShares(container, since);
-    return all.isEmpty() ? -1 : all.getLast();
-  }
-
-  /** Now, as {@code docker logs --since} takes it. */
-  private static String dockerSince() {
-    return LocalDateTime.now(ZoneOffset.UTC)
-        .format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"));
-  }
-
-  private static int restartCount(String container) {
-    return Integer.parseInt(
-        ComposeProject.dockerOk("inspect", "--format", "{{.RestartCount}}", container));
-  }
-
-  private static boolean running(String container) {
-    return ComposeProject.dockerOk("inspect", "--format", "{{.State.Running}}", container)
-        .equals("true");
-  }
-
-  /** The host pid of the container's JVM (its PID 1 is the init that compose's init: true adds). */
-  private static String javaPid(String container) {
-    return ComposeProject.dockerOk("top", container, "-eo", "pid,comm")
-        .lines()
-        .map(l -> l.strip().split("\\s+"))
-        .filter(p -> p.length == 2 && p[1].equals("java"))
-        .map(p -> p[0])
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no java process in " + container));
-  }
-
-  private static long imageSize(String container) {
-    String image = ComposeProject.dockerOk("inspect", "--format", "{{.Image}}", container);
-    return Long.parseLong(
-        ComposeProject.dockerOk("image", "inspect", "--format", "{{.Size}}", image));
-  }
-
-  private List<String> projectVolumes() {
-    return ComposeProject.dockerOk(
-            "volume", "ls", "-q", "--filter", "label=com.docker.compose.project=" + compose.name())
-        .lines()
-        .filter(l -> !l.isBlank())
-        .toList();
-  }
+  // --- the stack ------------------------------------------------------------------------------
 
   private static String image(String daemon) {
     return "conveyor-" + daemon + ":e2e";
   }
 
-  /**
-   * The stand-in base images (built once, then cached by the script), unless {@code
-   * CONVEYOR_TEST_BASE_IMAGES=official}: then compose's defaults, pulled from the registry.
-   */
-  private Map<String, String> baseImages() {
-    if ("official".equals(System.getenv("CONVEYOR_TEST_BASE_IMAGES"))) {
-      figures.put("base_images", "official");
-      return Map.of();
-    }
-    Instant t0 = Instant.now();
-    List<String> command = List.of(root.resolve("deploy/bin/build-base-images").toString());
-    Result r = Result.of(command, Map.of());
-    assertThat(r.code()).as("deploy/bin/build-base-images:%n%s", r.out()).isZero();
-    Map<String, String> images = new LinkedHashMap<>();
-    r.out()
-        .lines()
-        .filter(l -> l.matches("[A-Z_]+_IMAGE=\\S+"))
-        .forEach(l -> images.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
-    assertThat(images).containsOnlyKeys("JDK_IMAGE", "JRE_IMAGE", "REDIS_IMAGE", "POSTGRES_IMAGE");
-    figures.put("base_images", String.join(",", images.values()));
-    figures.put("base_images_s", seconds(Duration.between(t0, Instant.now())));
-    return images;
-  }
-
-  /** Takes down the projects of earlier runs that were killed before their own cleanup. */
-  private void removeStaleProjects() throws IOException {
-    String listed =
-        ComposeProject.dockerOk(
-            "ps",
-            "-a",
-            "--filter",
-            "label=com.docker.compose.project",
-            "--format",
-            "{{.Label \"com.docker.compose.project\"}} {{.CreatedAt}}");
-    Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
-    for (String line : listed.lines().distinct().toList()) {
-      String[] parts = line.split(" ");
-      if (parts.length < 3 || !parts[0].startsWith("conveyor-e2e-")) {
-        continue;
-      }
-      Instant created = LocalDateTime.parse(parts[1] + "T" + parts[2]).toInstant(ZoneOffset.UTC);
-      if (created.isBefore(hourAgo)) {
-        new ComposeProject(root, parts[0], Map.of()).run("down", "--volumes", "--remove-orphans");
-      }
-    }
-  }
-
   private static String seconds(Duration d) {
     return String.format(java.util.Locale.ROOT, "%.1f", d.toMillis() / 1000.0);
-  }
-
-  /** The top-level state in a daemon's {@code /status}, asked inside its container. */
-  private String daemonState(String service) {
-    String out = compose.exec(service, "conveyor-http", "/status").out();
-    try {
-      return JSON.readTree(out.substring(out.indexOf('{'))).path("state").asText();
-    } catch (IOException | StringIndexOutOfBoundsException e) {
-      throw new AssertionError("no /status document from " + service + ": " + out, e);
-    }
   }
 }

@@ -115,6 +115,15 @@ final class DaemonProcess {
         .body();
   }
 
+  /** The sum of a counter's series in the daemon's {@code /metrics}. */
+  double counter(String metric) throws IOException, InterruptedException {
+    return get("/metrics")
+        .lines()
+        .filter(l -> l.startsWith(metric + "{") || l.startsWith(metric + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   boolean alive() {
     return process != null && process.isAlive();
   }

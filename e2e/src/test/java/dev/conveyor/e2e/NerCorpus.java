@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.cli.embedded.EmbeddedRun;
 import dev.conveyor.common.test.TestServices;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.resource.SharedResources;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
@@ -91,6 +93,17 @@ final class NerCorpus {
       }
     }
     return rows;
+  }
+
+  /**
+   * What {@code conveyor run} delivers for {@code documents} with {@code pipeline}, in one process.
+   */
+  static List<Map<String, Object>> expectedRows(Path pipeline, List<EmbeddedRun.Input> documents)
+      throws Exception {
+    try (EmbeddedRun run =
+        new EmbeddedRun(PipelineLoader.loadFile(pipeline), new SharedResources()).start()) {
+      return normal(run.run(documents).rows());
+    }
   }
 
   /** Rows of an embedded run in the form of {@link #rows}, in the same order. */

@@ -3,34 +3,23 @@ package dev.conveyor.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.cli.embedded.EmbeddedRun;
-import dev.conveyor.runtime.pipeline.PipelineLoader;
-import dev.conveyor.runtime.resource.SharedResources;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.StreamEntryID;
 
 /**
  * The trio under a steady load while Redis or PostgreSQL goes away, for {@link OutagesIT} and the
@@ -42,25 +31,21 @@ import redis.clients.jedis.StreamEntryID;
  * #assertEveryMessageDeliveredOnce}).
  */
 final class OutageRun implements AutoCloseable {
-  private static final String NAMESPACE = "conveyor";
   private static final List<String> DAEMONS = List.of("dispatcher", "processor", "patrol");
   private static final Duration PRODUCER_TICK = Duration.ofMillis(500);
 
   private final List<EmbeddedRun.Input> documents;
   private final int perTick;
+  private final RunServices services;
   private final RedisServer redis;
   private final PostgresServer pg;
   private final Path pipelines;
   private final Map<String, String> env = new HashMap<>();
   private final Map<String, DaemonProcess> daemons = new LinkedHashMap<>();
-  private final List<String> timeline = new CopyOnWriteArrayList<>();
+  private final Timeline timeline = new Timeline();
   private final List<String> resumptions = new CopyOnWriteArrayList<>();
-  private final long started = System.nanoTime();
-  private final AtomicInteger published = new AtomicInteger();
-  private final AtomicReference<Throwable> publishFailure = new AtomicReference<>();
+  private final Producer producer;
   private FreezingRelay relay;
-  private volatile boolean producing;
-  private Thread producer;
 
   /** What one outage was: which service, how long, how fast the trio resumed. */
   record Outage(String name, String service, Duration length, Duration resumed) {}
@@ -77,12 +62,15 @@ final class OutageRun implements AutoCloseable {
     this.documents = Corpus.repeated(documents);
     this.perTick = Math.max(1, perSecond / 2);
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/" + name);
-    this.redis = new RedisServer(tmp.resolve("redis"), logs.resolve("redis.log"));
-    this.pg = new PostgresServer(tmp.resolve("pg"), tmp.resolve("pg.log"));
-    this.pipelines = ner(tmp.resolve("pipelines"));
+    this.services = new RunServices(tmp, logs);
+    this.redis = services.redis();
+    this.pg = services.pg();
+    // why: a producer retries for as long as Redis is away, however long an outage lasts
+    this.producer = new Producer(redis, Integer.MAX_VALUE);
+    this.pipelines = Repo.nerPipeline(tmp.resolve("pipelines"), yaml -> yaml);
     env.put("CONVEYOR_REDIS_URL", redis.url());
     env.put("CONVEYOR_PG_USER", "postgres");
-    env.put("CONVEYOR_NAMESPACE", NAMESPACE);
+    env.put("CONVEYOR_NAMESPACE", RunServices.NAMESPACE);
     env.put("CONVEYOR_PIPELINES", pipelines.toString());
     env.put("CONVEYOR_PATROL_INTERVAL", "2s");
     env.put("CONVEYOR_CLUSTER_CHECKIN", "2s");
@@ -107,8 +95,7 @@ final class OutageRun implements AutoCloseable {
   }
 
   void startAll() throws Exception {
-    redis.start();
-    pg.start();
+    services.start();
     relay = new FreezingRelay("127.0.0.1", pg.port());
     String url = "jdbc:postgresql://127.0.0.1:" + relay.port() + "/conveyor";
     for (DaemonProcess d : daemons.values()) {
@@ -124,27 +111,7 @@ final class OutageRun implements AutoCloseable {
 
   /** Documents published a second, until {@link #stopProducer()}; retries while Redis is away. */
   void startProducer() {
-    producing = true;
-    producer =
-        Thread.ofPlatform()
-            .name("producer")
-            .start(() -> {
-              try {
-                while (producing && published.get() < documents.size()) {
-                  int from = published.get();
-                  List<EmbeddedRun.Input> batch =
-                      documents.subList(from, Math.min(documents.size(), from + perTick));
-                  publishRetrying(batch);
-                  published.addAndGet(batch.size());
-                  // why: a producer's pace, so that the outages meet a running flow
-                  Thread.sleep(PRODUCER_TICK);
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (Throwable t) {
-                publishFailure.set(t);
-              }
-            });
+    producer.start(documents, perTick, PRODUCER_TICK);
   }
 
   /** Waits until the load flows: {@code rows} audit rows. */
@@ -158,11 +125,9 @@ final class OutageRun implements AutoCloseable {
   }
 
   void stopProducer() throws InterruptedException {
-    producing = false;
-    producer.join(Duration.ofMinutes(1));
-    assertThat(producer.isAlive()).as("producer stopped").isFalse();
-    assertThat(publishFailure.get()).as("producer failure").isNull();
-    note(published.get() + " documents published");
+    producer.stop();
+    producer.await(Duration.ofMinutes(1), "producer stopped");
+    note(producer.published() + " documents published");
   }
 
   /** Stops and restarts PostgreSQL (a clean stop: sessions ended, as for maintenance). */
@@ -323,8 +288,8 @@ final class OutageRun implements AutoCloseable {
         .atMost(atMost)
         .pollInterval(Duration.ofSeconds(1))
         .ignoreExceptions()
-        .until(() -> count("SELECT count(*) FROM conveyor.task_audit") >= published.get());
-    note("all " + published.get() + " audited");
+        .until(() -> count("SELECT count(*) FROM conveyor.task_audit") >= producer.published());
+    note("all " + producer.published() + " audited");
   }
 
   /**
@@ -333,25 +298,10 @@ final class OutageRun implements AutoCloseable {
    */
   void assertEveryMessageDeliveredOnce() throws Exception {
     List<String> ids =
-        documents.subList(0, published.get()).stream().map(EmbeddedRun.Input::taskId).toList();
-    Set<String> audited = new HashSet<>();
-    Map<String, Long> outcomes = new HashMap<>();
-    try (Connection c = pg.connect();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT task_id, outcome FROM conveyor.task_audit")) {
-      while (rs.next()) {
-        audited.add(rs.getString(1));
-        outcomes.merge(rs.getString(2), 1L, Long::sum);
-      }
-    }
-    assertThat(audited).as("one audit row per message").containsExactlyInAnyOrderElementsOf(ids);
-    assertThat(outcomes).isEqualTo(Map.of("delivered", (long) ids.size()));
-    assertThat(count("SELECT count(*) FROM conveyor.dead_items")).as("dead items").isZero();
+        documents.subList(0, producer.published()).stream().map(EmbeddedRun.Input::taskId).toList();
+    services.assertOneDeliveredAuditRowEach(ids);
     assertThat(count("SELECT count(*) FROM conveyor.rejected_messages")).as("rejected").isZero();
-    List<Map<String, Object>> rows;
-    try (Connection c = pg.connect()) {
-      rows = NerCorpus.rows(c);
-    }
+    List<Map<String, Object>> rows = services.rows();
     assertThat(rows).as("rows against the embedded run").isEqualTo(expectedRows());
     for (DaemonProcess d : daemons.values()) {
       assertThat(d.alive()).as(d.name() + " never exited").isTrue();
@@ -363,27 +313,19 @@ final class OutageRun implements AutoCloseable {
 
   /** What {@code conveyor run} delivers for the documents published, in one process. */
   private List<Map<String, Object>> expectedRows() throws Exception {
-    try (EmbeddedRun run =
-        new EmbeddedRun(
-                PipelineLoader.loadFile(pipelines.resolve("ner.yaml")), new SharedResources())
-            .start()) {
-      List<ObjectNode> rows = run.run(documents.subList(0, published.get())).rows();
-      return NerCorpus.normal(rows);
-    }
+    return NerCorpus.expectedRows(
+        pipelines.resolve("ner.yaml"), documents.subList(0, producer.published()));
   }
 
   void report() {
-    System.out.println("outage run: " + published.get() + " documents");
-    timeline.forEach(System.out::println);
+    System.out.println("outage run: " + producer.published() + " documents");
+    timeline.print();
     resumptions.forEach(r -> System.out.println("RESUMPTION " + r));
   }
 
   @Override
   public void close() {
-    producing = false;
-    if (producer != null) {
-      producer.interrupt();
-    }
+    producer.close();
     try {
       for (DaemonProcess d : daemons.values()) {
         d.killIfAlive();
@@ -394,9 +336,8 @@ final class OutageRun implements AutoCloseable {
       if (relay != null) {
         relay.close();
       }
-      redis.close();
       try {
-        pg.close();
+        services.close();
       } catch (IOException e) {
         // the temporary directory goes anyway
       }
@@ -414,38 +355,7 @@ final class OutageRun implements AutoCloseable {
   }
 
   private double counter(String daemon, String metric) throws IOException, InterruptedException {
-    return daemons
-        .get(daemon)
-        .get("/metrics")
-        .lines()
-        .filter(l -> l.startsWith(metric + "{") || l.startsWith(metric + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
-  }
-
-  private void publishRetrying(List<EmbeddedRun.Input> batch) throws InterruptedException {
-    while (true) {
-      try (RedisClient j = redis.client();
-          AbstractPipeline p = j.pipelined()) {
-        List<Response<StreamEntryID>> replies = new ArrayList<>(batch.size());
-        for (EmbeddedRun.Input d : batch) {
-          replies.add(
-              p.xadd(
-                  NAMESPACE + ":inbox",
-                  StreamEntryID.NEW_ENTRY,
-                  Map.of("pipeline", "ner", "id", d.taskId(), "payload", d.payload().toString())));
-        }
-        p.sync();
-        // why: a Redis still loading its AOF answers each command with LOADING, which sync() does
-        // not throw: only the replies tell whether the messages were added
-        replies.forEach(Response::get);
-        return;
-      } catch (RuntimeException e) {
-        // why: Redis is away; a producer retries for as long as it takes (ids make a repeat
-        // harmless)
-        Thread.sleep(PRODUCER_TICK);
-      }
-    }
+    return daemons.get(daemon).counter(metric);
   }
 
   /** When the first task finished at or after {@code since}, if one did. */
@@ -464,31 +374,14 @@ final class OutageRun implements AutoCloseable {
   }
 
   private long count(String query) throws SQLException {
-    try (Connection c = pg.connect();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return services.count(query);
   }
 
   private void note(String what) {
-    String line =
-        String.format(Locale.ROOT, "  %6.1fs  %s", (System.nanoTime() - started) / 1e9, what);
-    timeline.add(line);
-    System.out.println(line);
+    timeline.note(what);
   }
 
   private static String seconds(long nanos) {
     return String.format(Locale.ROOT, "%.1f", nanos / 1e9);
-  }
-
-  /** {@code deploy/pipelines/ner.yaml} as shipped, with its resources. */
-  private static Path ner(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Path shipped = Repo.root().resolve("deploy/pipelines");
-    Files.copy(shipped.resolve("ner.yaml"), dir.resolve("ner.yaml"));
-    Files.createSymbolicLink(dir.resolve("data"), shipped.resolve("data"));
-    return dir;
   }
 }

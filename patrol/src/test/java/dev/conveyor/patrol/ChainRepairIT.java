@@ -23,11 +23,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -180,7 +177,7 @@ class ChainRepairIT {
       throws Exception {
     ChainKey acquired = new ChainKey("orphan", "deliver", 0);
     ChainKey blocked = new ChainKey("orphan", "deliver", 1);
-    MovableClock clock = new MovableClock(Instant.now());
+    MutableClock clock = new MutableClock(Instant.now());
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     ChainRepair repair =
         new ChainRepair(
@@ -195,16 +192,16 @@ class ChainRepairIT {
       assertThat(stateOf(services, acquired)).isEqualTo("ACQUIRED");
       assertThat(repair.round()).isZero();
 
-      clock.move(Duration.ofSeconds(90));
+      clock.advance(Duration.ofSeconds(90));
       orphan(services, blocked, "BLOCKED");
       assertThat(repair.round()).as("both younger than the grace").isZero();
 
-      clock.move(Duration.ofSeconds(60));
+      clock.advance(Duration.ofSeconds(60));
       assertThat(repair.round()).as("the acquired one is 150 s old, the blocked one 60 s").isOne();
       assertThat(stateOf(services, acquired)).isEqualTo("WAITING");
       assertThat(stateOf(services, blocked)).isEqualTo("BLOCKED");
 
-      clock.move(Duration.ofSeconds(90));
+      clock.advance(Duration.ofSeconds(90));
       assertThat(repair.round()).isOne();
       assertThat(stateOf(services, blocked)).isEqualTo("WAITING");
       assertThat(repair.round()).isZero();
@@ -455,33 +452,5 @@ class ChainRepairIT {
     }
     intake.registerAll(tasks);
     intake.dispatchAll(tasks);
-  }
-
-  /** A clock the test moves forward. */
-  private static final class MovableClock extends Clock {
-    private volatile Instant now;
-
-    MovableClock(Instant start) {
-      this.now = start;
-    }
-
-    void move(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.runtime.step.StepContext;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -29,11 +30,11 @@ class SharedResourcesTest {
   @TempDir Path dir;
 
   private final SharedResources resources = new SharedResources();
-  private ResourceLog log;
+  private CapturedLog log;
 
   @BeforeEach
   void captureLog() {
-    log = new ResourceLog();
+    log = new CapturedLog(SharedResources.class);
   }
 
   @AfterEach

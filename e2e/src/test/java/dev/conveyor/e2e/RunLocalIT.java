@@ -1,0 +1,65 @@
+package dev.conveyor.e2e;
+
+import static dev.conveyor.e2e.ScriptRun.bash;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deploy/bin/run-local}, which starts the trio without Docker: the JVM flags of the images
+ * and its env file, where the shell wins as with compose.
+ */
+class RunLocalIT {
+  private static DeployFiles files;
+
+  @BeforeAll
+  static void read() throws IOException {
+    files = DeployFiles.read();
+  }
+
+  @Test
+  void runLocalGivesTheJvmTheImagesFlags() throws IOException {
+    String entrypoint = Files.readString(files.root().resolve("deploy/docker/entrypoint"));
+    String runLocal = Files.readString(files.root().resolve("deploy/bin/run-local"));
+    Matcher m = Pattern.compile("(?m)^\\s+(-(?:XX:|D)\\S+)\\s*\\\\?$").matcher(entrypoint);
+    List<String> flags = new ArrayList<>();
+    while (m.find()) {
+      flags.add(m.group(1));
+    }
+    assertThat(flags).contains("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
+    // a laptop has no container limit to take 75% of; everything else is the same
+    flags.remove("-XX:MaxRAMPercentage=75");
+    assertThat(flags).allSatisfy(f -> assertThat(runLocal).contains(f));
+  }
+
+  @Test
+  void runLocalReadsItsEnvFileAndTheShellWinsAsWithCompose(@TempDir Path dir) throws Exception {
+    Path envFile = dir.resolve("conveyor.env");
+    Files.writeString(
+        envFile, "# a comment\nCONVEYOR_HTTP_PORT=from-file\nCONVEYOR_LOG_FORMAT=\"json\"\n");
+
+    ScriptRun fromFile =
+        bash(Map.of("CONVEYOR_ENV_FILE", envFile.toString()), "deploy/bin/run-local", "dispatcher");
+    assertThat(fromFile.code()).isEqualTo(2);
+    assertThat(fromFile.out()).contains("CONVEYOR_HTTP_PORT").contains("'from-file'");
+    assertThat(fromFile.out().strip()).as("json log lines").startsWith("{");
+
+    ScriptRun fromShell =
+        bash(
+            Map.of("CONVEYOR_ENV_FILE", envFile.toString(), "CONVEYOR_HTTP_PORT", "from-shell"),
+            "deploy/bin/run-local",
+            "dispatcher");
+    assertThat(fromShell.code()).isEqualTo(2);
+    assertThat(fromShell.out()).contains("'from-shell'").doesNotContain("from-file");
+  }
+}
