@@ -18,7 +18,7 @@ import redis.clients.jedis.StreamEntryID;
 
 /**
  * The spine of the system, end to end: the three jars as separate processes with the environment
- * from DESIGN.md; a plain Redis client publishes to the inbox; rows and audit rows arrive in
+ * from docs/design.md; a plain Redis client publishes to the inbox; rows and audit rows arrive in
  * PostgreSQL.
  */
 @WithServices
