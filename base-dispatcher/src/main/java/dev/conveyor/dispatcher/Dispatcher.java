@@ -10,6 +10,8 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.runtime.console.Console;
+import dev.conveyor.runtime.console.ConsoleSources;
 import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +49,7 @@ public final class Dispatcher extends Daemon {
     this.config = config;
     this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
+    new Console("dispatcher", node, this::consoleSources, Clock.systemUTC()).register(this::route);
     addHttp();
     redis =
         add(
@@ -130,5 +134,15 @@ public final class Dispatcher extends Daemon {
     }
     d.put("inbox", stats.last());
     return d;
+  }
+
+  /** What the console at {@code /ui} reads; throws while the subsystems are not ready. */
+  private ConsoleSources consoleSources() {
+    return new ConsoleSources(
+        config.pipelines(),
+        keys(),
+        redis.commands(),
+        Optional.of(inboxRedis.commands()),
+        postgres.dataSource());
   }
 }
