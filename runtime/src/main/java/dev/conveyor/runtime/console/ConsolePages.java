@@ -332,10 +332,15 @@ final class ConsolePages {
     }
     b.append("<div class=\"scroll\"><table id=\"rejected\"><thead><tr><th>stream id</th>")
         .append(
-            "<th>reason</th><th>detail</th><th>received</th><th>fields</th></tr></thead><tbody>");
+            "<th>message id</th><th>pipeline</th><th>reason</th><th>detail</th><th>received</th>")
+        .append("<th>fields</th></tr></thead><tbody>");
     for (RejectedMessage r : items) {
       b.append("<tr><td>")
           .append(esc(r.streamId()))
+          .append("</td><td class=\"id\">")
+          .append(esc(field(r.fields(), "id")))
+          .append("</td><td>")
+          .append(esc(field(r.fields(), "pipeline")))
           .append("</td><td><a href=\"/ui/rejected?reason=")
           .append(url(r.reason()))
           .append("\">")
@@ -422,6 +427,15 @@ final class ConsolePages {
         + "\" value=\""
         + esc(value)
         + "\">";
+  }
+
+  /** A field of a rejected message as received, or "" when it has none (or is not text). */
+  private static String field(String fieldsJson, String name) {
+    try {
+      return JSON.readTree(fieldsJson).path(name).asText("");
+    } catch (JsonProcessingException | RuntimeException e) {
+      return "";
+    }
   }
 
   private static String taskLink(String id) {

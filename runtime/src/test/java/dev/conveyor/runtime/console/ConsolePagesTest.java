@@ -45,7 +45,7 @@ class ConsolePagesTest {
         new DeadItem(
             "t-1", "p", 0, "s" + SCRIPT, 3, "error " + SCRIPT, "{\"text\":\"" + SCRIPT + "\"}", AT);
     var rejected =
-        new RejectedMessage(2, "2-0", SCRIPT, SCRIPT, "{\"payload\":\"" + SCRIPT + "\"}", AT);
+        new RejectedMessage(2, "2-0", SCRIPT, SCRIPT, "{\"id\":\"" + SCRIPT + "\"}", AT);
     String deadPage =
         ConsolePages.dead(SERVED, new DeadFilter(SCRIPT, SCRIPT, null), List.of(dead));
     String rejectedPage =
@@ -57,6 +57,8 @@ class ConsolePagesTest {
       assertThat(html.split("<script", -1)).hasSize(2);
       assertThat(html).contains("<script src=\"/ui/console.js\" defer></script>");
     }
+    assertThat(rejectedPage)
+        .contains("<td class=\"id\">&lt;script&gt;alert(1)&lt;/script&gt;</td>");
     // the action's JSON body sits in an attribute, escaped, and still names the task
     assertThat(deadPage).contains("data-body=\"{&quot;task&quot;:&quot;t-1&quot;}\"");
   }
