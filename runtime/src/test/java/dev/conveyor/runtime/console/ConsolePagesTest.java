@@ -44,8 +44,7 @@ class ConsolePagesTest {
     var dead =
         new DeadItem(
             "t-1", "p", 0, "s" + SCRIPT, 3, "error " + SCRIPT, "{\"text\":\"" + SCRIPT + "\"}", AT);
-    var rejected =
-        new RejectedMessage(2, "2-0", SCRIPT, SCRIPT, "{\"id\":\"" + SCRIPT + "\"}", AT);
+    var rejected = new RejectedMessage(2, "2-0", SCRIPT, SCRIPT, "{\"id\":\"" + SCRIPT + "\"}", AT);
     String deadPage =
         ConsolePages.dead(SERVED, new DeadFilter(SCRIPT, SCRIPT, null), List.of(dead));
     String rejectedPage =
