@@ -145,6 +145,8 @@ class ConsoleBrowserIT {
           assertThat(text("[data-step='console.check'] .dead")).isEqualTo("1");
           assertThat(text("[data-step='console.check']")).contains("RUNNING");
           assertThat(text("[data-step='console.deliver']")).contains("after check");
+          // a rate once the page has refreshed (the console's second look at the counters)
+          assertThat(text("[data-step='console.check']")).containsPattern("rate\\s+[0-9.]+/s");
         });
     screenshot("overview");
 

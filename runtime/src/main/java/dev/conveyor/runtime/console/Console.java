@@ -47,6 +47,7 @@ public final class Console {
   private final Supplier<ConsoleSources> sources;
   private final Clock clock;
   private final NodeHttp http = new NodeHttp();
+  private final StepRates rates = new StepRates();
   private final byte[] script = resource("console.js");
   private final byte[] style = resource("console.css");
 
@@ -107,7 +108,7 @@ public final class Console {
               ConsolePages.rejected(served, f, data.rejected(f.reason(), f.pipeline(), f.task())));
         }
         case "tasks" -> task(Optional.ofNullable(q(request, "id")).orElse(""));
-        default -> html(200, ConsolePages.overview(served, data.overview(clock.instant())));
+        default -> html(200, ConsolePages.overview(served, data.overview(clock.instant(), rates)));
       };
     } catch (RuntimeException e) {
       return unavailable(path, e);

@@ -53,9 +53,10 @@ final class ConsoleData {
       Map<String, Long> inflight,
       Map<String, StepLoad> load,
       Map<String, Map<String, Long>> dead,
-      Map<String, String> stepStates) {}
+      Map<String, String> stepStates,
+      Map<String, Double> rates) {}
 
-  Overview overview(Instant now) throws InterruptedException {
+  Overview overview(Instant now, StepRates rates) throws InterruptedException {
     UnifiedJedis redis = sources.redis();
     List<NodeBeat> nodes = new NodeReader(sources.keys()).read(redis);
     BacklogReader backlog = new BacklogReader(sources.pipelines(), sources.keys());
@@ -78,7 +79,8 @@ final class ConsoleData {
         backlog.inflight(redis),
         load,
         new DeadItemRepository(sources.pg()).countByStep(),
-        stepStates(nodes));
+        stepStates(nodes),
+        rates.update(now, processedItems(nodes)));
   }
 
   private Optional<InboxLag> inboxLag(UnifiedJedis inbox) {
@@ -116,6 +118,20 @@ final class ConsoleData {
       }
     }
     return Map.of();
+  }
+
+  /** The processors' items counter summed over the live ones, by pipeline.step. */
+  private Map<String, Double> processedItems(List<NodeBeat> nodes) throws InterruptedException {
+    Map<String, Double> totals = new LinkedHashMap<>();
+    for (NodeBeat n : nodes) {
+      if (n.live() && "processor".equals(n.role()) && n.http().isPresent()) {
+        NodeHttp.Answer a = http.get(n.http().get(), "/metrics");
+        if (a.ok()) {
+          StepRates.addScrape(a.body(), totals);
+        }
+      }
+    }
+    return totals;
   }
 
   Optional<Map<String, Object>> task(String id) {

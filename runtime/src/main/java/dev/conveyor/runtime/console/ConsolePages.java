@@ -141,8 +141,8 @@ final class ConsolePages {
         .append(dd("waiting", load.waiting()))
         .append(dd("in tick", load.pending()))
         .append(dd("retrying", load.retrying()))
-        // why: nothing measures a step's rate or its time per item yet (no timer per step)
-        .append(dd("rate", "—"))
+        .append(dd("rate", rate(o.rates().get(key))))
+        // why: nothing measures a step's time per item yet (no timer per step)
         .append(dd("p99", "—"))
         .append("<dt>dead</dt><dd class=\"dead\"><a href=\"/ui/dead?pipeline=")
         .append(url(p.name()))
@@ -464,6 +464,17 @@ final class ConsolePages {
 
   private static String dd(String term, Object value) {
     return "<dt>" + esc(term) + "</dt><dd>" + esc(value) + "</dd>";
+  }
+
+  /** Items per second, or a dash before the console has seen the counter twice. */
+  static String rate(Double perSecond) {
+    if (perSecond == null) {
+      return "—";
+    }
+    return (perSecond >= 10
+            ? Long.toString(Math.round(perSecond))
+            : String.format(java.util.Locale.ROOT, "%.1f", perSecond))
+        + "/s";
   }
 
   static String age(Instant now, Instant then) {
