@@ -217,6 +217,17 @@ class ConsoleBrowserIT {
         .untilAsserted(
             () -> assertThat(text("[data-step='console.check'] .badge")).isEqualTo("RUNNING"));
 
+    // a daemon suspended and resumed from the nodes table
+    DaemonProcess dispatcher = daemons.getFirst();
+    click(By.xpath(nodeAction("dispatcher", "suspend")));
+    await()
+        .atMost(10, SECONDS)
+        .untilAsserted(() -> assertThat(dispatcher.health()).contains("INTERMITTED"));
+    click(By.xpath(nodeAction("dispatcher", "resume")));
+    await()
+        .atMost(10, SECONDS)
+        .untilAsserted(() -> assertThat(dispatcher.health()).contains("RUNNING"));
+
     // the other daemons serve the console too
     for (DaemonProcess d : daemons) {
       assertThat(d.get("/ui")).as(d.name()).contains("<h1>Overview</h1>", "console.check");
@@ -264,12 +275,25 @@ class ConsoleBrowserIT {
     return browser.findElement(By.cssSelector(css)).getText();
   }
 
-  /** Clicks, again if the page's refresh replaced the element between finding and clicking. */
   private void click(String css) {
+    click(By.cssSelector(css));
+  }
+
+  /** Clicks, again if the page's refresh replaced the element between finding and clicking. */
+  private void click(By by) {
     await()
         .atMost(10, SECONDS)
         .ignoreExceptions()
-        .untilAsserted(() -> browser.findElement(By.cssSelector(css)).click());
+        .untilAsserted(() -> browser.findElement(by).click());
+  }
+
+  /** The button of an action in the row of the nodes table whose role is {@code role}. */
+  private static String nodeAction(String role, String action) {
+    return "//table[@id='nodes']//tr[td[2]='"
+        + role
+        + "']//form[@data-action='"
+        + action
+        + "']/button";
   }
 
   private void screenshot(String name) throws Exception {
