@@ -5,6 +5,7 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
@@ -46,7 +47,12 @@ record PatrolParts(
     StepLedger ledger = new StepLedger(jedis, keys);
     TaskAuditRepository audit = new TaskAuditRepository(pg);
     TaskCleanupRepository cleanups = new TaskCleanupRepository(pg);
-    TaskCompletion completion = new TaskCompletion(new TaskFinishing(jedis, keys), audit, clock);
+    TaskCompletion completion =
+        new TaskCompletion(
+            new TaskFinishing(jedis, keys),
+            audit,
+            clock,
+            new TaskEvents(() -> jedis, keys, config.common().taskEventsMaxLen()));
     DeadLetters deadLetters = new DeadLetters(ledger, new DeadItemRepository(pg), clock);
     TaskEraser eraser = new TaskEraser(sweep, new TaskSnapshots(jedis, keys), pg);
     int budget = config.budget();

@@ -13,6 +13,7 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -142,7 +143,8 @@ public final class Processor extends Daemon {
             new TaskCompletion(
                 new TaskFinishing(redis.commands(), keys()),
                 new TaskAuditRepository(postgres.dataSource()),
-                clock),
+                clock,
+                new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen())),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
             metrics());

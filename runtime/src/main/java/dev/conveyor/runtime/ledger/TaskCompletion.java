@@ -10,21 +10,31 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Finishes tasks whose every part passed every terminal step or is dead: writes their {@code
  * task_audit} rows (once, whatever the number of calls; one transaction for a batch of tasks), then
- * takes them out of flight in Redis.
+ * takes them out of flight in Redis, and tells producers ({@link TaskEvents}: one {@code finished}
+ * event per row written).
  */
 public final class TaskCompletion {
   private final TaskFinishing ledger;
   private final TaskAuditRepository audit;
   private final Clock clock;
+  private final TaskEvents events;
 
-  public TaskCompletion(TaskFinishing ledger, TaskAuditRepository audit, Clock clock) {
+  public TaskCompletion(
+      TaskFinishing ledger, TaskAuditRepository audit, Clock clock, TaskEvents events) {
     this.ledger = ledger;
     this.audit = audit;
     this.clock = clock;
+    this.events = events;
+  }
+
+  /** Without task events. */
+  public TaskCompletion(TaskFinishing ledger, TaskAuditRepository audit, Clock clock) {
+    this(ledger, audit, clock, TaskEvents.off());
   }
 
   /** Returns how many audit rows this call wrote. */
@@ -61,8 +71,11 @@ public final class TaskCompletion {
               Optional.empty()));
       done.add(m.taskId());
     }
-    int written = audit.insertAll(rows);
+    Set<String> written = audit.written(rows);
     ledger.markFinished(pipeline.name(), done, now);
-    return written;
+    // why: after the row, so an event never announces what PostgreSQL does not hold; only rows this
+    // call wrote, so a second finish of the same task (patrol and a processor) says nothing twice
+    events.finished(rows.stream().filter(r -> written.contains(r.taskId())).toList());
+    return written.size();
   }
 }

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -84,8 +85,16 @@ public final class TaskAuditRepository {
    * written, conflicts not counted.
    */
   public int insertAll(List<TaskAudit> audits) {
+    return written(audits).size();
+  }
+
+  /**
+   * Writes the rows in one statement, skipping tasks that already have one; returns the ids of the
+   * tasks whose rows this call wrote.
+   */
+  public Set<String> written(List<TaskAudit> audits) {
     if (audits.isEmpty()) {
-      return 0;
+      return Set.of();
     }
     int n = audits.size();
     String[] ids = new String[n];
@@ -123,10 +132,10 @@ public final class TaskAuditRepository {
       ps.setArray(8, c.createArrayOf("text", streamIds));
       ps.setArray(9, c.createArrayOf("text", received));
       ps.setArray(10, c.createArrayOf("text", finished));
-      int written = 0;
+      Set<String> written = new HashSet<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          written++;
+          written.add(rs.getString(1));
         }
       }
       return written;
