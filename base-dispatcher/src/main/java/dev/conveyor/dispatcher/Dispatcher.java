@@ -20,9 +20,9 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import redis.clients.jedis.UnifiedJedis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Daemon 1, the front door: inbox → validated, deduplicated, split tasks → entry step queues, or a
@@ -105,8 +105,7 @@ public final class Dispatcher extends Daemon {
           .addKeyValue("reason", aof.reason())
           .log();
     }
-    TaskEvents events =
-        new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen());
+    TaskEvents events = new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen());
     backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),

@@ -37,9 +37,9 @@ import redis.clients.jedis.params.XAddParams;
  *
  * <ul>
  *   <li>202 with each line's task id and stream id when every line is a valid message;
- *   <li>400 with the reason of each bad line (the intake's reject reasons, or {@code
- *       not_a_message} for a line that is not such an object), and nothing published: all or
- *       nothing, so a corrected body can be sent again whole;
+ *   <li>400 with the reason of each bad line (the intake's reject reasons, or {@code not_a_message}
+ *       for a line that is not such an object), and nothing published: all or nothing, so a
+ *       corrected body can be sent again whole;
  *   <li>413 past the route's body limit (the HTTP server answers it);
  *   <li>429 with {@code Retry-After} while the intake is held back ({@link Backpressure}): the
  *       inbox takes no more from this door until the pipelines drain;
@@ -175,16 +175,14 @@ final class MessagesHandler implements Handler {
           .addKeyValue("error", String.valueOf(e.getMessage()))
           .log();
       return HttpResponse.json(
-              503,
-              Map.of("error", "the inbox cannot be reached (some messages may be in it)"))
+              503, Map.of("error", "the inbox cannot be reached (some messages may be in it)"))
           .withHeader("Retry-After", "1");
     }
     List<Published> published = new ArrayList<>(entries.size());
     for (int i = 0; i < entries.size(); i++) {
       String streamId = ids.get(i).toString();
       published.add(
-          new Published(
-              numbers.get(i), entries.get(i).getOrDefault("id", streamId), streamId));
+          new Published(numbers.get(i), entries.get(i).getOrDefault("id", streamId), streamId));
     }
     log.atDebug().addKeyValue("event", "messages_published").addKeyValue("count", ids.size()).log();
     return HttpResponse.json(202, Map.of("published", published));
@@ -208,7 +206,8 @@ final class MessagesHandler implements Handler {
 
   /**
    * The body's messages: the whole body when it is one JSON value followed by nothing (a message
-   * written over several lines), else its lines (blank ones kept, so that numbers are line numbers).
+   * written over several lines), else its lines (blank ones kept, so that numbers are line
+   * numbers).
    */
   static List<String> messagesOf(String body) {
     if (body.isBlank()) {

@@ -9,9 +9,9 @@ import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 

@@ -89,12 +89,7 @@ public final class TaskEvents {
    * @param pipeline the {@code pipeline} field as text, or null
    */
   public void rejected(
-      String taskId,
-      String streamId,
-      String pipeline,
-      String reason,
-      String detail,
-      Instant at) {
+      String taskId, String streamId, String pipeline, String reason, String detail, Instant at) {
     Map<String, String> e = new LinkedHashMap<>();
     e.put("event", "rejected");
     if (taskId != null) {

@@ -1,0 +1,102 @@
+package dev.conveyor.runtime.ledger;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.conveyor.common.redis.Keys;
+import dev.conveyor.common.redis.LuaScript;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.resps.StreamGroupInfo;
+import redis.clients.jedis.resps.StreamPendingSummary;
+
+/**
+ * Messages still in the inbox, not yet registered as tasks (read only; {@code GET /tasks/<id>}).
+ * The inbox has no index by task id, so this reads the entries the dispatchers have not handled:
+ * from the oldest entry pending in their group (read, not yet acknowledged) or, with none pending,
+ * from the group's last delivered entry, at most {@code limit} entries, inside Redis (one Lua
+ * script: no payload crosses the network). Its cost is that of reading {@code limit} entries in
+ * Redis; a message further back in a longer backlog is not found (the report says so).
+ */
+public final class QueuedMessages {
+  private static final LuaScript FIND = LuaScript.load("find_queued");
+  private static final String PAGE = "100";
+
+  private final UnifiedJedis inbox;
+  private final Keys keys;
+  private final int limit;
+
+  /**
+   * @param inbox the inbox's Redis ({@code CONVEYOR_INBOX_URL}, else the runtime one)
+   * @param limit the most inbox entries one lookup reads
+   */
+  public QueuedMessages(UnifiedJedis inbox, Keys keys, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+    }
+    this.inbox = inbox;
+    this.keys = keys;
+    this.limit = limit;
+  }
+
+  /**
+   * A message in the inbox.
+   *
+   * @param pending a dispatcher has read it and is handling it (or died doing so)
+   */
+  public record Queued(String streamId, String pipeline, Instant receivedAt, boolean pending) {}
+
+  /** The outcome of a lookup: the message if found, and whether every unhandled entry was read. */
+  public record Lookup(Optional<Queued> found, long read, boolean complete) {}
+
+  /** Looks for the message whose task id is {@code taskId} among the unhandled inbox entries. */
+  public Lookup find(String taskId) {
+    String key = keys.inbox();
+    if (!inbox.exists(key)) {
+      return new Lookup(Optional.empty(), 0, true);
+    }
+    Optional<StreamGroupInfo> group =
+        inbox.xinfoGroups(key).stream()
+            .filter(g -> g.getName().equals(Keys.DISPATCHER_GROUP))
+            .findFirst();
+    StreamEntryID delivered = group.map(StreamGroupInfo::getLastDeliveredId).orElse(null);
+    String start = "-";
+    boolean exclusive = false;
+    if (group.isPresent()) {
+      StreamPendingSummary pending = inbox.xpending(key, Keys.DISPATCHER_GROUP);
+      if (pending.getTotal() > 0) {
+        start = pending.getMinId().toString();
+      } else {
+        start = delivered.toString();
+        exclusive = true;
+      }
+    }
+    List<?> reply =
+        (List<?>)
+            FIND.run(
+                inbox,
+                List.of(key),
+                List.of(taskId, start, exclusive ? "1" : "0", Integer.toString(limit), PAGE));
+    String streamId = text(reply.get(0));
+    long read = Long.parseLong(text(reply.get(1)));
+    if (streamId.isEmpty()) {
+      return new Lookup(Optional.empty(), read, "1".equals(text(reply.get(2))));
+    }
+    StreamEntryID id = new StreamEntryID(streamId);
+    return new Lookup(
+        Optional.of(
+            new Queued(
+                streamId,
+                text(reply.get(3)),
+                Instant.ofEpochMilli(id.getTime()),
+                delivered != null && id.compareTo(delivered) <= 0)),
+        read,
+        true);
+  }
+
+  private static String text(Object o) {
+    return o instanceof byte[] b ? new String(b, UTF_8) : String.valueOf(o);
+  }
+}
