@@ -102,9 +102,7 @@ final class MessagesHandler implements Handler {
     return (int) Math.min(MAX_BODY_BYTES, (long) maxEntryBytes + BODY_OVERHEAD_BYTES);
   }
 
-  /** A line of the answer: a published message, or why a line is not one. */
-  record Published(int line, String taskId, String streamId) {}
-
+  /** A line of the 400 answer: why the line is not a message. */
   record Refused(int line, String reason, String detail) {}
 
   @Override
@@ -178,11 +176,14 @@ final class MessagesHandler implements Handler {
               503, Map.of("error", "the inbox cannot be reached (some messages may be in it)"))
           .withHeader("Retry-After", "1");
     }
-    List<Published> published = new ArrayList<>(entries.size());
+    List<Map<String, Object>> published = new ArrayList<>(entries.size());
     for (int i = 0; i < entries.size(); i++) {
       String streamId = ids.get(i).toString();
-      published.add(
-          new Published(numbers.get(i), entries.get(i).getOrDefault("id", streamId), streamId));
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("line", numbers.get(i));
+      line.put("task_id", entries.get(i).getOrDefault("id", streamId));
+      line.put("stream_id", streamId);
+      published.add(line);
     }
     log.atDebug().addKeyValue("event", "messages_published").addKeyValue("count", ids.size()).log();
     return HttpResponse.json(202, Map.of("published", published));
