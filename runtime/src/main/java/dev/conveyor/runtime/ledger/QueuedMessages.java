@@ -16,13 +16,16 @@ import redis.clients.jedis.resps.StreamPendingSummary;
  * Messages still in the inbox, not yet registered as tasks (read only; {@code GET /tasks/<id>}).
  * The inbox has no index by task id, so this reads the entries the dispatchers have not handled:
  * from the oldest entry pending in their group (read, not yet acknowledged) or, with none pending,
- * from the group's last delivered entry, at most {@code limit} entries, inside Redis (one Lua
- * script: no payload crosses the network). Its cost is that of reading {@code limit} entries in
- * Redis; a message further back in a longer backlog is not found (the report says so).
+ * from the group's last delivered entry, at most {@code limit} entries, inside Redis (a Lua script
+ * per page of 200 entries: no payload crosses the network, and Redis is held for one page at a
+ * time). Its cost is that of reading up to {@code limit} entries in Redis; a message further back
+ * in a longer backlog is not found ({@link Lookup#complete()} is false).
  */
 public final class QueuedMessages {
   private static final LuaScript FIND = LuaScript.load("find_queued");
-  private static final String PAGE = "100";
+  // why: one script call reads one page, so Redis is held for one page at a time (about a
+  // millisecond for small entries), not for the whole search
+  private static final int PAGE = 200;
 
   private final UnifiedJedis inbox;
   private final Keys keys;
@@ -73,27 +76,37 @@ public final class QueuedMessages {
         exclusive = true;
       }
     }
-    List<?> reply =
-        (List<?>)
-            FIND.run(
-                inbox,
-                List.of(key),
-                List.of(taskId, start, exclusive ? "1" : "0", Integer.toString(limit), PAGE));
-    String streamId = text(reply.get(0));
-    long read = Long.parseLong(text(reply.get(1)));
-    if (streamId.isEmpty()) {
-      return new Lookup(Optional.empty(), read, "1".equals(text(reply.get(2))));
+    long read = 0;
+    while (read < limit) {
+      int page = (int) Math.min(PAGE, limit - read);
+      List<?> reply =
+          (List<?>)
+              FIND.run(
+                  inbox,
+                  List.of(key),
+                  List.of(taskId, start, exclusive ? "1" : "0", Integer.toString(page)));
+      String streamId = text(reply.get(0));
+      int n = Integer.parseInt(text(reply.get(1)));
+      read += n;
+      if (!streamId.isEmpty()) {
+        StreamEntryID id = new StreamEntryID(streamId);
+        return new Lookup(
+            Optional.of(
+                new Queued(
+                    streamId,
+                    text(reply.get(3)),
+                    Instant.ofEpochMilli(id.getTime()),
+                    delivered != null && id.compareTo(delivered) <= 0)),
+            read,
+            true);
+      }
+      if (n < page) {
+        return new Lookup(Optional.empty(), read, true);
+      }
+      start = text(reply.get(2));
+      exclusive = true;
     }
-    StreamEntryID id = new StreamEntryID(streamId);
-    return new Lookup(
-        Optional.of(
-            new Queued(
-                streamId,
-                text(reply.get(3)),
-                Instant.ofEpochMilli(id.getTime()),
-                delivered != null && id.compareTo(delivered) <= 0)),
-        read,
-        true);
+    return new Lookup(Optional.empty(), read, false);
   }
 
   private static String text(Object o) {
