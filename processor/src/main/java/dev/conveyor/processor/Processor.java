@@ -44,6 +44,8 @@ import java.util.Set;
 public final class Processor extends Daemon {
   private final ProcessorConfig config;
   private final RedisSubsystem redis;
+  // why: one for all steps, so that a failing events write is logged once, not once per step
+  private final TaskEvents taskEvents;
   private final PostgresSubsystem postgres;
   private final List<StepSubsystem> steps = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
@@ -73,6 +75,7 @@ public final class Processor extends Daemon {
                 "processor-" + node,
                 threads + 4,
                 threads));
+    taskEvents = new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen());
     postgres =
         add(
             new PostgresSubsystem(
@@ -144,7 +147,7 @@ public final class Processor extends Daemon {
                 new TaskFinishing(redis.commands(), keys()),
                 new TaskAuditRepository(postgres.dataSource()),
                 clock,
-                new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen())),
+                taskEvents),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
             metrics());
