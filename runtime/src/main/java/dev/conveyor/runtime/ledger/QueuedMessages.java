@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingSummary;
 
@@ -90,15 +91,23 @@ public final class QueuedMessages {
       read += n;
       if (!streamId.isEmpty()) {
         StreamEntryID id = new StreamEntryID(streamId);
-        return new Lookup(
-            Optional.of(
-                new Queued(
-                    streamId,
-                    text(reply.get(3)),
-                    Instant.ofEpochMilli(id.getTime()),
-                    delivered != null && id.compareTo(delivered) <= 0)),
-            read,
-            true);
+        boolean wasDelivered = delivered != null && id.compareTo(delivered) <= 0;
+        // why: behind the oldest pending entry, others may be acknowledged already (handled by
+        // another dispatcher: a task, or a rejected row); such a match is no queued message
+        if (!wasDelivered || pending(key, id)) {
+          return new Lookup(
+              Optional.of(
+                  new Queued(
+                      streamId,
+                      text(reply.get(3)),
+                      Instant.ofEpochMilli(id.getTime()),
+                      wasDelivered)),
+              read,
+              true);
+        }
+        start = streamId;
+        exclusive = true;
+        continue;
       }
       if (n < page) {
         return new Lookup(Optional.empty(), read, true);
@@ -107,6 +116,12 @@ public final class QueuedMessages {
       exclusive = true;
     }
     return new Lookup(Optional.empty(), read, false);
+  }
+
+  private boolean pending(String key, StreamEntryID id) {
+    return !inbox
+        .xpending(key, Keys.DISPATCHER_GROUP, XPendingParams.xPendingParams(id, id, 1))
+        .isEmpty();
   }
 
   private static String text(Object o) {

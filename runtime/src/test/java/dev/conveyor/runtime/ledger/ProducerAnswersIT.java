@@ -106,6 +106,34 @@ class ProducerAnswersIT {
   }
 
   @Test
+  void anEntryAnotherDispatcherHandledBehindAPendingOneIsNotQueued() {
+    jedis.xgroupCreate(keys.inbox(), Keys.DISPATCHER_GROUP, new StreamEntryID(), true);
+    xadd(Map.of("pipeline", "flow", "id", "h-slow", "payload", "{}"));
+    StreamEntryID handled = xadd(Map.of("pipeline", "nope", "id", "h-rejected", "payload", "{}"));
+    xadd(Map.of("pipeline", "flow", "id", "h-rejected", "payload", "{}"));
+    jedis.xreadGroup(
+        Keys.DISPATCHER_GROUP,
+        "slow",
+        XReadGroupParams.xReadGroupParams().count(1),
+        Map.of(keys.inbox(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+    jedis.xreadGroup(
+        Keys.DISPATCHER_GROUP,
+        "fast",
+        XReadGroupParams.xReadGroupParams().count(1),
+        Map.of(keys.inbox(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+    jedis.xack(keys.inbox(), Keys.DISPATCHER_GROUP, handled);
+
+    QueuedMessages.Lookup sentAgain = new QueuedMessages(jedis, keys, 1000).find("h-rejected");
+
+    assertThat(sentAgain.found().orElseThrow().streamId())
+        .as("the copy sent again, not the one handled")
+        .isNotEqualTo(handled.toString());
+    assertThat(sentAgain.found().orElseThrow().pending()).isFalse();
+    assertThat(new QueuedMessages(jedis, keys, 1000).find("h-slow").found().orElseThrow().pending())
+        .isTrue();
+  }
+
+  @Test
   void theInboxIsReadOnlyUpToTheLimitFromTheOldestEntryNotHandled() {
     jedis.xgroupCreate(keys.inbox(), Keys.DISPATCHER_GROUP, new StreamEntryID(), true);
     xadd(Map.of("pipeline", "flow", "id", "l-handled", "payload", "{}"));
