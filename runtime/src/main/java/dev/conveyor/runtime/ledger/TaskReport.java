@@ -88,7 +88,7 @@ public final class TaskReport {
       return refused;
     }
     // why: registered (and its entry acknowledged) between the first look and the inbox's
-    return task(id);
+    return queued.isPresent() ? task(id) : Optional.empty();
   }
 
   private Optional<Map<String, Object>> queued(String id) {
