@@ -141,9 +141,13 @@ class PostMessagesIT {
   @Test
   void underBackpressureAPostIsAnswered429WithRetryAfter() {
     start(Map.of("CONVEYOR_DISPATCH_BATCH", "1"));
-    assertThat(post("{\"pipeline\":\"capped\",\"id\":\"c-1\",\"payload\":{}}").statusCode())
-        .isEqualTo(202);
-    assertThat(post("{\"pipeline\":\"capped\",\"id\":\"c-2\",\"payload\":{}}").statusCode())
+    // why: one body, so the intake cannot fill the pipeline between the two
+    assertThat(
+            post("""
+            {"pipeline":"capped","id":"c-1","payload":{}}
+            {"pipeline":"capped","id":"c-2","payload":{}}
+            """)
+                .statusCode())
         .isEqualTo(202);
 
     await()
