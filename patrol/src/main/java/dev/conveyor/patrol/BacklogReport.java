@@ -31,6 +31,7 @@ final class BacklogReport {
   private final BacklogReader reader;
   private final Supplier<UnifiedJedis> jedis;
   private final MeterRegistry registry;
+  private final RedisMemory memory;
   private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
   private volatile List<StepBacklog> last = List.of();
   private volatile Map<String, Long> lastInflight = Map.of();
@@ -44,11 +45,13 @@ final class BacklogReport {
     this.reader = new BacklogReader(pipelines, keys);
     this.jedis = jedis;
     this.registry = registry;
+    this.memory = new RedisMemory(registry);
   }
 
   /** One round: measure, publish, log if changed. */
   void round() {
     UnifiedJedis j = jedis.get();
+    memory.round(j);
     List<StepBacklog> backlog = new ArrayList<>();
     Map<String, Long> inflight = new java.util.LinkedHashMap<>();
     for (Pipeline p : pipelines.all()) {
