@@ -113,6 +113,29 @@ class MonitoringQueriesIT {
           missing.keySet().removeAll(scraped);
           assertThat(missing).as("metrics no daemon exposes, and where they are used").isEmpty();
         });
+    // and the new meters measure what they say
+    assertThat(
+            sum(scrape(processor), "conveyor_task_latency_seconds_count{")
+                + sum(scrape(patrol), "conveyor_task_latency_seconds_count{"))
+        .as("tasks from inbox to audit row")
+        .isEqualTo(TASKS);
+    assertThat(sum(scrape(processor), "conveyor_processor_batch_items_sum{"))
+        .as("entries the sink's batches held")
+        .isEqualTo(TASKS);
+    assertThat(sum(scrape(processor), "conveyor_quartz_triggers_fired_total{")).isPositive();
+    assertThat(sum(scrape(dispatcher), "conveyor_dispatcher_batch_messages_sum{"))
+        .isEqualTo(TASKS + 1);
+    assertThat(scrape(processor))
+        .contains("hikaricp_connections_max{", "pool=\"quartz-metrics-processor\"");
+  }
+
+  /** The sum of the samples whose line starts with {@code prefix}. */
+  private static double sum(String exposition, String prefix) {
+    return exposition
+        .lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   private <D extends Daemon> D start(

@@ -88,7 +88,10 @@ public final class TaskAuditRepository {
     return insertNew(audits).size();
   }
 
-  /** Inserts the rows not there yet (as {@link #insertAll}); returns those it wrote. */
+  /**
+   * Inserts the rows not there yet (as {@link #insertAll}); returns those it wrote (a task twice in
+   * {@code audits}: its first row).
+   */
   public List<TaskAudit> insertNew(List<TaskAudit> audits) {
     if (audits.isEmpty()) {
       return List.of();
@@ -135,7 +138,8 @@ public final class TaskAuditRepository {
           written.add(rs.getString(1));
         }
       }
-      return audits.stream().filter(a -> written.contains(a.taskId())).toList();
+      // why: a task twice in the batch is written once; remove() keeps its first row only
+      return audits.stream().filter(a -> written.remove(a.taskId())).toList();
     } catch (SQLException e) {
       throw new DatabaseException(
           "task_audit insert of "
