@@ -51,7 +51,6 @@ final class BacklogReport {
   /** One round: measure, publish, log if changed. */
   void round() {
     UnifiedJedis j = jedis.get();
-    memory.round(j);
     List<StepBacklog> backlog = new ArrayList<>();
     Map<String, Long> inflight = new java.util.LinkedHashMap<>();
     for (Pipeline p : pipelines.all()) {
@@ -81,6 +80,14 @@ final class BacklogReport {
       lastTotal = total;
       lastInflightTotal = inflightTotal;
     }
+  }
+
+  /**
+   * Reads the runtime Redis's memory into its gauges ({@link RedisMemory}); the patrol holding the
+   * lease does, once per round, after its work.
+   */
+  void memory() {
+    memory.round(jedis.get());
   }
 
   List<StepBacklog> last() {

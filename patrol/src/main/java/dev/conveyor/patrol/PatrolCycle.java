@@ -150,6 +150,9 @@ final class PatrolCycle {
     summary.put("pruned_dead", p.deadItems());
     summary.put("pruned_snapshots", p.taskSnapshots());
     summary.put("pruned_rejected", p.rejectedMessages());
+    // why: one reader is enough (the alert takes the max); after the work, so a standby patrol's
+    // round and the lease's work are not delayed by it
+    backlog.memory();
   }
 
   /** Stops the round (between steps) once this patrol knows it lost the lease. */

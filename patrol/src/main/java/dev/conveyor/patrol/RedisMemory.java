@@ -1,5 +1,6 @@
 package dev.conveyor.patrol;
 
+import dev.conveyor.common.outage.Outages;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,7 +11,7 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * The runtime Redis's memory ({@code INFO memory}: {@code used_memory}, {@code maxmemory}) as
  * gauges, so that an alert can fire before Redis refuses writes. On a Redis Cluster it is the node
- * the client asks; unknown (NaN) until read once.
+ * the client asks; unknown (NaN) until read once, and while Redis refuses {@code INFO}.
  */
 final class RedisMemory {
   private static final Logger log = LoggerFactory.getLogger(RedisMemory.class);
@@ -35,11 +36,16 @@ final class RedisMemory {
     try {
       info = jedis.info("memory");
     } catch (RuntimeException e) {
+      if (Outages.isOutage(e)) {
+        // why: an outage fails the round and goes to the service watch, as the backlog's reads do
+        throw e;
+      }
+      // why: the gauges are a nicety, never worth a failed round (INFO renamed, not allowed, or not
+      // routed by the cluster client): they stay unknown
       if (!warned) {
-        // why: the gauges are a nicety; an outage is reported by the service watch
         log.atWarn()
             .addKeyValue("event", "redis_memory_unknown")
-            .addKeyValue("error", e.getMessage())
+            .addKeyValue("error", String.valueOf(e))
             .log();
         warned = true;
       }

@@ -59,14 +59,14 @@ class BacklogReportIT {
   }
 
   @Test
-  void theRedisMemoryIsPublishedEachRound(TestServices services) {
+  void theRedisMemoryIsPublishedWhenRead(TestServices services) {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     BacklogReport report = new BacklogReport(PIPELINES, services.keys(), services::jedis, registry);
     assertThat(registry.get("conveyor_redis_used_memory").gauge().value())
-        .as("unknown before the first round")
+        .as("unknown before it is read")
         .isNaN();
 
-    report.round();
+    report.memory();
 
     assertThat(registry.get("conveyor_redis_used_memory").gauge().value()).isPositive();
     assertThat(registry.get("conveyor_redis_maxmemory").gauge().value()).isNotNegative();
