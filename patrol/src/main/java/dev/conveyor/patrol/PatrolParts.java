@@ -46,7 +46,8 @@ record PatrolParts(
     StepLedger ledger = new StepLedger(jedis, keys);
     TaskAuditRepository audit = new TaskAuditRepository(pg);
     TaskCleanupRepository cleanups = new TaskCleanupRepository(pg);
-    TaskCompletion completion = new TaskCompletion(new TaskFinishing(jedis, keys), audit, clock);
+    TaskCompletion completion =
+        new TaskCompletion(new TaskFinishing(jedis, keys), audit, clock, metrics);
     DeadLetters deadLetters = new DeadLetters(ledger, new DeadItemRepository(pg), clock);
     TaskEraser eraser = new TaskEraser(sweep, new TaskSnapshots(jedis, keys), pg);
     int budget = config.budget();

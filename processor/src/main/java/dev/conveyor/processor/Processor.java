@@ -75,7 +75,7 @@ public final class Processor extends Daemon {
     postgres =
         add(
             new PostgresSubsystem(
-                config.common().pg(), "processor-" + node, threads + 2, serviceWatch()));
+                config.common().pg(), "processor-" + node, threads + 2, serviceWatch(), metrics()));
     CompositeLifecycle stepGroup = add(new CompositeLifecycle("steps"));
     for (Pipeline pipeline : config.pipelines().all()) {
       for (StepDef step : pipeline.topologicalOrder()) {
@@ -93,7 +93,8 @@ public final class Processor extends Daemon {
                 this::chains,
                 this::drained,
                 share,
-                serviceWatch()));
+                serviceWatch(),
+                metrics()));
     stepControl = new StepControl(steps, scheduler::quartz, () -> !suspended);
     add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync, serviceWatch()));
     add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
@@ -133,6 +134,7 @@ public final class Processor extends Daemon {
           }
         };
     StepLedger ledger = new StepLedger(redis.commands(), keys());
+    StepMeters meters = StepMeters.of(metrics(), s.pipeline().name(), s.step().name());
     StepBatch batch =
         new StepBatch(
             s.pipeline(),
@@ -142,10 +144,11 @@ public final class Processor extends Daemon {
             new TaskCompletion(
                 new TaskFinishing(redis.commands(), keys()),
                 new TaskAuditRepository(postgres.dataSource()),
-                clock),
+                clock,
+                metrics()),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
-            metrics());
+            meters);
     return new StepRunner(
         s.pipeline(),
         s.step(),
@@ -157,7 +160,8 @@ public final class Processor extends Daemon {
         ledger,
         batch,
         config.common().redis().block(),
-        clock);
+        clock,
+        meters.tick());
   }
 
   /**

@@ -5,11 +5,16 @@ import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
 import dev.conveyor.runtime.records.TaskAudit;
 import dev.conveyor.runtime.records.TaskAuditRepository;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Finishes tasks whose every part passed every terminal step or is dead: writes their {@code
@@ -20,11 +25,33 @@ public final class TaskCompletion {
   private final TaskFinishing ledger;
   private final TaskAuditRepository audit;
   private final Clock clock;
+  private final MeterRegistry registry;
+  private final Map<String, Timer> latency = new ConcurrentHashMap<>();
 
   public TaskCompletion(TaskFinishing ledger, TaskAuditRepository audit, Clock clock) {
+    this(ledger, audit, clock, null);
+  }
+
+  /**
+   * @param registry where the time from a task's inbox entry to its audit row is recorded ({@code
+   *     conveyor_task_latency_seconds{pipeline}}); null records nothing
+   */
+  public TaskCompletion(
+      TaskFinishing ledger, TaskAuditRepository audit, Clock clock, MeterRegistry registry) {
     this.ledger = ledger;
     this.audit = audit;
     this.clock = clock;
+    this.registry = registry;
+  }
+
+  private Timer latencyTimer(String pipeline) {
+    return Timer.builder("conveyor_task_latency")
+        .description("from a task's inbox entry to its audit row")
+        .tag("pipeline", pipeline)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(10))
+        .maximumExpectedValue(Duration.ofHours(6))
+        .register(registry);
   }
 
   /** Returns how many audit rows this call wrote. */
@@ -61,8 +88,16 @@ public final class TaskCompletion {
               Optional.empty()));
       done.add(m.taskId());
     }
-    int written = audit.insertAll(rows);
+    List<TaskAudit> written = audit.insertNew(rows);
     ledger.markFinished(pipeline.name(), done, now);
-    return written;
+    if (registry != null) {
+      Timer timer = latency.computeIfAbsent(pipeline.name(), this::latencyTimer);
+      for (TaskAudit a : written) {
+        Duration took = Duration.between(a.receivedAt(), a.finishedAt());
+        // why: a task received "in the future" (clocks of two hosts apart) counts as instant
+        timer.record(took.isNegative() ? Duration.ZERO : took);
+      }
+    }
+    return written.size();
   }
 }
