@@ -200,7 +200,7 @@ class CleanupIT {
         .isEqualTo(1);
     // why: the first patrol may clean all 40 before the second's first round: wait for that round
     await()
-        .atMost(5, SECONDS)
+        .atMost(20, SECONDS)
         .untilAsserted(() ->
             assertThat(fixture.patrols())
                 .extracting(p -> String.valueOf(((Map<?, ?>) p.status().get("round")).get("role")))
