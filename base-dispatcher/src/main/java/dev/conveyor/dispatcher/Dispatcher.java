@@ -76,7 +76,9 @@ public final class Dispatcher extends Daemon {
                 4,
                 1));
     postgres =
-        add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4, serviceWatch()));
+        add(
+            new PostgresSubsystem(
+                config.common().pg(), "dispatcher-" + node, 4, serviceWatch(), metrics()));
     add(
         new InboxConsumer(
             this::intakeParts,

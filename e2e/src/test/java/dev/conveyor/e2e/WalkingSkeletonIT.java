@@ -24,7 +24,7 @@ import redis.clients.jedis.resps.StreamEntry;
 
 /**
  * The spine of the system, end to end: the three jars as separate processes with the environment
- * from DESIGN.md; a plain Redis client publishes to the inbox; rows and audit rows arrive in
+ * from docs/design.md; a plain Redis client publishes to the inbox; rows and audit rows arrive in
  * PostgreSQL. Then a producer without a Redis client: the Python example publishes through the
  * dispatcher's {@code POST /messages} and waits for each outcome at patrol's {@code GET
  * /tasks/<id>}; a rejected message is answered there too; and the task events stream, read with a

@@ -54,6 +54,7 @@ record PatrolParts(
             new TaskFinishing(jedis, keys),
             audit,
             clock,
+            metrics,
             new TaskEvents(() -> jedis, keys, config.common().taskEventsMaxLen()));
     DeadLetters deadLetters = new DeadLetters(ledger, new DeadItemRepository(pg), clock);
     TaskEraser eraser = new TaskEraser(sweep, new TaskSnapshots(jedis, keys), pg);

@@ -79,7 +79,7 @@ public final class Processor extends Daemon {
     postgres =
         add(
             new PostgresSubsystem(
-                config.common().pg(), "processor-" + node, threads + 2, serviceWatch()));
+                config.common().pg(), "processor-" + node, threads + 2, serviceWatch(), metrics()));
     CompositeLifecycle stepGroup = add(new CompositeLifecycle("steps"));
     for (Pipeline pipeline : config.pipelines().all()) {
       for (StepDef step : pipeline.topologicalOrder()) {
@@ -97,7 +97,8 @@ public final class Processor extends Daemon {
                 this::chains,
                 this::drained,
                 share,
-                serviceWatch()));
+                serviceWatch(),
+                metrics()));
     stepControl = new StepControl(steps, scheduler::quartz, () -> !suspended);
     add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync, serviceWatch()));
     add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
@@ -137,6 +138,7 @@ public final class Processor extends Daemon {
           }
         };
     StepLedger ledger = new StepLedger(redis.commands(), keys());
+    StepMeters meters = StepMeters.of(metrics(), s.pipeline().name(), s.step().name());
     StepBatch batch =
         new StepBatch(
             s.pipeline(),
@@ -147,10 +149,11 @@ public final class Processor extends Daemon {
                 new TaskFinishing(redis.commands(), keys()),
                 new TaskAuditRepository(postgres.dataSource()),
                 clock,
+                metrics(),
                 taskEvents),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
-            metrics());
+            meters);
     return new StepRunner(
         s.pipeline(),
         s.step(),
@@ -162,7 +165,8 @@ public final class Processor extends Daemon {
         ledger,
         batch,
         config.common().redis().block(),
-        clock);
+        clock,
+        meters.tick());
   }
 
   /**

@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The configuration every daemon shares: the environment table of DESIGN.md. Built from an {@link
- * Env}; each daemon wraps it in a record of its own for its extra settings.
+ * The configuration every daemon shares: the environment table of docs/design.md (Environment).
+ * Built from an {@link Env}; each daemon wraps it in a record of its own for its extra settings.
  *
  * @param namespace Redis key prefix; two namespaces never see each other
  * @param pipelines directory of pipeline YAML files

@@ -85,16 +85,16 @@ public final class TaskAuditRepository {
    * written, conflicts not counted.
    */
   public int insertAll(List<TaskAudit> audits) {
-    return written(audits).size();
+    return insertNew(audits).size();
   }
 
   /**
-   * Writes the rows in one statement, skipping tasks that already have one; returns the ids of the
-   * tasks whose rows this call wrote.
+   * Inserts the rows not there yet (as {@link #insertAll}); returns those it wrote (a task twice in
+   * {@code audits}: its first row).
    */
-  public Set<String> written(List<TaskAudit> audits) {
+  public List<TaskAudit> insertNew(List<TaskAudit> audits) {
     if (audits.isEmpty()) {
-      return Set.of();
+      return List.of();
     }
     int n = audits.size();
     String[] ids = new String[n];
@@ -138,7 +138,8 @@ public final class TaskAuditRepository {
           written.add(rs.getString(1));
         }
       }
-      return written;
+      // why: a task twice in the batch is written once; remove() keeps its first row only
+      return audits.stream().filter(a -> written.remove(a.taskId())).toList();
     } catch (SQLException e) {
       throw new DatabaseException(
           "task_audit insert of "

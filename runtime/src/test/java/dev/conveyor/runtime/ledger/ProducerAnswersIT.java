@@ -207,6 +207,7 @@ class ProducerAnswersIT {
             new TaskFinishing(jedis, keys),
             new TaskAuditRepository(services.dataSource()),
             Clock.systemUTC(),
+            null,
             new TaskEvents(() -> jedis, keys, 1000));
 
     assertThat(completion.finish(FLOW, List.of("e-1"))).isEqualTo(1);
