@@ -161,7 +161,7 @@ public final class Patrol extends Daemon {
       List<Chore> chores = new ArrayList<>(builtInChores());
       chores.addAll(extraChores);
       c = new PatrolCycle(l, parts.work(chores), backlog, metrics());
-      taskReport = parts.taskReport();
+      taskReport = parts.taskReport(inboxRedis.commands());
       replay = new ReplayHandler(() -> parts.deadItemReplay(l::fence), this::rejectedReplay);
       lease = l;
       cycle = c;

@@ -13,6 +13,7 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -43,6 +44,8 @@ import java.util.Set;
 public final class Processor extends Daemon {
   private final ProcessorConfig config;
   private final RedisSubsystem redis;
+  // why: one for all steps, so that a failing events write is logged once, not once per step
+  private final TaskEvents taskEvents;
   private final PostgresSubsystem postgres;
   private final List<StepSubsystem> steps = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
@@ -72,6 +75,7 @@ public final class Processor extends Daemon {
                 "processor-" + node,
                 threads + 4,
                 threads));
+    taskEvents = new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen());
     postgres =
         add(
             new PostgresSubsystem(
@@ -145,7 +149,8 @@ public final class Processor extends Daemon {
                 new TaskFinishing(redis.commands(), keys()),
                 new TaskAuditRepository(postgres.dataSource()),
                 clock,
-                metrics()),
+                metrics(),
+                taskEvents),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
             meters);

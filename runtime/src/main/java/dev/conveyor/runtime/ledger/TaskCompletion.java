@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Finishes tasks whose every part passed every terminal step or is dead: writes their {@code
  * task_audit} rows (once, whatever the number of calls; one transaction for a batch of tasks), then
- * takes them out of flight in Redis.
+ * takes them out of flight in Redis, and tells producers ({@link TaskEvents}: one {@code finished}
+ * event per row written).
  */
 public final class TaskCompletion {
   private final TaskFinishing ledger;
@@ -27,21 +28,35 @@ public final class TaskCompletion {
   private final Clock clock;
   private final MeterRegistry registry;
   private final Map<String, Timer> latency = new ConcurrentHashMap<>();
+  private final TaskEvents events;
 
+  /** Without metrics and task events. */
   public TaskCompletion(TaskFinishing ledger, TaskAuditRepository audit, Clock clock) {
-    this(ledger, audit, clock, null);
+    this(ledger, audit, clock, null, TaskEvents.off());
+  }
+
+  /** Without task events. */
+  public TaskCompletion(
+      TaskFinishing ledger, TaskAuditRepository audit, Clock clock, MeterRegistry registry) {
+    this(ledger, audit, clock, registry, TaskEvents.off());
   }
 
   /**
    * @param registry where the time from a task's inbox entry to its audit row is recorded ({@code
    *     conveyor_task_latency_seconds{pipeline}}); null records nothing
+   * @param events where producers hear that a task finished
    */
   public TaskCompletion(
-      TaskFinishing ledger, TaskAuditRepository audit, Clock clock, MeterRegistry registry) {
+      TaskFinishing ledger,
+      TaskAuditRepository audit,
+      Clock clock,
+      MeterRegistry registry,
+      TaskEvents events) {
     this.ledger = ledger;
     this.audit = audit;
     this.clock = clock;
     this.registry = registry;
+    this.events = events;
   }
 
   private Timer latencyTimer(String pipeline) {
@@ -98,6 +113,9 @@ public final class TaskCompletion {
         timer.record(took.isNegative() ? Duration.ZERO : took);
       }
     }
+    // why: after the row, so an event never announces what PostgreSQL does not hold; only rows this
+    // call wrote, so a second finish of the same task (patrol and a processor) says nothing twice
+    events.finished(written);
     return written.size();
   }
 }
