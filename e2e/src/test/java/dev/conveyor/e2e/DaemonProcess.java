@@ -88,7 +88,7 @@ final class DaemonProcess {
     }
   }
 
-  /** Its HTTP port on 127.0.0.1. */
+  /** Its HTTP port (on 127.0.0.1). */
   int port() {
     return port;
   }
