@@ -10,6 +10,8 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.runtime.console.Console;
+import dev.conveyor.runtime.console.ConsoleSources;
 import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
@@ -49,6 +51,7 @@ public final class Dispatcher extends Daemon {
     this.config = config;
     this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
+    new Console("dispatcher", node, this::consoleSources, Clock.systemUTC()).register(this::route);
     // why: a write into the inbox, held to the rule of the other writes (the admin token when set,
     // else loopback clients only): publishing is as much power as suspending the intake
     route(
@@ -158,5 +161,15 @@ public final class Dispatcher extends Daemon {
     }
     d.put("inbox", stats.last());
     return d;
+  }
+
+  /** What the console at {@code /ui} reads; throws while the subsystems are not ready. */
+  private ConsoleSources consoleSources() {
+    return new ConsoleSources(
+        config.pipelines(),
+        keys(),
+        redis.commands(),
+        Optional.of(inboxRedis.commands()),
+        postgres.dataSource());
   }
 }

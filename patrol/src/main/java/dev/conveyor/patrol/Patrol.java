@@ -10,6 +10,8 @@ import dev.conveyor.common.http.HttpRequest;
 import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
+import dev.conveyor.runtime.console.Console;
+import dev.conveyor.runtime.console.ConsoleSources;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.quartz.QuartzTables;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
@@ -77,6 +79,7 @@ public final class Patrol extends Daemon {
     // this patrol or another; both run behind the lease, locking the task's rows in PostgreSQL, so
     // only the holder replays: another patrol answers 409 naming it, and the CLI goes there
     route("POST", "/replay", this::replay, true);
+    new Console("patrol", node, this::consoleSources, Clock.systemUTC()).register(this::route);
     addHttp();
     redis =
         add(
@@ -237,5 +240,15 @@ public final class Patrol extends Daemon {
     d.put("tasks_in_flight", backlog.inflight());
     d.put("backlog", backlog.last());
     return d;
+  }
+
+  /** What the console at {@code /ui} reads; throws while the subsystems are not ready. */
+  private ConsoleSources consoleSources() {
+    return new ConsoleSources(
+        config.pipelines(),
+        keys(),
+        redis.commands(),
+        Optional.of(inboxRedis.commands()),
+        postgres.dataSource());
   }
 }

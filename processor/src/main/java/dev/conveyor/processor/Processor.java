@@ -10,6 +10,8 @@ import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.runtime.console.Console;
+import dev.conveyor.runtime.console.ConsoleSources;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
@@ -35,6 +37,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -65,6 +68,7 @@ public final class Processor extends Daemon {
     String node = config.common().nodeId();
     int threads = config.effectiveThreads();
     route("POST", "/steps/*", request -> stepControl.handle(request), true);
+    new Console("processor", node, this::consoleSources, Clock.systemUTC()).register(this::route);
     addHttp();
     redis =
         add(
@@ -217,5 +221,18 @@ public final class Processor extends Daemon {
         stepStates,
         "chain_share",
         limit == Integer.MAX_VALUE ? "unlimited" : limit);
+  }
+
+  /**
+   * What the console at {@code /ui} reads; throws while the subsystems are not ready. The inbox's
+   * lag only when the inbox is on the runtime Redis: the processor has no client of another.
+   */
+  private ConsoleSources consoleSources() {
+    return new ConsoleSources(
+        config.pipelines(),
+        keys(),
+        redis.commands(),
+        config.common().redis().inboxElsewhere() ? Optional.empty() : Optional.of(redis.commands()),
+        postgres.dataSource());
   }
 }
