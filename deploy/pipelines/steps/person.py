@@ -5,11 +5,10 @@ PersonAgreementTest runs the two over the same texts and compares what they find
 their word lists (particles, saints, words that are never a surname, ...) from the same file,
 data/person_words.txt.
 
-Reads one JSON request per line on stdin: {"task_id": ..., "part": ..., "input": {"text": ...,
-"offset": ...}}. Writes one JSON answer per line on stdout, in order:
-{"ok": true, "data": {"entities": [{"kind": "person", "surface", "start", "end"}, ...]}} or
-{"ok": false, "error": "..."}. Offsets are code points of the task's whole text (the part's
-"offset" plus the place in the part). Logs go to stderr.
+Written on conveyor_step (the step library next to it), which speaks the protocol: each item's
+input is {"text": ..., "offset": ...}; its output {"entities": [{"kind": "person", "surface",
+"start", "end"}, ...]}, or an item error. Offsets are code points of the task's whole text (the
+part's "offset" plus the place in the part). Logs go to stderr.
 
 Options (CONVEYOR_STEP_OPTIONS, JSON), paths relative to the working directory (the pipeline
 directory): "first_names", the gazetteer (default data/first_names.txt): UTF-8, one name per
@@ -34,6 +33,8 @@ import json
 import os
 import sys
 import unicodedata
+
+import conveyor_step
 
 WORD_LISTS = ("particles", "capital_particles", "surname_prefixes", "saints", "not_surnames")
 
@@ -270,17 +271,26 @@ def load_first_names(path):
     return names
 
 
-def handle(item, rules):
+def handle(item, ctx):
     text = item.get("text") if isinstance(item, dict) else None
     if not isinstance(text, str):
-        return {"ok": False, "error": "input has no string 'text'"}
+        raise conveyor_step.ItemError("input has no string 'text'")
     offset = item.get("offset")
     if offset is None:
         offset = 0
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        return {"ok": False, "error": "'offset' must be a non-negative integer, was %s"
-                % json.dumps(offset)}
-    return {"ok": True, "data": {"entities": rules.find(text, offset)}}
+        raise conveyor_step.ItemError("'offset' must be a non-negative integer, was %s"
+                                      % json.dumps(offset))
+    return {"entities": ctx.state.find(text, offset)}
+
+
+def setup(ctx):
+    words_path = ctx.options.get("person_words", "data/person_words.txt")
+    path = ctx.options.get("first_names", "data/first_names.txt")
+    rules = PersonRules(load_first_names(path), PersonWords(load_person_words(words_path)))
+    ctx.log("person_ready", first_names=len(rules.first_names), names_file=path,
+            words_file=words_path)
+    return rules
 
 
 def lexicon(lists):
@@ -294,27 +304,16 @@ def lexicon(lists):
 
 
 def main():
-    options = json.loads(os.environ.get("CONVEYOR_STEP_OPTIONS") or "{}")
-    words_path = options.get("person_words", "data/person_words.txt")
-    try:
-        lists = PersonWords(load_person_words(words_path))
-    except (OSError, ValueError) as e:
-        sys.exit("person.py: cannot read the word lists: %s" % e)
     if sys.argv[1:] == ["--lexicon"]:
+        options = json.loads(os.environ.get("CONVEYOR_STEP_OPTIONS") or "{}")
+        words_path = options.get("person_words", "data/person_words.txt")
+        try:
+            lists = PersonWords(load_person_words(words_path))
+        except (OSError, ValueError) as e:
+            sys.exit("person.py: cannot read the word lists: %s" % e)
         print(json.dumps(lexicon(lists)))
         return
-    path = options.get("first_names", "data/first_names.txt")
-    rules = PersonRules(load_first_names(path), lists)
-    print("person.py ready: %d first names from %s, word lists from %s"
-          % (len(rules.first_names), path, words_path), file=sys.stderr, flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            answer = handle(json.loads(line).get("input"), rules)
-        except (ValueError, AttributeError) as e:
-            answer = {"ok": False, "error": "bad request: %s" % e}
-        print(json.dumps(answer), flush=True)
+    conveyor_step.run(handle, setup=setup)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ import dev.conveyor.runtime.work.ItemResult;
 import dev.conveyor.runtime.work.StepWork;
 import dev.conveyor.runtime.work.WorkItem;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +57,8 @@ final class StepBatch {
   private final Counter failed;
   private final Counter dead;
   private final Counter finished;
+  private final DistributionSummary batchItems;
+  private final Timer batchWait;
 
   StepBatch(
       Pipeline pipeline,
@@ -79,6 +83,23 @@ final class StepBatch {
     this.dead = registry.counter("conveyor_processor_dead_items", tags);
     this.finished =
         registry.counter("conveyor_processor_tasks_finished", "pipeline", pipeline.name());
+    this.batchItems =
+        DistributionSummary.builder("conveyor_step_batch_items")
+            .description("new items a tick handed to the step's work at once")
+            .tags(tags)
+            .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+            .register(registry);
+    this.batchWait =
+        Timer.builder("conveyor_step_batch_wait")
+            .description("how long a tick waited to fill a batch (batch_wait)")
+            .tags(tags)
+            .register(registry);
+  }
+
+  /** A tick read {@code items} new entries as one batch, waiting {@code waited} to fill it. */
+  void observeRead(int items, Duration waited) {
+    batchItems.record(items);
+    batchWait.record(waited);
   }
 
   /** Releases what the step's work holds. */

@@ -10,6 +10,7 @@ import dev.conveyor.runtime.pipeline.StepDef;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -137,6 +138,7 @@ final class StepRunner {
         }
       }
       held.readNew(fresh);
+      fresh = filled(queue, fresh, held);
       if (suspended.getAsBoolean()) {
         // why: read just as the step was suspended; they stay pending until it resumes
         return step.offset();
@@ -148,6 +150,37 @@ final class StepRunner {
       batch.process(shard, queue, fresh, Map.of());
       held.release();
     }
+  }
+
+  /**
+   * {@code first} topped up to a whole batch: a step with a {@code batch_wait} that read fewer than
+   * {@code batch} new entries waits up to that long (from the first read) for more. What it waited
+   * and how many it got are the step's batch metrics.
+   */
+  private List<StreamMessage> filled(
+      StreamGroup queue, List<StreamMessage> first, HeldEntries held) {
+    Duration limit = step.batchWait();
+    if (limit.isZero() || first.size() >= step.batch()) {
+      batch.observeRead(first.size(), Duration.ZERO);
+      return first;
+    }
+    Instant start = clock.instant();
+    Instant until = start.plus(limit);
+    List<StreamMessage> all = new ArrayList<>(first);
+    while (all.size() < step.batch() && !suspended.getAsBoolean()) {
+      Duration left = Duration.between(clock.instant(), until);
+      if (left.toMillis() < 1) {
+        break;
+      }
+      List<StreamMessage> more = queue.readNew(CONSUMER, step.batch() - all.size(), left);
+      if (more.isEmpty()) {
+        break;
+      }
+      held.readNew(more);
+      all.addAll(more);
+    }
+    batch.observeRead(all.size(), Duration.between(start, clock.instant()));
+    return all;
   }
 
   /**

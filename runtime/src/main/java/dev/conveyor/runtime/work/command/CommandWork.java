@@ -85,8 +85,10 @@ public final class CommandWork implements StepWork, AutoCloseable {
   private final Path directory;
   private final int workerCount;
   private final Duration timeout;
+  private final int maxBatch;
   private final Tuning tuning;
   private final Map<String, String> environment;
+  private volatile BatchObserver observer = BatchObserver.NONE;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile WorkerPool pool;
@@ -107,7 +109,9 @@ public final class CommandWork implements StepWork, AutoCloseable {
         pipeline.source().toAbsolutePath().getParent(),
         step.workers(),
         step.timeout(),
-        step.options());
+        step.options(),
+        step.batch(),
+        Tuning.DEFAULTS);
   }
 
   /**
@@ -126,7 +130,15 @@ public final class CommandWork implements StepWork, AutoCloseable {
       int workers,
       Duration timeout,
       Map<String, Object> options) {
-    this(step, command, directory, workers, timeout, options, Tuning.DEFAULTS);
+    this(
+        step,
+        command,
+        directory,
+        workers,
+        timeout,
+        options,
+        StepDef.DEFAULT_BATCH,
+        Tuning.DEFAULTS);
   }
 
   CommandWork(
@@ -136,6 +148,18 @@ public final class CommandWork implements StepWork, AutoCloseable {
       int workers,
       Duration timeout,
       Map<String, Object> options,
+      Tuning tuning) {
+    this(step, command, directory, workers, timeout, options, StepDef.DEFAULT_BATCH, tuning);
+  }
+
+  CommandWork(
+      String step,
+      List<String> command,
+      Path directory,
+      int workers,
+      Duration timeout,
+      Map<String, Object> options,
+      int maxBatch,
       Tuning tuning) {
     this.step = Objects.requireNonNull(step, "step");
     this.command = List.copyOf(command);
@@ -151,11 +175,20 @@ public final class CommandWork implements StepWork, AutoCloseable {
       throw new IllegalArgumentException("step " + step + ": timeout must be > 0");
     }
     this.timeout = timeout;
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("step " + step + ": batch must be >= 1, was " + maxBatch);
+    }
+    this.maxBatch = maxBatch;
     this.tuning = Objects.requireNonNull(tuning, "tuning");
     var env = new LinkedHashMap<String, String>();
     env.put("CONVEYOR_STEP_OPTIONS", Protocol.options(options == null ? Map.of() : options));
     env.put("CONVEYOR_STEP", step);
     this.environment = env;
+  }
+
+  /** Who is told of each batch request sent (for metrics); set before {@link #start()}. */
+  public void observeBatches(BatchObserver observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
   }
 
   /**
@@ -183,7 +216,7 @@ public final class CommandWork implements StepWork, AutoCloseable {
       var env = new LinkedHashMap<>(environment);
       env.put("CONVEYOR_WORKER", Integer.toString(i));
       var process = new WorkerProcess.Command(argv, directory, env);
-      all.add(new CommandWorker(step, i, process, timeout, tuning));
+      all.add(new CommandWorker(step, i, process, timeout, maxBatch, tuning, observer));
     }
     pool = new WorkerPool(step, all, tuning);
     try {
