@@ -49,6 +49,9 @@ __all__ = ["run", "Item", "ItemError", "Context", "log"]
 
 VERSION = 1
 FLUSH_EVERY = 0.1
+# why: False makes the hello say "batch": false, so that the processor sends one item per
+# request, as to a program without the library (benchmarks compare the two this way)
+BATCH = True
 
 
 class ItemError(Exception):
@@ -227,7 +230,7 @@ def serve(ctx, handle=None, batch=None, stdin=None, stdout=None):
         raise TypeError("give exactly one of handle (one item) and batch (a list of items)")
     inp = stdin if stdin is not None else sys.stdin.buffer
     answers = _Answers(stdout if stdout is not None else sys.stdout.buffer)
-    answers.write({"hello": {"batch": True, "library": "conveyor_step", "version": VERSION}})
+    answers.write({"hello": {"batch": BATCH, "library": "conveyor_step", "version": VERSION}})
     answers.flush()
     for line in inp:
         if not line.strip():

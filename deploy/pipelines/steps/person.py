@@ -31,6 +31,7 @@ The rules, on words (runs of letters, combining marks and digits, joined across 
 """
 import json
 import os
+import re
 import sys
 import unicodedata
 
@@ -126,27 +127,41 @@ def is_possessive(text, i):
             and (i + 2 == len(text) or not is_word_part(text[i + 2])))
 
 
+class _CharClasses(dict):
+    """Code point -> one class letter, for str.translate: L letter, s the letter "s", D digit,
+    M mark, j "-" or U+2010, q "'" or U+2019, . anything else. Filled as characters come."""
+
+    def __missing__(self, code):
+        c = chr(code)
+        if c == "s":
+            cls = "s"
+        elif c in ("-", "\u2010"):
+            cls = "j"
+        elif c in ("'", "\u2019"):
+            cls = "q"
+        elif is_letter(c):
+            cls = "L"
+        elif is_digit(c):
+            cls = "D"
+        elif is_mark(c):
+            cls = "M"
+        else:
+            cls = "."
+        self[code] = cls
+        return cls
+
+
+_CLASSES = _CharClasses()
+# why: the rules below on the text's character classes, as a regular expression: a word starts at
+# a letter or digit, runs over letters, marks and digits, and goes on across one joiner followed by
+# a letter or digit, unless that joiner is an apostrophe of a trailing "'s" (a possessive)
+_WORD = re.compile(r"[LDs][LMDs]*(?:(?:j|q(?!s(?![LMDs])))[LDs][LMDs]*)*")
+
+
 def words(text):
     """The words of the text as (start, end, word); Python strings index code points."""
-    found = []
-    n = len(text)
-    i = 0
-    while i < n:
-        if not is_word_start(text[i]):
-            i += 1
-            continue
-        start = i
-        i += 1
-        while True:
-            while i < n and is_word_part(text[i]):
-                i += 1
-            if (i + 1 < n and text[i] in JOINERS and is_word_start(text[i + 1])
-                    and not is_possessive(text, i)):
-                i += 1
-                continue
-            break
-        found.append((start, i, text[start:i]))
-    return found
+    classes = text.translate(_CLASSES)
+    return [(m.start(), m.end(), text[m.start():m.end()]) for m in _WORD.finditer(classes)]
 
 
 def is_initial(text, word):

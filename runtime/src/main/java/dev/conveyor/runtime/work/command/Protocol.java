@@ -7,8 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.runtime.work.WorkItem;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The JSON lines that Conveyor and a command step's program exchange. What Conveyor writes is ASCII
@@ -169,6 +173,27 @@ final class Protocol {
       return JSON.writeValueAsString(options);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("options cannot be written as JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The text of {@code CONVEYOR_RESOURCES}: {@code {"<name>": {"path": "/abs/file", "size": n}}}.
+   *
+   * @throws IOException if a file cannot be read (its size is what a process maps)
+   */
+  static String resources(Map<String, Path> files) throws IOException {
+    ObjectNode all = JSON.createObjectNode();
+    for (var e : new TreeMap<>(files).entrySet()) {
+      Path file = e.getValue().toAbsolutePath().normalize();
+      if (!Files.isReadable(file) || !Files.isRegularFile(file)) {
+        throw new IOException("resource '" + e.getKey() + "': cannot read " + file);
+      }
+      all.putObject(e.getKey()).put("path", file.toString()).put("size", Files.size(file));
+    }
+    try {
+      return JSON.writeValueAsString(all);
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException(ex);
     }
   }
 

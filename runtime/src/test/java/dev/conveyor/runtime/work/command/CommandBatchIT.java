@@ -266,7 +266,8 @@ class CommandBatchIT {
             TIMEOUT,
             Map.of(),
             100,
-            Tuning.DEFAULTS)) {
+            Tuning.DEFAULTS,
+            Map.of())) {
       work.observeBatches(sent::add);
       work.start();
 
@@ -278,6 +279,70 @@ class CommandBatchIT {
     }
   }
 
+  @Test
+  void aStepOnTheStepLibraryReadsItsResourceAsAMappedFile() throws IOException {
+    Files.copy(
+        Path.of("..", "deploy", "pipelines", "steps", "conveyor_step.py"),
+        dir.resolve("conveyor_step.py"));
+    Path words = Files.writeString(dir.resolve("words.txt"), "conveyor\nredis\n");
+    Path program =
+        TestPrograms.write(
+            dir,
+            "known.py",
+            """
+            import conveyor_step
+
+            def setup(ctx):
+                return set(bytes(ctx.resource("words")).decode().split())
+
+            def handle(data, ctx):
+                return {"known": data["w"] in ctx.state, "size": len(ctx.resource("words"))}
+
+            conveyor_step.run(handle, setup=setup)
+            """);
+    try (var work =
+        new CommandWork(
+            "resources",
+            List.of("python3", program.toString()),
+            dir,
+            2,
+            TIMEOUT,
+            Map.of(),
+            100,
+            Tuning.DEFAULTS,
+            Map.of("words", words))) {
+      work.start();
+
+      List<ItemResult> results =
+          work.process(
+              List.of(item("t", 0, "{\"w\": \"redis\"}"), item("t", 1, "{\"w\": \"kafka\"}")));
+
+      assertThat(results)
+          .extracting(TestPrograms::output)
+          .containsExactly("{\"known\":true,\"size\":15}", "{\"known\":false,\"size\":15}");
+    }
+  }
+
+  @Test
+  void aStepWhoseResourceIsMissingDoesNotStart() {
+    var work =
+        new CommandWork(
+            "no-resource",
+            List.of("python3", batcher.toString()),
+            dir,
+            1,
+            TIMEOUT,
+            Map.of(),
+            100,
+            Tuning.DEFAULTS,
+            Map.of("model", dir.resolve("model.bin")));
+    org.assertj.core.api.Assertions.assertThatThrownBy(work::start)
+        .isInstanceOf(CommandUnavailableException.class)
+        .hasMessage(
+            "resource 'model': cannot read " + dir.resolve("model.bin") + " (step no-resource)");
+    work.close();
+  }
+
   private CommandWork work(String step, Duration timeout, int batch) {
     return new CommandWork(
         step,
@@ -287,7 +352,8 @@ class CommandBatchIT {
         timeout,
         Map.of(),
         batch,
-        Tuning.DEFAULTS.withBackoff(Duration.ZERO, Duration.ZERO));
+        Tuning.DEFAULTS.withBackoff(Duration.ZERO, Duration.ZERO),
+        Map.of());
   }
 
   private static List<WorkItem> items(int n) {
