@@ -10,10 +10,11 @@ input is {"text": ..., "offset": ...}; its output {"entities": [{"kind": "person
 "start", "end"}, ...]}, or an item error. Offsets are code points of the task's whole text (the
 part's "offset" plus the place in the part). Logs go to stderr.
 
-Options (CONVEYOR_STEP_OPTIONS, JSON), paths relative to the working directory (the pipeline
-directory): "first_names", the gazetteer (default data/first_names.txt): UTF-8, one name per
-line, "#" comment lines; "person_words", the word lists (default data/person_words.txt), in the
-format load_person_words describes.
+Its files: the step's resources first_names (the gazetteer: UTF-8, one name per line, "#"
+comment lines) and person_words (the word lists, in the format load_person_words describes),
+memory-mapped; without resources, the options (CONVEYOR_STEP_OPTIONS) "first_names" and
+"person_words" name them, relative to the working directory (the pipeline directory; defaults
+data/first_names.txt and data/person_words.txt).
 
 The rules, on words (runs of letters, combining marks and digits, joined across a single "-",
 "'" or U+2019 when a letter or digit follows; a trailing "'s" is not part of a word):
@@ -46,25 +47,30 @@ def load_person_words(path):
     UTF-8; a line [name] starts a list, the lines after it hold its words separated by spaces;
     "#" lines are comments, blank lines are skipped; each list of WORD_LISTS is there once.
     """
+    with open(path, encoding="utf-8-sig") as f:
+        return parse_person_words(f.read(), path)
+
+
+def parse_person_words(text, path):
+    """The word lists of the text of person_words.txt (`path` names it in errors)."""
     lists = {}
     current = None
-    with open(path, encoding="utf-8-sig") as f:
-        for number, raw in enumerate(f, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                name = line[1:-1]
-                if name not in WORD_LISTS:
-                    raise ValueError("%s line %d: unknown list [%s] (known: %s)"
-                                     % (path, number, name, ", ".join(WORD_LISTS)))
-                if name in lists:
-                    raise ValueError("%s line %d: list [%s] comes twice" % (path, number, name))
-                current = lists[name] = []
-                continue
-            if current is None:
-                raise ValueError("%s line %d: words before the first [list]" % (path, number))
-            current.extend(line.split())
+    for number, raw in enumerate(lines(text), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            name = line[1:-1]
+            if name not in WORD_LISTS:
+                raise ValueError("%s line %d: unknown list [%s] (known: %s)"
+                                 % (path, number, name, ", ".join(WORD_LISTS)))
+            if name in lists:
+                raise ValueError("%s line %d: list [%s] comes twice" % (path, number, name))
+            current = lists[name] = []
+            continue
+        if current is None:
+            raise ValueError("%s line %d: words before the first [list]" % (path, number))
+        current.extend(line.split())
     missing = [name for name in WORD_LISTS if name not in lists]
     if missing:
         raise ValueError("%s: no list %s" % (path, ", ".join(missing)))
@@ -276,13 +282,23 @@ class PersonRules:
         return found
 
 
+def lines(text):
+    """The lines of a text as a file read in text mode gives them (\\n, \\r\\n or \\r ends one)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def load_first_names(path):
-    names = set()
     with open(path, encoding="utf-8-sig") as f:
-        for line in f:
-            name = line.strip()
-            if name and not name.startswith("#"):
-                names.add(name)
+        return parse_first_names(f.read())
+
+
+def parse_first_names(text):
+    """The gazetteer: one name per line, "#" comment lines and blank lines skipped."""
+    names = set()
+    for line in lines(text):
+        name = line.strip()
+        if name and not name.startswith("#"):
+            names.add(name)
     return names
 
 
@@ -300,12 +316,27 @@ def handle(item, ctx):
 
 
 def setup(ctx):
-    words_path = ctx.options.get("person_words", "data/person_words.txt")
-    path = ctx.options.get("first_names", "data/first_names.txt")
-    rules = PersonRules(load_first_names(path), PersonWords(load_person_words(words_path)))
-    ctx.log("person_ready", first_names=len(rules.first_names), names_file=path,
-            words_file=words_path)
+    """The rules, from the step's resources first_names and person_words (memory-mapped, shared
+    by every worker) or, without them, from the files the options name."""
+    if "first_names" in ctx.resources and "person_words" in ctx.resources:
+        names_from = ctx.resource_path("first_names")
+        words_from = ctx.resource_path("person_words")
+        first_names = parse_first_names(text_of(ctx.resource("first_names")))
+        lists = parse_person_words(text_of(ctx.resource("person_words")), words_from)
+    else:
+        names_from = ctx.options.get("first_names", "data/first_names.txt")
+        words_from = ctx.options.get("person_words", "data/person_words.txt")
+        first_names = load_first_names(names_from)
+        lists = load_person_words(words_from)
+    rules = PersonRules(first_names, PersonWords(lists))
+    ctx.log("person_ready", first_names=len(rules.first_names), names_file=names_from,
+            words_file=words_from)
     return rules
+
+
+def text_of(view):
+    """A resource's bytes as text: UTF-8, a byte order mark dropped."""
+    return bytes(view).decode("utf-8-sig")
 
 
 def lexicon(lists):

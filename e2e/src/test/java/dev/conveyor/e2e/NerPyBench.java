@@ -30,7 +30,7 @@ import redis.clients.jedis.StreamEntryID;
 @WithServices
 class NerPyBench {
   private static final int DOCUMENTS = Integer.getInteger("bench.messages", 800);
-  private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
 
   @Test
   void nerPy(TestServices services, @TempDir Path dir) throws Exception {
