@@ -3,9 +3,17 @@ package dev.conveyor.e2e;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.cli.embedded.EmbeddedRun;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.work.ItemResult;
+import dev.conveyor.runtime.work.WorkItem;
+import dev.conveyor.runtime.work.command.CommandWork;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,8 +82,9 @@ class NerPyBench {
     Map<String, Double> rates = new HashMap<>(); // pipeline -> seconds over all rounds
     try {
       await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
-      // why: a warm-up of each, so that neither pays for JIT or Python start-up in its figure
-      int warm = Math.min(20, docs.size());
+      // why: a warm-up of each over every document, so that none pays for the JIT or Python's
+      // start-up in its figures (with 20 documents, ner's first round still ran at a third)
+      int warm = docs.size();
       for (String pipeline : List.of("ner", "ner-py", "ner-py-single")) {
         publish(services, pipeline, "warm." + pipeline, docs.subList(0, warm));
         awaitDone(services, "warm." + pipeline, warm);
@@ -130,10 +139,66 @@ class NerPyBench {
             rates.get("ner") / rates.get("ner-py-single"),
             differing,
             nerRows));
+    md.append("\nThe person step alone, through `CommandWork` (no Redis, no PostgreSQL), over the")
+        .append(" documents cut in parts of 2,000 characters, batches of 100:\n\n")
+        .append("| run | parts | seconds | parts/s |\n|---|---:|---:|---:|\n");
+    stepAlone(dir, docs, md);
     Path out = Repo.root().resolve("e2e/target/bench/ner-py.md");
     Files.createDirectories(out.getParent());
     Files.writeString(out, md);
     System.out.println(md);
+  }
+
+  /**
+   * The person step of ner-py and of ner-py-single run by {@link CommandWork} over the same parts,
+   * three times each in turn: what the protocol costs, apart from the rest of the pipeline.
+   */
+  private static void stepAlone(Path dir, List<EmbeddedRun.Input> docs, StringBuilder md)
+      throws Exception {
+    List<WorkItem> parts = new ArrayList<>();
+    for (EmbeddedRun.Input doc : docs) {
+      String text = doc.payload().get("text").textValue();
+      for (int from = 0; from < text.length(); from += 2000) {
+        var input = new ObjectMapper().createObjectNode();
+        input.put("text", text.substring(from, Math.min(text.length(), from + 2000)));
+        input.put("offset", from);
+        parts.add(
+            new WorkItem(
+                new QueueItem(doc.taskId(), parts.size(), "0-" + parts.size()), input.toString()));
+      }
+    }
+    for (int round = 1; round <= 3; round++) {
+      for (String pipeline : List.of("ner-py", "ner-py-single")) {
+        Pipeline p = PipelineLoader.loadFile(dir.resolve(pipeline + ".yaml"));
+        StepDef person =
+            p.steps().stream().filter(s -> s.name().equals("person")).findFirst().orElseThrow();
+        try (CommandWork work = CommandWork.of(p, person)) {
+          work.start();
+          work.process(parts.subList(0, 200));
+          long start = System.nanoTime();
+          for (int from = 0; from < parts.size(); from += 100) {
+            for (ItemResult r :
+                work.process(parts.subList(from, Math.min(parts.size(), from + 100)))) {
+              if (r instanceof ItemResult.Failed f) {
+                throw new AssertionError("person failed: " + f.error());
+              }
+            }
+          }
+          double seconds = (System.nanoTime() - start) / 1e9;
+          String row =
+              String.format(
+                  Locale.ROOT,
+                  "| %s person step, round %d | %,d | %.2f | %,.0f |",
+                  pipeline,
+                  round,
+                  parts.size(),
+                  seconds,
+                  parts.size() / seconds);
+          System.out.println("bench: " + row);
+          md.append(row).append('\n');
+        }
+      }
+    }
   }
 
   private static void publish(

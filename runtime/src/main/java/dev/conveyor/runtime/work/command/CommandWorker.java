@@ -172,10 +172,10 @@ final class CommandWorker {
   }
 
   /**
-   * One request of the batch form; each answer must come within the timeout of the one before and
-   * carry its item's {@code seq}. An answer with an earlier {@code seq} (a stale line) is logged
-   * and dropped; items an answer skips over fail; when the process breaks, times out or exits, the
-   * items it had not answered fail and those it had keep their results.
+   * One request of the batch form: its n answers must all come within n x timeout, each with its
+   * item's {@code seq}. An answer with an earlier {@code seq} (a stale line) is logged and dropped;
+   * items an answer skips over fail; when the process breaks, times out or exits, the items it had
+   * not answered fail and those it had keep their results.
    */
   private void sendBatch(
       WorkerProcess p, List<ObjectNode> requests, List<Integer> positions, ItemResult[] results)
