@@ -10,6 +10,7 @@ import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.redis.ReplicationBarrier;
 import dev.conveyor.common.redis.StreamGroup;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
@@ -18,8 +19,10 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Daemon 1, the front door: inbox → validated, deduplicated, split tasks → entry step queues, or a
@@ -46,6 +49,18 @@ public final class Dispatcher extends Daemon {
     this.config = config;
     this.metrics = new IntakeMetrics(metrics());
     String node = config.common().nodeId();
+    // why: a write into the inbox, held to the rule of the other writes (the admin token when set,
+    // else loopback clients only): publishing is as much power as suspending the intake
+    route(
+        "POST",
+        "/messages",
+        new MessagesHandler(
+            validator(config),
+            () -> Optional.ofNullable(backpressure),
+            this::inboxCommands,
+            keys().inbox()),
+        true,
+        MessagesHandler.bodyLimit(config.maxEntryBytes()));
     addHttp();
     redis =
         add(
@@ -61,7 +76,9 @@ public final class Dispatcher extends Daemon {
                 4,
                 1));
     postgres =
-        add(new PostgresSubsystem(config.common().pg(), "dispatcher-" + node, 4, serviceWatch()));
+        add(
+            new PostgresSubsystem(
+                config.common().pg(), "dispatcher-" + node, 4, serviceWatch(), metrics()));
     add(
         new InboxConsumer(
             this::intakeParts,
@@ -90,19 +107,17 @@ public final class Dispatcher extends Daemon {
           .addKeyValue("reason", aof.reason())
           .log();
     }
+    TaskEvents events = new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen());
     backpressure = new Backpressure(config.pipelines(), tasks, Clock.systemUTC(), metrics);
     return new InboxConsumer.Parts(
         new StreamGroup(inboxRedis.blocking(), keys().inbox(), Keys.DISPATCHER_GROUP),
         new BatchHandler(
-                new MessageValidator(
-                    config.pipelines(),
-                    config.common().maxMessageBytes(),
-                    config.maxEntryBytes(),
-                    config.maxEntryFields()),
+                validator(config),
                 new Rejections(
                     new RejectedMessageRepository(postgres.dataSource()),
                     config.maxEntryBytes(),
-                    config.maxEntryFields()),
+                    config.maxEntryFields(),
+                    events),
                 new TaskFanOut(
                     tasks,
                     redis.commands(),
@@ -117,6 +132,19 @@ public final class Dispatcher extends Daemon {
                 config.maxDeliveries())
             ::handle,
         backpressure);
+  }
+
+  private UnifiedJedis inboxCommands() {
+    return inboxRedis.commands();
+  }
+
+  /** The one validator setup of the intake and of {@code POST /messages}. */
+  private static MessageValidator validator(DispatcherConfig config) {
+    return new MessageValidator(
+        config.pipelines(),
+        config.common().maxMessageBytes(),
+        config.maxEntryBytes(),
+        config.maxEntryFields());
   }
 
   @Override

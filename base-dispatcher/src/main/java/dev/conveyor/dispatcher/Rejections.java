@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.json.SafeText;
 import dev.conveyor.common.json.StoredJson;
+import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.records.RejectedMessageRepository;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
@@ -44,18 +47,29 @@ public final class Rejections {
   private final RejectedMessageRepository repository;
   private final long maxBytes;
   private final int maxFields;
+  private final TaskEvents events;
 
   /**
    * @param maxBytes names and values stored whole, in all ({@code CONVEYOR_MAX_ENTRY_BYTES})
    * @param maxFields fields stored ({@code CONVEYOR_MAX_ENTRY_FIELDS})
    */
-  public Rejections(RejectedMessageRepository repository, long maxBytes, int maxFields) {
+  public Rejections(
+      RejectedMessageRepository repository, long maxBytes, int maxFields, TaskEvents events) {
     this.repository = repository;
     this.maxBytes = maxBytes;
     this.maxFields = maxFields;
+    this.events = events;
   }
 
-  /** Stores the entry (once per stream entry, whatever the number of passes). */
+  /** Without task events. */
+  public Rejections(RejectedMessageRepository repository, long maxBytes, int maxFields) {
+    this(repository, maxBytes, maxFields, TaskEvents.off());
+  }
+
+  /**
+   * Stores the entry (once per stream entry, whatever the number of passes) and, when this call
+   * stored it, writes a {@code rejected} task event.
+   */
   public void store(StreamMessage entry, Verdict.Rejected verdict) {
     int fields = entry.fields().size();
     String detail =
@@ -67,12 +81,33 @@ public final class Rejections {
                 + fields
                 + " fields are stored)"
             : verdict.detail();
-    repository.insert(
-        entry.id(),
-        entry.contentSha256(),
-        verdict.reason().code(),
-        detail,
-        fieldsJson(entry, maxBytes, maxFields));
+    boolean stored =
+        repository.insert(
+            entry.id(),
+            entry.contentSha256(),
+            verdict.reason().code(),
+            detail,
+            fieldsJson(entry, maxBytes, maxFields));
+    if (stored) {
+      events.rejected(
+          meantTaskId(entry).orElse(null),
+          entry.id(),
+          entry.strictText("pipeline").orElse(null),
+          verdict.reason().code(),
+          verdict.detail(),
+          Instant.now());
+    }
+  }
+
+  /**
+   * The task id the producer meant: its {@code id} field when that is a task id, the stream id when
+   * it gave none, empty when it gave one that is not a task id (the event then has no task).
+   */
+  static Optional<String> meantTaskId(StreamMessage entry) {
+    if (!entry.fields().containsKey("id")) {
+      return Optional.of(entry.id());
+    }
+    return entry.strictText("id").filter(id -> Keys.TASK_ID.matcher(id).matches());
   }
 
   /** The entry's fields as stored: see the class comment. */

@@ -1,10 +1,12 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.runtime.ledger.QueuedMessages;
 import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +40,9 @@ import picocli.CommandLine.Parameters;
 final class TaskCommand implements Callable<Integer> {
   private final CliContext context;
 
+  /** Inbox entries a lookup of a message that is no task reads at most, as patrol's. */
+  static final int QUEUED_SCAN_LIMIT = 10_000;
+
   @Mixin private CommandIo io;
 
   @Parameters(paramLabel = "ID", description = "the task's id (the inbound message's id)")
@@ -62,7 +67,13 @@ final class TaskCommand implements Callable<Integer> {
     TaskLookup tasks = new TaskLookup(context.redis(), context.keys());
     DataSource pg = context.postgres();
     TaskReport report =
-        new TaskReport(pipelines, tasks, new TaskAuditRepository(pg), new DeadItemRepository(pg));
+        new TaskReport(
+            pipelines,
+            tasks,
+            new TaskAuditRepository(pg),
+            new DeadItemRepository(pg),
+            new RejectedMessageRepository(pg),
+            new QueuedMessages(context.inboxRedis(), context.keys(), QUEUED_SCAN_LIMIT));
     Optional<Map<String, Object>> status = report.status(id);
     if (status.isEmpty()) {
       io.problem("no task " + id);

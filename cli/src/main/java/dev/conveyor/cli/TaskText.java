@@ -34,6 +34,10 @@ final class TaskText {
   private TaskText() {}
 
   static List<String> lines(Map<String, Object> report) {
+    Object state0 = report.get("state");
+    if ("queued".equals(state0) || "rejected".equals(state0)) {
+      return notATask(report);
+    }
     List<String> out = new ArrayList<>();
     out.add(
         line(
@@ -61,6 +65,48 @@ final class TaskText {
     }
     if (report.containsKey("cleaned_at")) {
       out.add(line("cleaned", time(report.get("cleaned_at"))));
+    }
+    return out;
+  }
+
+  /**
+   * A message that is no task: still in the inbox, or rejected.
+   *
+   * <pre>
+   * task      doc-42  (pipeline ner)
+   * state     queued, received 2026-11-22T01:22:45Z, stream id 1763774565247-0, read by a dispatcher
+   * </pre>
+   */
+  private static List<String> notATask(Map<String, Object> report) {
+    List<String> out = new ArrayList<>();
+    Object pipeline = report.get("pipeline");
+    out.add(
+        line(
+            "task",
+            report.get("task_id") + (pipeline == null ? "" : "  (pipeline " + pipeline + ")")));
+    if ("queued".equals(report.get("state"))) {
+      out.add(
+          line(
+              "state",
+              "queued, received "
+                  + time(report.get("received_at"))
+                  + ", stream id "
+                  + report.get("stream_id")
+                  + (Boolean.TRUE.equals(report.get("pending"))
+                      ? ", read by a dispatcher"
+                      : ", not yet read")));
+    } else {
+      out.add(
+          line(
+              "state",
+              "rejected "
+                  + time(report.get("rejected_at"))
+                  + ", stream id "
+                  + report.get("stream_id")));
+      out.add(
+          line(
+              "reason",
+              report.get("reason") + ": " + shorten(String.valueOf(report.get("detail")))));
     }
     return out;
   }

@@ -28,6 +28,35 @@ class TaskTextTest {
   }
 
   @Test
+  void aQueuedAndARejectedMessageAreReportedAsSuch() {
+    Map<String, Object> queued = new LinkedHashMap<>();
+    queued.put("task_id", "q-1");
+    queued.put("state", "queued");
+    queued.put("pipeline", "echo");
+    queued.put("stream_id", "1763774565247-0");
+    queued.put("received_at", Instant.parse("2026-11-22T01:22:45.247Z"));
+    queued.put("pending", false);
+    Map<String, Object> rejected = new LinkedHashMap<>();
+    rejected.put("task_id", "r-1");
+    rejected.put("state", "rejected");
+    rejected.put("stream_id", "1-7");
+    rejected.put("reason", "payload_not_json");
+    rejected.put("detail", "Unexpected character");
+    rejected.put("rejected_at", Instant.parse("2026-11-22T01:22:46.001Z"));
+
+    assertThat(TaskText.lines(queued))
+        .containsExactly(
+            "task      q-1  (pipeline echo)",
+            "state     queued, received 2026-11-22T01:22:45Z, stream id 1763774565247-0, not yet"
+                + " read");
+    assertThat(TaskText.lines(rejected))
+        .containsExactly(
+            "task      r-1",
+            "state     rejected 2026-11-22T01:22:46Z, stream id 1-7",
+            "reason    payload_not_json: Unexpected character");
+  }
+
+  @Test
   void stepsOfAPipelineThatIsNotLoadedAreReportedAsUnknown() {
     Map<String, Object> report = inFlight(2);
     report.put("steps", Map.of());

@@ -36,18 +36,24 @@ class ComposeConfigIT {
 
   /** Where a variable other than a daemon setting is read: service → what holds it there. */
   private static final Map<String, Map<String, String>> READERS =
-      Map.of(
-          "REDIS_IMAGE", Map.of("redis", "image"),
-          "POSTGRES_IMAGE", Map.of("postgres", "image"),
-          "REDIS_MAXMEMORY", Map.of("redis", "command"),
-          "DISPATCHER_MEM_LIMIT", Map.of("dispatcher", "mem_limit"),
-          "PROCESSOR_MEM_LIMIT", Map.of("processor", "mem_limit"),
-          "PATROL_MEM_LIMIT", Map.of("patrol", "mem_limit"),
+      Map.ofEntries(
+          Map.entry("REDIS_IMAGE", Map.of("redis", "image")),
+          Map.entry("POSTGRES_IMAGE", Map.of("postgres", "image")),
+          Map.entry("REDIS_MAXMEMORY", Map.of("redis", "command")),
+          Map.entry("DISPATCHER_MEM_LIMIT", Map.of("dispatcher", "mem_limit")),
+          Map.entry("PROCESSOR_MEM_LIMIT", Map.of("processor", "mem_limit")),
+          Map.entry("PATROL_MEM_LIMIT", Map.of("patrol", "mem_limit")),
           // the secrets' keeper writes it into the volume the daemons read it from
-          "CONVEYOR_ADMIN_TOKEN", Map.of("postgres", "environment"),
-          "JDK_IMAGE", daemons("build"),
-          "JRE_IMAGE", daemons("build"),
-          "CONVEYOR_IMAGE_TAG", daemons("image"));
+          Map.entry("CONVEYOR_ADMIN_TOKEN", Map.of("postgres", "environment")),
+          Map.entry("JDK_IMAGE", daemons("build")),
+          Map.entry("JRE_IMAGE", daemons("build")),
+          Map.entry("CONVEYOR_IMAGE_TAG", daemons("image")),
+          // the profile `monitoring`
+          Map.entry("PROMETHEUS_IMAGE", Map.of("prometheus", "image")),
+          Map.entry("PROMETHEUS_PORT", Map.of("prometheus", "ports")),
+          Map.entry("PROMETHEUS_RETENTION", Map.of("prometheus", "command")),
+          Map.entry("GRAFANA_IMAGE", Map.of("grafana", "image")),
+          Map.entry("GRAFANA_PORT", Map.of("grafana", "ports")));
 
   @Test
   void everyVariableOfTheEnvExampleReachesTheServiceThatReadsIt(@TempDir Path dir)
@@ -127,6 +133,9 @@ class ComposeConfigIT {
     if (variable.endsWith("_MEM_LIMIT")) {
       return Long.toString(536_870_912L + 4096L * (n + 1)); // bytes: printed back the same
     }
+    if (variable.endsWith("_PORT")) {
+      return Integer.toString(20_000 + n); // a port: compose checks the form
+    }
     if (variable.equals("REDIS_MAXMEMORY")) {
       return Long.toString(123_456_000L + n);
     }
@@ -159,6 +168,9 @@ class ComposeConfigIT {
             root.toString(),
             "--file",
             root.resolve("docker-compose.yml").toString(),
+            // why: the services of the profile read variables of the example too
+            "--profile",
+            "monitoring",
             "config"));
     Map<String, String> env = new java.util.HashMap<>();
     env.put("PATH", System.getenv("PATH"));

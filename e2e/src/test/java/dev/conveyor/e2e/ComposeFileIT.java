@@ -32,7 +32,11 @@ class ComposeFileIT {
 
   @Test
   void composeHasRedisPostgresAndTheThreeDaemonsAndNoVersionKey() {
-    assertThat(names(files.compose().path("services")))
+    // `docker compose up` without a profile: exactly these
+    assertThat(
+            names(files.compose().path("services")).stream()
+                .filter(n -> !files.service(n).has("profiles"))
+                .toList())
         .containsExactlyInAnyOrder("redis", "postgres", "dispatcher", "processor", "patrol");
     // why: `version:` is obsolete in Compose v2 (a warning) and unneeded by docker-compose 1.29
     assertThat(files.compose().has("version")).as("a version: key").isFalse();
@@ -181,6 +185,78 @@ class ComposeFileIT {
         .contains("chown 10001:10001 \"$$d/admin_token\"")
         .contains("chmod 0400 \"$$d/admin_token\"")
         .contains("exec docker-entrypoint.sh");
+  }
+
+  @Test
+  void theMonitoringProfileHasPrometheusAndGrafanaOnlyAndNothingElseHasAProfile() {
+    files
+        .compose()
+        .path("services")
+        .properties()
+        .forEach(e -> {
+          boolean monitoring = List.of("prometheus", "grafana").contains(e.getKey());
+          assertThat(texts(e.getValue().path("profiles")))
+              .as("profiles of %s", e.getKey())
+              .isEqualTo(monitoring ? List.of("monitoring") : List.of());
+        });
+  }
+
+  @Test
+  void prometheusReadsTheScrapeConfigAndAlertsOfDeployMonitoringAndKeepsItsData() {
+    JsonNode prometheus = files.service("prometheus");
+
+    assertThat(prometheus.path("image").asText())
+        .isEqualTo("${PROMETHEUS_IMAGE:-prom/prometheus:v3.5.0}");
+    assertThat(prometheus.path("restart").asText()).isEqualTo("always");
+    assertThat(texts(prometheus.path("volumes")))
+        .contains(
+            "./deploy/monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+            "./deploy/monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro");
+    assertThat(texts(prometheus.path("command")))
+        .contains("--config.file=/etc/prometheus/prometheus.yml");
+    assertAnonymousVolumeAt(prometheus, "/prometheus");
+    assertMountedFilesExist(prometheus);
+    assertLoopbackPortsOnly(prometheus);
+  }
+
+  @Test
+  void grafanaProvisionsTheDashboardOfDeployMonitoringWithoutAnyPassword() {
+    JsonNode grafana = files.service("grafana");
+
+    assertThat(grafana.path("image").asText())
+        .isEqualTo("${GRAFANA_IMAGE:-grafana/grafana:12.1.0}");
+    assertThat(texts(grafana.path("volumes")))
+        .contains(
+            "./deploy/monitoring/grafana/provisioning:/etc/grafana/provisioning:ro",
+            "./deploy/monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro");
+    // why: no admin password in the repository; Grafana asks to change its default at first login
+    assertThat(names(grafana.path("environment"))).noneMatch(n -> n.contains("PASSWORD"));
+    assertThat(grafana.path("environment").path("GF_AUTH_ANONYMOUS_ORG_ROLE").asText())
+        .isEqualTo("Viewer");
+    assertAnonymousVolumeAt(grafana, "/var/lib/grafana");
+    assertMountedFilesExist(grafana);
+    assertLoopbackPortsOnly(grafana);
+  }
+
+  /**
+   * Kept across recreations, not a named volume: docker-compose 1.29 creates every named volume of
+   * the file on {@code up}, whatever the profiles, and a plain {@code up} must leave exactly the
+   * stack's own volumes (ComposeStackIT counts them).
+   */
+  private static void assertAnonymousVolumeAt(JsonNode service, String target) {
+    assertThat(texts(service.path("volumes"))).contains(target);
+  }
+
+  private static void assertMountedFilesExist(JsonNode service) {
+    texts(service.path("volumes")).stream()
+        .filter(v -> v.startsWith("./"))
+        .map(v -> v.substring(2, v.indexOf(':')))
+        .forEach(path -> assertThat(files.root().resolve(path)).as(path).exists());
+  }
+
+  /** Published on the host's loopback only, never on every interface. */
+  private static void assertLoopbackPortsOnly(JsonNode service) {
+    assertThat(texts(service.path("ports"))).isNotEmpty().allMatch(p -> p.startsWith("127.0.0.1:"));
   }
 
   private static void assertNamedVolumeAt(JsonNode service, String target) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -36,6 +37,9 @@ class ConfigurationVariablesIT {
           "CONVEYOR_HTTP_BIND");
 
   private static final Pattern SUBSTITUTION = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)");
+
+  /** {@code ${NAME:-default}}. */
+  private static final Pattern DEFAULTED = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*):-([^}]+)\\}");
 
   private static DeployFiles files;
 
@@ -85,5 +89,24 @@ class ConfigurationVariablesIT {
     assertThat(example.lines().map(String::strip).filter(l -> !l.isEmpty()))
         .as("lines of the example (all commented: defaults only)")
         .allMatch(l -> l.startsWith("#"));
+  }
+
+  @Test
+  void theMonitoringProfileReadsNoDaemonSettingAndTheExampleGivesItsDefaults() throws IOException {
+    String example = Files.readString(files.root().resolve("deploy/.env.example"));
+    for (String service : List.of("prometheus", "grafana")) {
+      assertThat(names(files.service(service).path("environment")))
+          .as("variables of %s", service)
+          .noneMatch(n -> n.startsWith("CONVEYOR_"));
+      Matcher m = DEFAULTED.matcher(files.service(service).toString());
+      int found = 0;
+      while (m.find()) {
+        found++;
+        assertThat(example)
+            .as("the default of %s in deploy/.env.example", m.group(1))
+            .contains("# " + m.group(1) + "=" + m.group(2) + "\n");
+      }
+      assertThat(found).as("variables with a default in %s", service).isGreaterThanOrEqualTo(2);
+    }
   }
 }

@@ -88,6 +88,11 @@ final class DaemonProcess {
     }
   }
 
+  /** Its HTTP port (on 127.0.0.1). */
+  int port() {
+    return port;
+  }
+
   /** The environment it starts with; changes apply to its next start. */
   Map<String, String> env() {
     return env;

@@ -120,9 +120,11 @@ class RedisClusterIT {
     assertThat(
             services.queryLong(
                 "SELECT count(*) FROM conveyor.task_audit WHERE outcome <> 'delivered'"))
-        .as("every message is one delivered audit row")
+        .as(() -> "every message is one delivered audit row; " + whatWentWrong(services))
         .isZero();
-    assertThat(services.queryLong("SELECT count(*) FROM conveyor.dead_items")).isZero();
+    assertThat(services.queryLong("SELECT count(*) FROM conveyor.dead_items"))
+        .as(() -> "no dead item; " + whatWentWrong(services))
+        .isZero();
     assertThat(NerCorpus.rows(services)).isEqualTo(NerCorpus.normal(expected));
 
     List<Instant> finished = finishedTimes(services);
@@ -217,6 +219,56 @@ class RedisClusterIT {
       published.addAndGet(chunk.size());
       LockSupport.parkNanos(PACE.toNanos());
     }
+  }
+
+  /**
+   * For a failure's message: the audit rows that are not {@code delivered}, the dead items, and
+   * every daemon's log lines naming those tasks, so that a rare failure explains itself.
+   */
+  private String whatWentWrong(TestServices services) {
+    List<String> tasks = new ArrayList<>();
+    StringBuilder out = new StringBuilder();
+    try (var c = services.dataSource().getConnection();
+        var st = c.createStatement()) {
+      try (var rs =
+          st.executeQuery(
+              "SELECT task_id, outcome, parts, failed_parts, rows_delivered, received_at,"
+                  + " finished_at FROM conveyor.task_audit WHERE outcome <> 'delivered'")) {
+        while (rs.next()) {
+          tasks.add(rs.getString(1));
+          out.append("\naudit: ");
+          for (int i = 1; i <= 7; i++) {
+            out.append(rs.getString(i)).append(' ');
+          }
+        }
+      }
+      try (var rs =
+          st.executeQuery(
+              "SELECT task_id, part, step, attempts, error, failed_at FROM conveyor.dead_items")) {
+        while (rs.next()) {
+          tasks.add(rs.getString(1));
+          out.append("\ndead: ");
+          for (int i = 1; i <= 6; i++) {
+            out.append(rs.getString(i)).append(' ');
+          }
+        }
+      }
+    } catch (Exception e) {
+      out.append("\n(cannot read the tables: ").append(e).append(')');
+    }
+    for (DaemonProcess d : daemons) {
+      try {
+        for (String line : d.logLines()) {
+          if (tasks.stream()
+              .anyMatch(t -> line.contains("=" + t + " ") || line.endsWith("=" + t))) {
+            out.append("\n").append(d.name()).append(": ").append(line);
+          }
+        }
+      } catch (IOException e) {
+        out.append("\n(cannot read ").append(d.name()).append("'s log)");
+      }
+    }
+    return out.toString();
   }
 
   /** How many tasks patrol re-drove (items lost with the killed master's last writes). */

@@ -31,6 +31,7 @@ final class BacklogReport {
   private final BacklogReader reader;
   private final Supplier<UnifiedJedis> jedis;
   private final MeterRegistry registry;
+  private final RedisMemory memory;
   private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
   private volatile List<StepBacklog> last = List.of();
   private volatile Map<String, Long> lastInflight = Map.of();
@@ -44,6 +45,7 @@ final class BacklogReport {
     this.reader = new BacklogReader(pipelines, keys);
     this.jedis = jedis;
     this.registry = registry;
+    this.memory = new RedisMemory(registry);
   }
 
   /** One round: measure, publish, log if changed. */
@@ -78,6 +80,14 @@ final class BacklogReport {
       lastTotal = total;
       lastInflightTotal = inflightTotal;
     }
+  }
+
+  /**
+   * Reads the runtime Redis's memory into its gauges ({@link RedisMemory}); the patrol holding the
+   * lease does, once per round, after its work.
+   */
+  void memory() {
+    memory.round(jedis.get());
   }
 
   List<StepBacklog> last() {

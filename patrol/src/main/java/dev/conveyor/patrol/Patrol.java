@@ -87,7 +87,9 @@ public final class Patrol extends Daemon {
             new RedisSubsystem(
                 "inbox", config.common().redis(), Endpoint.INBOX, "patrol-inbox-" + node, 2, 1));
     postgres =
-        add(new PostgresSubsystem(config.common().pg(), "patrol-" + node, 4, serviceWatch()));
+        add(
+            new PostgresSubsystem(
+                config.common().pg(), "patrol-" + node, 4, serviceWatch(), metrics()));
     quartz = add(new QuartzClient("patrol-" + node, postgres::dataSource));
     nodes = new NodeWatch(keys(), redis::commands, metrics());
     backlog = new BacklogReport(config.pipelines(), keys(), redis::commands, metrics());
@@ -159,7 +161,7 @@ public final class Patrol extends Daemon {
       List<Chore> chores = new ArrayList<>(builtInChores());
       chores.addAll(extraChores);
       c = new PatrolCycle(l, parts.work(chores), backlog, metrics());
-      taskReport = parts.taskReport();
+      taskReport = parts.taskReport(inboxRedis.commands());
       replay = new ReplayHandler(() -> parts.deadItemReplay(l::fence), this::rejectedReplay);
       lease = l;
       cycle = c;

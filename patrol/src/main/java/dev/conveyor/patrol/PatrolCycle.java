@@ -3,6 +3,7 @@ package dev.conveyor.patrol;
 import dev.conveyor.common.db.LeaseLostException;
 import dev.conveyor.runtime.records.Retention;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -45,6 +47,9 @@ final class PatrolCycle {
   private final Work work;
   private final BacklogReport backlog;
   private final Timer timer;
+  private final Counter cleaned;
+  private final Counter held;
+  private final AtomicLong lastCleanup = new AtomicLong();
   private final Counter stopped;
   private volatile Map<String, Object> last = Map.of("role", "starting");
   private boolean standby;
@@ -53,7 +58,24 @@ final class PatrolCycle {
     this.lease = lease;
     this.work = work;
     this.backlog = backlog;
-    this.timer = registry.timer("conveyor_patrol_round");
+    this.timer =
+        Timer.builder("conveyor_patrol_round")
+            .description("one patrol round under the lease")
+            .publishPercentileHistogram()
+            .maximumExpectedValue(Duration.ofMinutes(10))
+            .register(registry);
+    this.cleaned =
+        Counter.builder("conveyor_patrol_tasks_cleaned_total")
+            .description("finished tasks whose runtime data was deleted")
+            .register(registry);
+    this.held =
+        Counter.builder("conveyor_patrol_tasks_held_total")
+            .description("finished tasks whose data was kept: delivery below tolerance")
+            .register(registry);
+    Gauge.builder("conveyor_patrol_cleanup_last_run", lastCleanup, v -> v.get() / 1000.0)
+        .description("unix time of this patrol's last completed cleanup (0: none yet)")
+        .baseUnit("seconds")
+        .register(registry);
     this.stopped =
         Counter.builder("conveyor_patrol_rounds_stopped_total")
             .description("rounds stopped because the patrol lost its lease")
@@ -115,6 +137,9 @@ final class PatrolCycle {
     TaskCleanup.Round c = work.cleanup().round(fence);
     summary.put("cleaned", c.cleaned());
     summary.put("held", c.held());
+    cleaned.increment(c.cleaned());
+    held.increment(c.held());
+    lastCleanup.set(System.currentTimeMillis());
     stillHeld();
     summary.put("released", work.release().round(fence));
     stillHeld();
@@ -125,6 +150,9 @@ final class PatrolCycle {
     summary.put("pruned_dead", p.deadItems());
     summary.put("pruned_snapshots", p.taskSnapshots());
     summary.put("pruned_rejected", p.rejectedMessages());
+    // why: one reader is enough (the alert takes the max); after the work, so a standby patrol's
+    // round and the lease's work are not delayed by it
+    backlog.memory();
   }
 
   /** Stops the round (between steps) once this patrol knows it lost the lease. */

@@ -3,14 +3,17 @@ package dev.conveyor.patrol;
 import dev.conveyor.common.db.Fence;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.ledger.DeadLetters;
+import dev.conveyor.runtime.ledger.QueuedMessages;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.ledger.TaskSnapshots;
 import dev.conveyor.runtime.ledger.TaskSweep;
 import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.Retention;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import dev.conveyor.runtime.records.TaskCleanupRepository;
@@ -46,7 +49,13 @@ record PatrolParts(
     StepLedger ledger = new StepLedger(jedis, keys);
     TaskAuditRepository audit = new TaskAuditRepository(pg);
     TaskCleanupRepository cleanups = new TaskCleanupRepository(pg);
-    TaskCompletion completion = new TaskCompletion(new TaskFinishing(jedis, keys), audit, clock);
+    TaskCompletion completion =
+        new TaskCompletion(
+            new TaskFinishing(jedis, keys),
+            audit,
+            clock,
+            metrics,
+            new TaskEvents(() -> jedis, keys, config.common().taskEventsMaxLen()));
     DeadLetters deadLetters = new DeadLetters(ledger, new DeadItemRepository(pg), clock);
     TaskEraser eraser = new TaskEraser(sweep, new TaskSnapshots(jedis, keys), pg);
     int budget = config.budget();
@@ -74,13 +83,21 @@ record PatrolParts(
         new Pruning(new Retention(pg, config.retention()), clock, budget, metrics));
   }
 
-  /** Where one task stands ({@code GET /tasks/<id>}). */
-  TaskReport taskReport() {
+  /** Inbox entries one {@code GET /tasks/<id>} of a message not yet a task reads at most. */
+  static final int QUEUED_SCAN_LIMIT = 10_000;
+
+  /**
+   * Where one task stands ({@code GET /tasks/<id>}), or the message still in the inbox on {@code
+   * inbox}, or the rejected one.
+   */
+  TaskReport taskReport(UnifiedJedis inbox) {
     return new TaskReport(
         config.pipelines(),
         new TaskLookup(jedis, keys),
         new TaskAuditRepository(pg),
-        new DeadItemRepository(pg));
+        new DeadItemRepository(pg),
+        new RejectedMessageRepository(pg),
+        new QueuedMessages(inbox, keys, QUEUED_SCAN_LIMIT));
   }
 
   /** A replay of dead items behind {@code fence} ({@code POST /replay}). */

@@ -57,4 +57,18 @@ class BacklogReportIT {
     assertThat(registry.get("conveyor_tasks_inflight").tag("pipeline", "p").gauge().value())
         .isEqualTo(1);
   }
+
+  @Test
+  void theRedisMemoryIsPublishedWhenRead(TestServices services) {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    BacklogReport report = new BacklogReport(PIPELINES, services.keys(), services::jedis, registry);
+    assertThat(registry.get("conveyor_redis_used_memory").gauge().value())
+        .as("unknown before it is read")
+        .isNaN();
+
+    report.memory();
+
+    assertThat(registry.get("conveyor_redis_used_memory").gauge().value()).isPositive();
+    assertThat(registry.get("conveyor_redis_maxmemory").gauge().value()).isNotNegative();
+  }
 }

@@ -198,8 +198,12 @@ class CleanupIT {
                 "SELECT count(DISTINCT cleaned_by) FROM conveyor.task_audit WHERE task_id LIKE 'pair-%'"))
         .as("one lease holder cleaned them all")
         .isEqualTo(1);
-    assertThat(fixture.patrols())
-        .extracting(p -> String.valueOf(((Map<?, ?>) p.status().get("round")).get("role")))
-        .containsExactlyInAnyOrder("active", "standby");
+    // why: the first patrol may clean all 40 before the second's first round: wait for that round
+    await()
+        .atMost(20, SECONDS)
+        .untilAsserted(() ->
+            assertThat(fixture.patrols())
+                .extracting(p -> String.valueOf(((Map<?, ?>) p.status().get("round")).get("role")))
+                .containsExactlyInAnyOrder("active", "standby"));
   }
 }

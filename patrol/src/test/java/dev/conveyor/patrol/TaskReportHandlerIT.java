@@ -12,6 +12,7 @@ import dev.conveyor.common.http.HttpResponse;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.QueuedMessages;
 import dev.conveyor.runtime.ledger.Registration;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
@@ -22,6 +23,7 @@ import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItemRepository;
+import dev.conveyor.runtime.records.RejectedMessageRepository;
 import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -34,6 +36,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.StreamEntryID;
 
 /** Patrol's {@code GET /tasks/<id>}: the report the CLI's {@code conveyor task} prints. */
 @WithServices
@@ -97,6 +100,42 @@ class TaskReportHandlerIT {
   }
 
   @Test
+  void aQueuedAndARejectedMessageAreAnsweredAsTheCliPrintsThem(TestServices services)
+      throws Exception {
+    services
+        .jedis()
+        .xadd(
+            services.keys().inbox(),
+            StreamEntryID.NEW_ENTRY,
+            Map.of("pipeline", "flow", "id", "rep-queued", "payload", "{}"));
+    new RejectedMessageRepository(services.dataSource())
+        .insert(
+            "1-42",
+            "sha-rep",
+            "bad_id",
+            "field 'id' must be 1-128 characters",
+            "{\"pipeline\":\"flow\",\"id\":\"rep-rejected\"}");
+
+    for (String id : List.of("rep-queued", "rep-rejected")) {
+      HttpResponse answer = get(services, id);
+      StringWriter out = new StringWriter();
+      try (CliContext context = new CliContext(Env.of(env(services)))) {
+        assertThat(
+                Conveyor.commandLine(
+                        context, new PrintWriter(out, true), new PrintWriter(new StringWriter()))
+                    .execute("task", "--json", id))
+            .isEqualTo(Conveyor.EXIT_OK);
+      }
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(JSON.readTree(answer.bodyAsString())).isEqualTo(JSON.readTree(out.toString()));
+    }
+    assertThat(JSON.readTree(get(services, "rep-queued").bodyAsString()).get("state").asText())
+        .isEqualTo("queued");
+    assertThat(JSON.readTree(get(services, "rep-rejected").bodyAsString()).get("reason").asText())
+        .isEqualTo("bad_id");
+  }
+
+  @Test
   void anUnknownTaskIs404AndWhatIsNotATaskIdIs400(TestServices services) throws Exception {
     HttpResponse unknown = get(services, "nobody-1");
     HttpResponse bad = get(services, "doc 42");
@@ -115,7 +154,9 @@ class TaskReportHandlerIT {
             Pipelines.of(List.of(flow)),
             new TaskLookup(services.jedis(), services.keys()),
             new TaskAuditRepository(services.dataSource()),
-            new DeadItemRepository(services.dataSource()));
+            new DeadItemRepository(services.dataSource()),
+            new RejectedMessageRepository(services.dataSource()),
+            new QueuedMessages(services.jedis(), services.keys(), 1000));
     return new TaskReportHandler(() -> report)
         .handle(new HttpRequest("GET", "/tasks/" + id, id, Map.of(), Map.of(), new byte[0]));
   }

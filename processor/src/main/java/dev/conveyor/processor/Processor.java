@@ -13,6 +13,7 @@ import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.TaskCompletion;
+import dev.conveyor.runtime.ledger.TaskEvents;
 import dev.conveyor.runtime.ledger.TaskFinishing;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
@@ -44,6 +45,8 @@ import java.util.Set;
 public final class Processor extends Daemon {
   private final ProcessorConfig config;
   private final RedisSubsystem redis;
+  // why: one for all steps, so that a failing events write is logged once, not once per step
+  private final TaskEvents taskEvents;
   private final PostgresSubsystem postgres;
   private final List<StepSubsystem> steps = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
@@ -73,10 +76,11 @@ public final class Processor extends Daemon {
                 "processor-" + node,
                 threads + 4,
                 threads));
+    taskEvents = new TaskEvents(redis::commands, keys(), config.common().taskEventsMaxLen());
     postgres =
         add(
             new PostgresSubsystem(
-                config.common().pg(), "processor-" + node, threads + 2, serviceWatch()));
+                config.common().pg(), "processor-" + node, threads + 2, serviceWatch(), metrics()));
     CompositeLifecycle stepGroup = add(new CompositeLifecycle("steps"));
     for (Pipeline pipeline : config.pipelines().all()) {
       for (StepDef step : pipeline.topologicalOrder()) {
@@ -94,7 +98,8 @@ public final class Processor extends Daemon {
                 this::chains,
                 this::drained,
                 share,
-                serviceWatch()));
+                serviceWatch(),
+                metrics()));
     stepControl = new StepControl(steps, scheduler::quartz, () -> !suspended);
     add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync, serviceWatch()));
     add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
@@ -141,6 +146,7 @@ public final class Processor extends Daemon {
           }
         };
     StepLedger ledger = new StepLedger(redis.commands(), keys());
+    StepMeters meters = StepMeters.of(metrics(), s.pipeline().name(), s.step().name());
     StepBatch batch =
         new StepBatch(
             s.pipeline(),
@@ -150,10 +156,12 @@ public final class Processor extends Daemon {
             new TaskCompletion(
                 new TaskFinishing(redis.commands(), keys()),
                 new TaskAuditRepository(postgres.dataSource()),
-                clock),
+                clock,
+                metrics(),
+                taskEvents),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
-            metrics());
+            meters);
     return new StepRunner(
         s.pipeline(),
         s.step(),
@@ -165,7 +173,8 @@ public final class Processor extends Daemon {
         ledger,
         batch,
         config.common().redis().block(),
-        clock);
+        clock,
+        meters.tick());
   }
 
   /**

@@ -17,10 +17,6 @@ import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.work.ItemResult;
 import dev.conveyor.runtime.work.StepWork;
 import dev.conveyor.runtime.work.WorkItem;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,12 +49,7 @@ final class StepBatch {
   private final TaskCompletion completion;
   private final DeadLetters deadLetters;
   private final Clock clock;
-  private final Counter processed;
-  private final Counter failed;
-  private final Counter dead;
-  private final Counter finished;
-  private final DistributionSummary batchItems;
-  private final Timer batchWait;
+  private final StepMeters meters;
 
   StepBatch(
       Pipeline pipeline,
@@ -68,7 +59,7 @@ final class StepBatch {
       TaskCompletion completion,
       DeadLetters deadLetters,
       Clock clock,
-      MeterRegistry registry) {
+      StepMeters meters) {
     this.pipeline = pipeline;
     this.step = step;
     this.ledger = ledger;
@@ -77,29 +68,12 @@ final class StepBatch {
     this.completion = completion;
     this.deadLetters = deadLetters;
     this.clock = clock;
-    String[] tags = {"pipeline", pipeline.name(), "step", step.name()};
-    this.processed = registry.counter("conveyor_processor_items", tags);
-    this.failed = registry.counter("conveyor_processor_item_failures", tags);
-    this.dead = registry.counter("conveyor_processor_dead_items", tags);
-    this.finished =
-        registry.counter("conveyor_processor_tasks_finished", "pipeline", pipeline.name());
-    this.batchItems =
-        DistributionSummary.builder("conveyor_step_batch_items")
-            .description("new items a tick handed to the step's work at once")
-            .tags(tags)
-            .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-            .register(registry);
-    this.batchWait =
-        Timer.builder("conveyor_step_batch_wait")
-            .description("how long a tick waited to fill a batch (batch_wait)")
-            .tags(tags)
-            .register(registry);
+    this.meters = meters;
   }
 
-  /** A tick read {@code items} new entries as one batch, waiting {@code waited} to fill it. */
-  void observeRead(int items, Duration waited) {
-    batchItems.record(items);
-    batchWait.record(waited);
+  /** A tick read new entries as one batch, waiting {@code waited} to fill it (batch_wait). */
+  void observeWait(Duration waited) {
+    meters.batchWait().record(waited);
   }
 
   /** Releases what the step's work holds. */
@@ -118,6 +92,17 @@ final class StepBatch {
    */
   void process(
       int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+    meters.batchItems().record(entries.size());
+    long start = System.nanoTime();
+    try {
+      attempt(shard, queue, entries, deliveries);
+    } finally {
+      meters.batch().record(Duration.ofNanos(System.nanoTime() - start));
+    }
+  }
+
+  private void attempt(
+      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
     try {
       processBatch(shard, queue, entries, deliveries);
     } catch (RuntimeException e) {
@@ -129,8 +114,8 @@ final class StepBatch {
         return;
       }
       int half = entries.size() / 2;
-      process(shard, queue, entries.subList(0, half), deliveries);
-      process(shard, queue, entries.subList(half, entries.size()), deliveries);
+      attempt(shard, queue, entries.subList(0, half), deliveries);
+      attempt(shard, queue, entries.subList(half, entries.size()), deliveries);
     }
   }
 
@@ -200,7 +185,9 @@ final class StepBatch {
         batch.add(new WorkItem(item, inputs.get(i)));
       }
     }
+    long workStart = System.nanoTime();
     List<ItemResult> results = batch.isEmpty() ? List.of() : work.process(batch);
+    meters.worked(batch.size(), System.nanoTime() - workStart);
     List<Map.Entry<QueueItem, String>> outputs = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       WorkItem w = batch.get(i);
@@ -211,7 +198,7 @@ final class StepBatch {
           ack.add(item.entryId());
         }
         case ItemResult.Failed f -> {
-          failed.increment();
+          meters.failed().increment();
           int attempt = item.attempts() + 1;
           if (attempt >= step.retry().attempts()) {
             die(item.failedOnce(), w.input(), f.error(), advance);
@@ -244,7 +231,7 @@ final class StepBatch {
       for (int i = 0; i < outputs.size(); i++) {
         advance.add(outputs.get(i).getKey(), progresses.get(i));
       }
-      processed.increment(outputs.size());
+      meters.processed().increment(outputs.size());
     }
     settle(advance);
     queue.ack(ack);
@@ -252,12 +239,12 @@ final class StepBatch {
 
   /** Enqueues what became ready and finishes what is complete. */
   private void settle(Advance advance) {
-    finished.increment(advance.apply(ledger, completion));
+    meters.finished().increment(advance.apply(ledger, completion));
   }
 
   private void die(QueueItem item, String input, String error, Advance advance) {
     advance.add(item, deadLetters.kill(progress, pipeline.name(), item, input, error));
-    dead.increment();
+    meters.dead().increment();
   }
 
   private static QueueItem withRedeliveries(QueueItem item, long deliveries) {

@@ -7,6 +7,7 @@ import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,6 +42,7 @@ final class StepRunner {
   private final StepBatch batch;
   private final Duration block;
   private final Clock clock;
+  private final Timer tickTimer;
   private volatile BooleanSupplier suspended = () -> false;
 
   StepRunner(
@@ -50,7 +52,8 @@ final class StepRunner {
       StepLedger ledger,
       StepBatch batch,
       Duration block,
-      Clock clock) {
+      Clock clock,
+      Timer tickTimer) {
     this.pipeline = pipeline;
     this.step = step;
     this.queues = queues;
@@ -58,6 +61,7 @@ final class StepRunner {
     this.batch = batch;
     this.block = block;
     this.clock = clock;
+    this.tickTimer = tickTimer;
   }
 
   Pipeline pipeline() {
@@ -95,6 +99,15 @@ final class StepRunner {
    *     handled all it read)
    */
   Duration tick(int shard, HeldEntries held) {
+    long start = System.nanoTime();
+    try {
+      return tickOn(shard, held);
+    } finally {
+      tickTimer.record(Duration.ofNanos(System.nanoTime() - start));
+    }
+  }
+
+  private Duration tickOn(int shard, HeldEntries held) {
     StreamGroup queue = queues.apply(shard);
     Instant deadline = clock.instant().plus(step.slice());
     if (suspended.getAsBoolean()) {
@@ -161,7 +174,6 @@ final class StepRunner {
       StreamGroup queue, List<StreamMessage> first, HeldEntries held) {
     Duration limit = step.batchWait();
     if (limit.isZero() || first.size() >= step.batch()) {
-      batch.observeRead(first.size(), Duration.ZERO);
       return first;
     }
     Instant start = clock.instant();
@@ -179,7 +191,7 @@ final class StepRunner {
       held.readNew(more);
       all.addAll(more);
     }
-    batch.observeRead(all.size(), Duration.between(start, clock.instant()));
+    batch.observeWait(Duration.between(start, clock.instant()));
     return all;
   }
 

@@ -6,7 +6,9 @@ import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.runtime.quartz.ChainKey;
 import dev.conveyor.runtime.quartz.ChainRunner;
 import dev.conveyor.runtime.quartz.QuartzConnections;
+import dev.conveyor.runtime.quartz.QuartzMeters;
 import dev.conveyor.runtime.quartz.QuartzStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
@@ -42,6 +44,7 @@ final class StepScheduler extends Lifecycle {
   private final Predicate<ChainKey> drained;
   private final ChainShare share;
   private final ServiceWatch watch;
+  private final MeterRegistry registry;
   private volatile Scheduler scheduler;
   private volatile StepChains running;
 
@@ -58,8 +61,10 @@ final class StepScheduler extends Lifecycle {
       Supplier<StepChains> chains,
       Predicate<ChainKey> drained,
       ChainShare share,
-      ServiceWatch watch) {
+      ServiceWatch watch,
+      MeterRegistry registry) {
     super("scheduler");
+    this.registry = registry;
     this.pg = pg;
     this.instanceId = instanceId;
     this.threads = threads;
@@ -79,8 +84,9 @@ final class StepScheduler extends Lifecycle {
     ShareLimitedThreadPool.register(instanceId, share::limit);
     // why: threads + 3 connections, Quartz's own advice for a clustered store (a connection per
     // worker plus a few)
-    String dataSource = QuartzConnections.open(pg, instanceId, threads + 3, watch);
+    String dataSource = QuartzConnections.open(pg, instanceId, threads + 3, watch, registry);
     scheduler = new StdSchedulerFactory(properties(dataSource)).getScheduler();
+    scheduler.getListenerManager().addTriggerListener(new QuartzMeters(registry));
     scheduler
         .getListenerManager()
         .addSchedulerListener(

@@ -1,10 +1,13 @@
 package dev.conveyor.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.conveyor.common.db.DatabaseException;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisMovedDataException;
@@ -25,6 +28,17 @@ class BatchFaultsTest {
     assertThat(BatchFaults.notTheItems(db("42501"))).as("a privilege revoked").isTrue();
     assertThat(BatchFaults.notTheItems(new IllegalStateException("x", new InterruptedException())))
         .isTrue();
+  }
+
+  @Test
+  void aPipelineReplyLostWithItsClusterNodeIsNoItemsFault() {
+    // why: a killed master left replies unset; read directly, they fail with this, and the batch
+    // was once bisected down to single items and quarantined as dead items
+    Response<String> unset = new Response<>(BuilderFactory.STRING);
+    IllegalStateException noReply = catchThrowableOfType(IllegalStateException.class, unset::get);
+    assertThat(BatchFaults.notTheItems(noReply)).isTrue();
+    assertThat(BatchFaults.notTheItems(new IllegalStateException("a step's own failure")))
+        .isFalse();
   }
 
   @Test

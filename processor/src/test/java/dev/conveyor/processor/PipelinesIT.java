@@ -314,7 +314,7 @@ class PipelinesIT {
     assertThat(texts.stream().mapToInt(t -> Integer.parseInt(t.split("\\|")[1])).max().orElse(0))
         .isGreaterThan(1);
     var sizes =
-        processor.metrics().find("conveyor_step_batch_items").tag("step", "sized").summary();
+        processor.metrics().find("conveyor_processor_batch_items").tag("step", "sized").summary();
     assertThat(sizes).isNotNull();
     assertThat(sizes.max()).isGreaterThan(1);
     assertThat(processor.metrics().find("conveyor_command_batch_request_items").summary())

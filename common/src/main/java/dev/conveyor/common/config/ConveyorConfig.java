@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The configuration every daemon shares: the environment table of DESIGN.md. Built from an {@link
- * Env}; each daemon wraps it in a record of its own for its extra settings.
+ * The configuration every daemon shares: the environment table of docs/design.md (Environment).
+ * Built from an {@link Env}; each daemon wraps it in a record of its own for its extra settings.
  *
  * @param namespace Redis key prefix; two namespaces never see each other
  * @param pipelines directory of pipeline YAML files
@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  * @param adminToken when set, control actions need it; when not, they answer loopback clients only
  * @param httpBind the address the HTTP server listens on ({@code CONVEYOR_HTTP_BIND}, default
  *     {@code 0.0.0.0}: every interface)
+ * @param taskEventsMaxLen about how many entries the task events stream keeps ({@code
+ *     CONVEYOR_TASK_EVENTS_MAXLEN}; {@code XADD MAXLEN ~}); 0 writes no events
  */
 public record ConveyorConfig(
     RedisConfig redis,
@@ -36,7 +38,11 @@ public record ConveyorConfig(
     LogLevel logLevel,
     int maxMessageBytes,
     Optional<Secret> adminToken,
-    String httpBind) {
+    String httpBind,
+    long taskEventsMaxLen) {
+
+  /** Task events kept (about) unless {@code CONVEYOR_TASK_EVENTS_MAXLEN} says otherwise. */
+  public static final int DEFAULT_TASK_EVENTS_MAXLEN = 100_000;
 
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern HTTP_HOST = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,255}");
@@ -78,7 +84,8 @@ public record ConveyorConfig(
         env.choice("CONVEYOR_LOG_LEVEL", LogLevel.class, LogLevel.INFO),
         env.integer("CONVEYOR_MAX_MESSAGE_BYTES", 1 << 20, 1, Integer.MAX_VALUE),
         env.secret("CONVEYOR_ADMIN_TOKEN"),
-        env.string("CONVEYOR_HTTP_BIND", "0.0.0.0"));
+        env.string("CONVEYOR_HTTP_BIND", "0.0.0.0"),
+        env.integer("CONVEYOR_TASK_EVENTS_MAXLEN", DEFAULT_TASK_EVENTS_MAXLEN, 0, 100_000_000));
   }
 
   /** hostname-pid, with characters outside the node id alphabet replaced. */
@@ -127,6 +134,7 @@ public record ConveyorConfig(
     d.put("log_level", logLevel.name().toLowerCase(java.util.Locale.ROOT));
     d.put("max_message_bytes", maxMessageBytes);
     d.put("admin_token", adminToken.isPresent() ? "****" : "unset");
+    d.put("task_events_maxlen", taskEventsMaxLen);
     return d;
   }
 }

@@ -42,7 +42,10 @@ public abstract class Daemon extends CompositeLifecycle {
   private final Map<String, RouteDef> routes = new LinkedHashMap<>();
   private HttpSubsystem http;
 
-  private record RouteDef(String method, String path, Handler handler, boolean admin) {}
+  private record RouteDef(
+      String method, String path, Handler handler, boolean admin, int maxBodyBytes) {}
+
+  private static final int DEFAULT_BODY = -1;
 
   /**
    * @param uses the services the daemon depends on; {@link Service#INBOX} is watched only when the
@@ -125,7 +128,15 @@ public abstract class Daemon extends CompositeLifecycle {
 
   /** Adds an extra HTTP route; call before {@link #addHttp}. */
   protected final void route(String method, String path, Handler handler, boolean requiresAdmin) {
-    routes.put(method + " " + path, new RouteDef(method, path, handler, requiresAdmin));
+    routes.put(
+        method + " " + path, new RouteDef(method, path, handler, requiresAdmin, DEFAULT_BODY));
+  }
+
+  /** As {@link #route(String, String, Handler, boolean)}, reading a body of at most this size. */
+  protected final void route(
+      String method, String path, Handler handler, boolean requiresAdmin, int maxBodyBytes) {
+    routes.put(
+        method + " " + path, new RouteDef(method, path, handler, requiresAdmin, maxBodyBytes));
   }
 
   /** Adds the status server (if enabled) as the first subsystem. */
@@ -144,7 +155,15 @@ public abstract class Daemon extends CompositeLifecycle {
             .adminToken(config.adminToken().map(Secret::reveal));
     b.route("POST", "/suspend", request -> control(Transition.SUSPEND), true);
     b.route("POST", "/resume", request -> control(Transition.RESUME), true);
-    routes.values().forEach(r -> b.route(r.method(), r.path(), r.handler(), r.admin()));
+    routes
+        .values()
+        .forEach(r -> {
+          if (r.maxBodyBytes() == DEFAULT_BODY) {
+            b.route(r.method(), r.path(), r.handler(), r.admin());
+          } else {
+            b.route(r.method(), r.path(), r.handler(), r.admin(), r.maxBodyBytes());
+          }
+        });
     http = add(new HttpSubsystem(b.build()));
   }
 

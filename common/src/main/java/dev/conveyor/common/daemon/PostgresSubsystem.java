@@ -7,6 +7,7 @@ import dev.conveyor.common.db.Migrations;
 import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.outage.GuardedDataSource;
 import dev.conveyor.common.outage.ServiceWatch;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
 import javax.sql.DataSource;
 
@@ -20,6 +21,7 @@ public final class PostgresSubsystem extends Lifecycle {
   private final String poolName;
   private final int poolSize;
   private final ServiceWatch watch;
+  private final MeterRegistry registry;
   private volatile HikariDataSource pool;
   private volatile DataSource guarded;
 
@@ -28,7 +30,16 @@ public final class PostgresSubsystem extends Lifecycle {
    *     two more); the pool holds {@code CONVEYOR_PG_POOL_SIZE} or that many, the larger
    */
   public PostgresSubsystem(PgConfig config, String poolName, int needed, ServiceWatch watch) {
+    this(config, poolName, needed, watch, null);
+  }
+
+  /**
+   * @param registry where the pool's meters are published; null publishes none
+   */
+  public PostgresSubsystem(
+      PgConfig config, String poolName, int needed, ServiceWatch watch, MeterRegistry registry) {
     super("postgres");
+    this.registry = registry;
     this.config = config;
     this.poolName = poolName;
     this.poolSize = Math.max(config.poolSize(), needed);
@@ -52,7 +63,8 @@ public final class PostgresSubsystem extends Lifecycle {
   @Override
   protected void onActivate() {
     Migrations.migrate(config);
-    pool = Database.pool(config, poolName, poolSize);
+    HikariDataSource p = Database.pool(config, poolName, poolSize);
+    pool = registry == null ? p : Database.measured(p, registry);
     guarded = new GuardedDataSource(pool, watch);
   }
 

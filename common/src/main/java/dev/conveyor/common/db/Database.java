@@ -2,7 +2,9 @@ package dev.conveyor.common.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import dev.conveyor.common.config.PgConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +20,15 @@ import java.util.Map;
  */
 public final class Database {
   private Database() {}
+
+  /**
+   * Publishes the pool's meters ({@code hikaricp_connections_*}, tag {@code pool}: its name) in
+   * {@code registry}; closing the pool removes them. Call once per pool.
+   */
+  public static HikariDataSource measured(HikariDataSource pool, MeterRegistry registry) {
+    pool.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
+    return pool;
+  }
 
   /**
    * A pool named {@code poolName} (it shows in {@code pg_stat_activity.application_name} and in

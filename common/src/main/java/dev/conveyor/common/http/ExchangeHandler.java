@@ -105,8 +105,8 @@ final class ExchangeHandler implements HttpHandler {
           return HttpResponse.json(
               403,
               new ErrorBody(
-                  "control actions are open to local clients only while no admin token is set:"
-                      + " set CONVEYOR_ADMIN_TOKEN on the daemons and send it as Authorization:"
+                  "control actions and writes are open to local clients only while no admin"
+                      + " token is set: set CONVEYOR_ADMIN_TOKEN on the daemons and send it as Authorization:"
                       + " Bearer <token>"));
         }
       }

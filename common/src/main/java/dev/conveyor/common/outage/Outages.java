@@ -21,7 +21,11 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
  *       with no reachable node or out of attempts, a slot that moved, the replies {@code LOADING},
  *       {@code CLUSTERDOWN}, {@code MASTERDOWN}, {@code TRYAGAIN}, {@code READONLY} and {@code
  *       UNBLOCKED} (a blocking read ended by a failover), and writes that did not reach the
- *       replicas or the AOF in time;
+ *       replicas or the AOF in time; and the two ways the client's cluster pipeline shows a node
+ *       that went away in the middle of a pipeline (a failover, a killed master): a reply that was
+ *       never set ({@code IllegalStateException} from {@code Response.get}) and the {@code
+ *       NullPointerException} of a node's connection that is gone, thrown inside the pipeline's
+ *       sync;
  *   <li>PostgreSQL: SQL states {@code 08} (connection exception), {@code 57P} (shutdown, crash,
  *       still starting), {@code 53} (out of connections, memory or disk), and a pool that had no
  *       connection to give ({@link SQLTransientConnectionException}) or whose connection it closed
@@ -37,6 +41,11 @@ public final class Outages {
   private static final String CLOSED = "Connection is closed";
   private static final Set<String> REDIS_REPLIES =
       Set.of("LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY", "UNBLOCKED");
+
+  // why: a cluster pipeline whose node went away fails with these instead of a connection error
+  // (the client only logs the broken connection); seen when a master was killed under load
+  private static final String PIPELINE_REPLY = "redis.clients.jedis.Response";
+  private static final String CLUSTER_PIPELINE = "redis.clients.jedis.MultiNodePipelineBase";
 
   private Outages() {}
 
@@ -66,12 +75,22 @@ public final class Outages {
       case JedisRedirectionException e -> Optional.of(Service.Kind.REDIS);
       case ReplicationBarrier.ReplicationShortException e -> Optional.of(Service.Kind.REDIS);
       case JedisDataException e when redisReply(e.getMessage()) -> Optional.of(Service.Kind.REDIS);
+      case IllegalStateException e when thrownBy(e, PIPELINE_REPLY) ->
+          Optional.of(Service.Kind.REDIS);
+      case NullPointerException e when thrownBy(e, CLUSTER_PIPELINE) ->
+          Optional.of(Service.Kind.REDIS);
       case SQLTransientConnectionException e -> Optional.of(Service.Kind.POSTGRES);
       case SQLException e when postgresState(e.getSQLState()) -> Optional.of(Service.Kind.POSTGRES);
       case SQLException e when e.getSQLState() == null && CLOSED.equals(e.getMessage()) ->
           Optional.of(Service.Kind.POSTGRES);
       default -> Optional.empty();
     };
+  }
+
+  /** Whether the exception was thrown by a method of the class named (its top frame). */
+  private static boolean thrownBy(Throwable t, String className) {
+    StackTraceElement[] trace = t.getStackTrace();
+    return trace.length > 0 && trace[0].getClassName().equals(className);
   }
 
   static boolean redisReply(String message) {

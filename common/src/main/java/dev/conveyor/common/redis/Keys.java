@@ -40,6 +40,16 @@ public final class Keys {
     return ns + ":inbox";
   }
 
+  /**
+   * Stream of task events for producers: {@code finished} (with the outcome) when a task's audit
+   * row is written, {@code rejected} (with the reason) when an inbox entry is rejected. Written
+   * with {@code XADD MAXLEN ~ CONVEYOR_TASK_EVENTS_MAXLEN}; producers read it with a consumer group
+   * of their own. No hash tag: single-key commands only.
+   */
+  public String taskEvents() {
+    return ns + ":events";
+  }
+
   /** Hash: the task's pipeline, version, part count, stream id, times and state. */
   public String taskMeta(String taskId) {
     return task(taskId) + ":meta";

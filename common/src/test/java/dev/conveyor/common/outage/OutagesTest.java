@@ -1,6 +1,7 @@
 package dev.conveyor.common.outage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.conveyor.common.db.DatabaseException;
 import dev.conveyor.common.redis.ReplicationBarrier.ReplicationShortException;
@@ -8,6 +9,8 @@ import java.net.SocketTimeoutException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -48,6 +51,30 @@ class OutagesTest {
   }
 
   @Test
+  void aClusterPipelineWhoseNodeWentAwayIsARedisOutage() {
+    // the reply of a command whose node's connection broke is never set: its get() throws
+    Response<String> unset = new Response<>(BuilderFactory.STRING);
+    IllegalStateException noReply = catchThrowableOfType(IllegalStateException.class, unset::get);
+    assertThat(Outages.of(noReply)).contains(Service.Kind.REDIS);
+    assertThat(Outages.of(new RuntimeException("tick failed", noReply)))
+        .contains(Service.Kind.REDIS);
+    // the client's own NullPointerException when the node's connection is gone, as thrown there
+    NullPointerException goneNode =
+        new NullPointerException(
+            "Cannot invoke \"redis.clients.jedis.Connection.getMany(int)\" because \"connection\""
+                + " is null");
+    goneNode.setStackTrace(
+        new StackTraceElement[] {
+          new StackTraceElement(
+              "redis.clients.jedis.MultiNodePipelineBase",
+              "lambda$sync$1",
+              "MultiNodePipelineBase.java",
+              175)
+        });
+    assertThat(Outages.of(goneNode)).contains(Service.Kind.REDIS);
+  }
+
+  @Test
   void postgresAwayIsAPostgresOutageHoweverWrapped() {
     for (String state :
         new String[] {"08001", "08006", "08003", "57P01", "57P02", "57P03", "53300", "53100"}) {
@@ -84,6 +111,8 @@ class OutagesTest {
     assertThat(Outages.of(new IllegalArgumentException("bad input"))).isEmpty();
     assertThat(Outages.of(new StackOverflowError())).isEmpty();
     assertThat(Outages.isOutage(new IllegalStateException("x"))).isFalse();
+    // the same exception types thrown by our code (or a step) are no outage
+    assertThat(Outages.isOutage(new NullPointerException("a step's bug"))).isFalse();
   }
 
   @Test

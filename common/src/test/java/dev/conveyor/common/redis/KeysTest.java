@@ -24,6 +24,7 @@ class KeysTest {
     assertThat(keys.finished("ner")).isEqualTo("conveyor:finished:ner");
     assertThat(keys.node("processor-1")).isEqualTo("conveyor:node:processor-1");
     assertThat(keys.nodes()).isEqualTo("conveyor:nodes");
+    assertThat(keys.taskEvents()).isEqualTo("conveyor:events");
     assertThat(Keys.DISPATCHER_GROUP).isEqualTo("dispatchers");
     assertThat(Keys.PROCESSOR_GROUP).isEqualTo("processors");
     assertThat(Keys.PROCESSOR_CONSUMER).isEqualTo("tick");
@@ -40,7 +41,8 @@ class KeysTest {
                 other.inflight("p"),
                 other.finished("p"),
                 other.node("n"),
-                other.nodes()))
+                other.nodes(),
+                other.taskEvents()))
         .allMatch(k -> k.startsWith("staging:"));
   }
 

@@ -5,6 +5,7 @@ import dev.conveyor.common.config.PgConfig;
 import dev.conveyor.common.db.Database;
 import dev.conveyor.common.outage.GuardedDataSource;
 import dev.conveyor.common.outage.ServiceWatch;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,8 +41,10 @@ public final class QuartzConnections implements ConnectionProvider {
    * Opens a pool of {@code size} connections and registers it with Quartz; returns the name to give
    * the job store ({@code org.quartz.jobStore.dataSource}).
    */
-  public static String open(PgConfig pg, String instanceId, int size, ServiceWatch watch) {
-    HikariDataSource pool = Database.pool(pg, "quartz-" + instanceId, size);
+  public static String open(
+      PgConfig pg, String instanceId, int size, ServiceWatch watch, MeterRegistry registry) {
+    HikariDataSource pool =
+        Database.measured(Database.pool(pg, "quartz-" + instanceId, size), registry);
     return register(
         "quartz-" + instanceId,
         new QuartzConnections(new GuardedDataSource(pool, watch), pool::close));

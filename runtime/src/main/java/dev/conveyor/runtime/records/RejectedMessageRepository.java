@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /** Every statement on {@code conveyor.rejected_messages}. */
@@ -30,6 +31,15 @@ public final class RejectedMessageRepository {
         AND (?::text IS NULL OR fields->>'id' = ?)
       ORDER BY id DESC
       LIMIT ?
+      """;
+  // why: a message's task id is its `id` field, or its stream id when it has none
+  private static final String LATEST_FOR_TASK =
+      """
+      SELECT id, stream_id, reason, detail, fields::text, received_at
+      FROM conveyor.rejected_messages
+      WHERE fields->>'id' = ? OR (stream_id = ? AND fields->'id' IS NULL)
+      ORDER BY id DESC
+      LIMIT 1
       """;
   private static final String DELETE = "DELETE FROM conveyor.rejected_messages WHERE id = ANY (?)";
   private static final String DELETE_EXPIRED =
@@ -119,15 +129,36 @@ public final class RejectedMessageRepository {
         dataSource,
         LIST,
         ps -> ps.setInt(Statements.bindFilters(ps, reason, pipeline, taskId), limit),
-        rs ->
-            new RejectedMessage(
-                rs.getLong(1),
-                rs.getString(2),
-                rs.getString(3),
-                rs.getString(4),
-                rs.getString(5),
-                rs.getTimestamp(6).toInstant()),
+        RejectedMessageRepository::read,
         "rejected_messages list");
+  }
+
+  /**
+   * The latest rejected message a producer sent as task {@code taskId}: with that {@code id}, or
+   * without one under that stream id.
+   */
+  public Optional<RejectedMessage> latestForTask(String taskId) {
+    return Statements.query(
+            dataSource,
+            LATEST_FOR_TASK,
+            ps -> {
+              ps.setString(1, taskId);
+              ps.setString(2, taskId);
+            },
+            RejectedMessageRepository::read,
+            "rejected_messages lookup of " + taskId)
+        .stream()
+        .findFirst();
+  }
+
+  private static RejectedMessage read(java.sql.ResultSet rs) throws SQLException {
+    return new RejectedMessage(
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getTimestamp(6).toInstant());
   }
 
   /** Deletes these rows (after a replay); returns how many were deleted. */

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -84,8 +85,16 @@ public final class TaskAuditRepository {
    * written, conflicts not counted.
    */
   public int insertAll(List<TaskAudit> audits) {
+    return insertNew(audits).size();
+  }
+
+  /**
+   * Inserts the rows not there yet (as {@link #insertAll}); returns those it wrote (a task twice in
+   * {@code audits}: its first row).
+   */
+  public List<TaskAudit> insertNew(List<TaskAudit> audits) {
     if (audits.isEmpty()) {
-      return 0;
+      return List.of();
     }
     int n = audits.size();
     String[] ids = new String[n];
@@ -123,13 +132,14 @@ public final class TaskAuditRepository {
       ps.setArray(8, c.createArrayOf("text", streamIds));
       ps.setArray(9, c.createArrayOf("text", received));
       ps.setArray(10, c.createArrayOf("text", finished));
-      int written = 0;
+      Set<String> written = new HashSet<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          written++;
+          written.add(rs.getString(1));
         }
       }
-      return written;
+      // why: a task twice in the batch is written once; remove() keeps its first row only
+      return audits.stream().filter(a -> written.remove(a.taskId())).toList();
     } catch (SQLException e) {
       throw new DatabaseException(
           "task_audit insert of "

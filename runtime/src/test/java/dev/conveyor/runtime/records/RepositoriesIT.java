@@ -61,6 +61,17 @@ class RepositoriesIT {
     assertThat(repo.insertAll(List.of(audit("many-3", received)))).isZero();
   }
 
+  @Test
+  void insertNewReturnsTheRowsItWrote(TestServices services) {
+    TaskAuditRepository repo = new TaskAuditRepository(services.dataSource());
+    Instant received = Instant.parse("2026-01-01T00:00:00.123Z");
+    repo.insert(audit("new-1", received));
+
+    assertThat(repo.insertNew(List.of(audit("new-1", received), audit("new-2", received))))
+        .containsExactly(audit("new-2", received));
+    assertThat(repo.insertNew(List.of())).isEmpty();
+  }
+
   private static TaskAudit audit(String id, Instant received) {
     return new TaskAudit(
         id,
