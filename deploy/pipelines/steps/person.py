@@ -5,16 +5,16 @@ PersonAgreementTest runs the two over the same texts and compares what they find
 their word lists (particles, saints, words that are never a surname, ...) from the same file,
 data/person_words.txt.
 
-Reads one JSON request per line on stdin: {"task_id": ..., "part": ..., "input": {"text": ...,
-"offset": ...}}. Writes one JSON answer per line on stdout, in order:
-{"ok": true, "data": {"entities": [{"kind": "person", "surface", "start", "end"}, ...]}} or
-{"ok": false, "error": "..."}. Offsets are code points of the task's whole text (the part's
-"offset" plus the place in the part). Logs go to stderr.
+Written on conveyor_step (the step library next to it), which speaks the protocol: each item's
+input is {"text": ..., "offset": ...}; its output {"entities": [{"kind": "person", "surface",
+"start", "end"}, ...]}, or an item error. Offsets are code points of the task's whole text (the
+part's "offset" plus the place in the part). Logs go to stderr.
 
-Options (CONVEYOR_STEP_OPTIONS, JSON), paths relative to the working directory (the pipeline
-directory): "first_names", the gazetteer (default data/first_names.txt): UTF-8, one name per
-line, "#" comment lines; "person_words", the word lists (default data/person_words.txt), in the
-format load_person_words describes.
+Its files: the step's resources first_names (the gazetteer: UTF-8, one name per line, "#"
+comment lines) and person_words (the word lists, in the format load_person_words describes),
+memory-mapped; without resources, the options (CONVEYOR_STEP_OPTIONS) "first_names" and
+"person_words" name them, relative to the working directory (the pipeline directory; defaults
+data/first_names.txt and data/person_words.txt).
 
 The rules, on words (runs of letters, combining marks and digits, joined across a single "-",
 "'" or U+2019 when a letter or digit follows; a trailing "'s" is not part of a word):
@@ -32,8 +32,11 @@ The rules, on words (runs of letters, combining marks and digits, joined across 
 """
 import json
 import os
+import re
 import sys
 import unicodedata
+
+import conveyor_step
 
 WORD_LISTS = ("particles", "capital_particles", "surname_prefixes", "saints", "not_surnames")
 
@@ -44,25 +47,30 @@ def load_person_words(path):
     UTF-8; a line [name] starts a list, the lines after it hold its words separated by spaces;
     "#" lines are comments, blank lines are skipped; each list of WORD_LISTS is there once.
     """
+    with open(path, encoding="utf-8-sig") as f:
+        return parse_person_words(f.read(), path)
+
+
+def parse_person_words(text, path):
+    """The word lists of the text of person_words.txt (`path` names it in errors)."""
     lists = {}
     current = None
-    with open(path, encoding="utf-8-sig") as f:
-        for number, raw in enumerate(f, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                name = line[1:-1]
-                if name not in WORD_LISTS:
-                    raise ValueError("%s line %d: unknown list [%s] (known: %s)"
-                                     % (path, number, name, ", ".join(WORD_LISTS)))
-                if name in lists:
-                    raise ValueError("%s line %d: list [%s] comes twice" % (path, number, name))
-                current = lists[name] = []
-                continue
-            if current is None:
-                raise ValueError("%s line %d: words before the first [list]" % (path, number))
-            current.extend(line.split())
+    for number, raw in enumerate(lines(text), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            name = line[1:-1]
+            if name not in WORD_LISTS:
+                raise ValueError("%s line %d: unknown list [%s] (known: %s)"
+                                 % (path, number, name, ", ".join(WORD_LISTS)))
+            if name in lists:
+                raise ValueError("%s line %d: list [%s] comes twice" % (path, number, name))
+            current = lists[name] = []
+            continue
+        if current is None:
+            raise ValueError("%s line %d: words before the first [list]" % (path, number))
+        current.extend(line.split())
     missing = [name for name in WORD_LISTS if name not in lists]
     if missing:
         raise ValueError("%s: no list %s" % (path, ", ".join(missing)))
@@ -125,27 +133,41 @@ def is_possessive(text, i):
             and (i + 2 == len(text) or not is_word_part(text[i + 2])))
 
 
+class _CharClasses(dict):
+    """Code point -> one class letter, for str.translate: L letter, s the letter "s", D digit,
+    M mark, j "-" or U+2010, q "'" or U+2019, . anything else. Filled as characters come."""
+
+    def __missing__(self, code):
+        c = chr(code)
+        if c == "s":
+            cls = "s"
+        elif c in ("-", "\u2010"):
+            cls = "j"
+        elif c in ("'", "\u2019"):
+            cls = "q"
+        elif is_letter(c):
+            cls = "L"
+        elif is_digit(c):
+            cls = "D"
+        elif is_mark(c):
+            cls = "M"
+        else:
+            cls = "."
+        self[code] = cls
+        return cls
+
+
+_CLASSES = _CharClasses()
+# why: the rules below on the text's character classes, as a regular expression: a word starts at
+# a letter or digit, runs over letters, marks and digits, and goes on across one joiner followed by
+# a letter or digit, unless that joiner is an apostrophe of a trailing "'s" (a possessive)
+_WORD = re.compile(r"[LDs][LMDs]*(?:(?:j|q(?!s(?![LMDs])))[LDs][LMDs]*)*")
+
+
 def words(text):
     """The words of the text as (start, end, word); Python strings index code points."""
-    found = []
-    n = len(text)
-    i = 0
-    while i < n:
-        if not is_word_start(text[i]):
-            i += 1
-            continue
-        start = i
-        i += 1
-        while True:
-            while i < n and is_word_part(text[i]):
-                i += 1
-            if (i + 1 < n and text[i] in JOINERS and is_word_start(text[i + 1])
-                    and not is_possessive(text, i)):
-                i += 1
-                continue
-            break
-        found.append((start, i, text[start:i]))
-    return found
+    classes = text.translate(_CLASSES)
+    return [(m.start(), m.end(), text[m.start():m.end()]) for m in _WORD.finditer(classes)]
 
 
 def is_initial(text, word):
@@ -260,27 +282,61 @@ class PersonRules:
         return found
 
 
+def lines(text):
+    """The lines of a text as a file read in text mode gives them (\\n, \\r\\n or \\r ends one)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def load_first_names(path):
-    names = set()
     with open(path, encoding="utf-8-sig") as f:
-        for line in f:
-            name = line.strip()
-            if name and not name.startswith("#"):
-                names.add(name)
+        return parse_first_names(f.read())
+
+
+def parse_first_names(text):
+    """The gazetteer: one name per line, "#" comment lines and blank lines skipped."""
+    names = set()
+    for line in lines(text):
+        name = line.strip()
+        if name and not name.startswith("#"):
+            names.add(name)
     return names
 
 
-def handle(item, rules):
+def handle(item, ctx):
     text = item.get("text") if isinstance(item, dict) else None
     if not isinstance(text, str):
-        return {"ok": False, "error": "input has no string 'text'"}
+        raise conveyor_step.ItemError("input has no string 'text'")
     offset = item.get("offset")
     if offset is None:
         offset = 0
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        return {"ok": False, "error": "'offset' must be a non-negative integer, was %s"
-                % json.dumps(offset)}
-    return {"ok": True, "data": {"entities": rules.find(text, offset)}}
+        raise conveyor_step.ItemError("'offset' must be a non-negative integer, was %s"
+                                      % json.dumps(offset))
+    return {"entities": ctx.state.find(text, offset)}
+
+
+def setup(ctx):
+    """The rules, from the step's resources first_names and person_words (memory-mapped, shared
+    by every worker) or, without them, from the files the options name."""
+    if "first_names" in ctx.resources and "person_words" in ctx.resources:
+        names_from = ctx.resource_path("first_names")
+        words_from = ctx.resource_path("person_words")
+        first_names = parse_first_names(text_of(ctx.resource("first_names")))
+        lists = parse_person_words(text_of(ctx.resource("person_words")), words_from)
+    else:
+        names_from = ctx.options.get("first_names", "data/first_names.txt")
+        words_from = ctx.options.get("person_words", "data/person_words.txt")
+        first_names = load_first_names(names_from)
+        lists = load_person_words(words_from)
+    rules = PersonRules(first_names, PersonWords(lists))
+    ctx.log("person_ready", first_names=len(rules.first_names), names_file=names_from,
+            words_file=words_from)
+    return rules
+
+
+def text_of(view):
+    """A resource's bytes as text: UTF-8, a byte order mark dropped."""
+    return bytes(view).decode("utf-8-sig")
 
 
 def lexicon(lists):
@@ -294,27 +350,16 @@ def lexicon(lists):
 
 
 def main():
-    options = json.loads(os.environ.get("CONVEYOR_STEP_OPTIONS") or "{}")
-    words_path = options.get("person_words", "data/person_words.txt")
-    try:
-        lists = PersonWords(load_person_words(words_path))
-    except (OSError, ValueError) as e:
-        sys.exit("person.py: cannot read the word lists: %s" % e)
     if sys.argv[1:] == ["--lexicon"]:
+        options = json.loads(os.environ.get("CONVEYOR_STEP_OPTIONS") or "{}")
+        words_path = options.get("person_words", "data/person_words.txt")
+        try:
+            lists = PersonWords(load_person_words(words_path))
+        except (OSError, ValueError) as e:
+            sys.exit("person.py: cannot read the word lists: %s" % e)
         print(json.dumps(lexicon(lists)))
         return
-    path = options.get("first_names", "data/first_names.txt")
-    rules = PersonRules(load_first_names(path), lists)
-    print("person.py ready: %d first names from %s, word lists from %s"
-          % (len(rules.first_names), path, words_path), file=sys.stderr, flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            answer = handle(json.loads(line).get("input"), rules)
-        except (ValueError, AttributeError) as e:
-            answer = {"ok": False, "error": "bad request: %s" % e}
-        print(json.dumps(answer), flush=True)
+    conveyor_step.run(handle, setup=setup)
 
 
 if __name__ == "__main__":

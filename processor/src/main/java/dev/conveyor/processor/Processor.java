@@ -30,6 +30,7 @@ import dev.conveyor.runtime.step.StepContext;
 import dev.conveyor.runtime.work.JavaStepWork;
 import dev.conveyor.runtime.work.StepWork;
 import dev.conveyor.runtime.work.command.CommandWork;
+import io.micrometer.core.instrument.DistributionSummary;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,6 +138,13 @@ public final class Processor extends Daemon {
           }
           case COMMAND -> {
             CommandWork command = CommandWork.of(s.pipeline(), s.step());
+            DistributionSummary requests =
+                DistributionSummary.builder("conveyor_command_batch_request_items")
+                    .description("items per batch request sent to a command step's worker")
+                    .tags("pipeline", s.pipeline().name(), "step", s.step().name())
+                    .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+                    .register(metrics());
+            command.observeBatches(requests::record);
             command.start();
             yield command;
           }

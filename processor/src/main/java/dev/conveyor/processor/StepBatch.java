@@ -71,6 +71,11 @@ final class StepBatch {
     this.meters = meters;
   }
 
+  /** A tick read new entries as one batch, waiting {@code waited} to fill it (batch_wait). */
+  void observeWait(Duration waited) {
+    meters.batchWait().record(waited);
+  }
+
   /** Releases what the step's work holds. */
   void close() {
     work.close();

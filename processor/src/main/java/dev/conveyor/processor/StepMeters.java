@@ -9,7 +9,7 @@ import java.time.Duration;
 /**
  * The meters of one step of one pipeline (tags {@code pipeline} and {@code step}, never a task or a
  * shard): counters of items, failures and dead items, and the histograms Prometheus computes
- * quantiles from (tick time, batch time, item time, batch size).
+ * quantiles from (tick time, batch time, item time, batch size), and the wait to fill a batch.
  */
 record StepMeters(
     Counter processed,
@@ -19,7 +19,8 @@ record StepMeters(
     Timer tick,
     Timer batch,
     Timer item,
-    DistributionSummary batchItems) {
+    DistributionSummary batchItems,
+    Timer batchWait) {
 
   static StepMeters of(MeterRegistry registry, String pipeline, String step) {
     String[] tags = {"pipeline", pipeline, "step", step};
@@ -50,6 +51,10 @@ record StepMeters(
             .description("queue entries per batch")
             .tags(tags)
             .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+            .register(registry),
+        Timer.builder("conveyor_processor_batch_wait")
+            .description("how long a tick waited to fill a batch of new entries (batch_wait)")
+            .tags(tags)
             .register(registry));
   }
 

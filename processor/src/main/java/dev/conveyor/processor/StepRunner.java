@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -150,6 +151,7 @@ final class StepRunner {
         }
       }
       held.readNew(fresh);
+      fresh = filled(queue, fresh, held);
       if (suspended.getAsBoolean()) {
         // why: read just as the step was suspended; they stay pending until it resumes
         return step.offset();
@@ -161,6 +163,36 @@ final class StepRunner {
       batch.process(shard, queue, fresh, Map.of());
       held.release();
     }
+  }
+
+  /**
+   * {@code first} topped up to a whole batch: a step with a {@code batch_wait} that read fewer than
+   * {@code batch} new entries waits up to that long (from the first read) for more. What it waited
+   * and how many it got are the step's batch metrics.
+   */
+  private List<StreamMessage> filled(
+      StreamGroup queue, List<StreamMessage> first, HeldEntries held) {
+    Duration limit = step.batchWait();
+    if (limit.isZero() || first.size() >= step.batch()) {
+      return first;
+    }
+    Instant start = clock.instant();
+    Instant until = start.plus(limit);
+    List<StreamMessage> all = new ArrayList<>(first);
+    while (all.size() < step.batch() && !suspended.getAsBoolean()) {
+      Duration left = Duration.between(clock.instant(), until);
+      if (left.toMillis() < 1) {
+        break;
+      }
+      List<StreamMessage> more = queue.readNew(CONSUMER, step.batch() - all.size(), left);
+      if (more.isEmpty()) {
+        break;
+      }
+      held.readNew(more);
+      all.addAll(more);
+    }
+    batch.observeWait(Duration.between(start, clock.instant()));
+    return all;
   }
 
   /**

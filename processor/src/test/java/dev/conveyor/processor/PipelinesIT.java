@@ -131,6 +131,30 @@ class PipelinesIT {
               - {name: upper, kind: command, command: [python3, steps/upper.py], workers: 2, options: {suffix: "!"}}
               - {name: deliver, kind: sink, after: upper, sink: {table: conveyor.words_out, key: [task_id, part]}}
             """);
+    Files.copy(
+        Path.of(System.getProperty("user.dir"))
+            .getParent()
+            .resolve("deploy/pipelines/steps/conveyor_step.py"),
+        dir.resolve("steps/conveyor_step.py"));
+    Files.writeString(
+        dir.resolve("steps/sized.py"),
+        """
+        import conveyor_step
+
+        def sized(items, ctx):
+            return [{"text": "%s|%d" % (i.input["text"], len(items))} for i in items]
+
+        conveyor_step.run(batch=sized)
+        """);
+    write(
+        dir,
+        "batched",
+        defaults
+            + """
+            steps:
+              - {name: sized, kind: command, command: [python3, steps/sized.py], batch: 50, batch_wait: 400ms}
+              - {name: deliver, kind: sink, after: sized, sink: {table: conveyor.words_out, key: [task_id, part]}}
+            """);
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     env.put("CONVEYOR_REDIS_BLOCK", "200ms");
@@ -271,6 +295,30 @@ class PipelinesIT {
 
     assertThat(awaitAudit(services, "py-1").outcome()).isEqualTo(TaskAudit.Outcome.DELIVERED);
     assertThat(texts(services, "py-1")).containsExactly("HELLO!", "WORLD!", "AGAIN!");
+  }
+
+  @Test
+  void aCommandStepOnTheStepLibraryGetsItemsOfSeveralTasksInOneBatch(TestServices services) {
+    // why: one registration per task: without batch_wait, a tick could take each alone
+    for (int i = 0; i < 6; i++) {
+      publish(services, "batched", "batch-" + i, "t" + i);
+    }
+
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      assertThat(awaitAudit(services, "batch-" + i).outcome())
+          .isEqualTo(TaskAudit.Outcome.DELIVERED);
+      texts.addAll(texts(services, "batch-" + i));
+    }
+    assertThat(texts).hasSize(6).allSatisfy(t -> assertThat(t).matches("t\\d\\|\\d+"));
+    assertThat(texts.stream().mapToInt(t -> Integer.parseInt(t.split("\\|")[1])).max().orElse(0))
+        .isGreaterThan(1);
+    var sizes =
+        processor.metrics().find("conveyor_processor_batch_items").tag("step", "sized").summary();
+    assertThat(sizes).isNotNull();
+    assertThat(sizes.max()).isGreaterThan(1);
+    assertThat(processor.metrics().find("conveyor_command_batch_request_items").summary())
+        .isNotNull();
   }
 
   @Test

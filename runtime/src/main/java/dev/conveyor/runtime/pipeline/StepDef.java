@@ -10,7 +10,10 @@ import java.util.Objects;
  * defaults:}, else the built-in default).
  *
  * @param after the predecessors' names; empty for an entry step
- * @param batch the most items one tick takes from the queue at a time
+ * @param batch the most items one tick takes from the queue at a time (and a {@code command} step
+ *     sends a worker in one request, when the program takes batches)
+ * @param batchWait how long a tick that read fewer than {@code batch} new items waits for more
+ *     before it processes them (zero: it does not wait)
  * @param offset the delay before the next tick when the queue was empty (may be zero)
  * @param slice the longest a tick keeps draining its queue
  * @param timeout the longest one item may take
@@ -27,6 +30,7 @@ public record StepDef(
     List<String> after,
     Scope scope,
     int batch,
+    Duration batchWait,
     Duration offset,
     Duration slice,
     int shards,
@@ -40,6 +44,7 @@ public record StepDef(
     SinkDef sink) {
   public static final int DEFAULT_BATCH = 100;
   public static final int MAX_BATCH = 100_000;
+  public static final Duration DEFAULT_BATCH_WAIT = Duration.ZERO;
   public static final Duration DEFAULT_OFFSET = Duration.ofSeconds(1);
   public static final Duration DEFAULT_SLICE = Duration.ofSeconds(1);
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -54,6 +59,10 @@ public record StepDef(
     after = List.copyOf(after);
     Objects.requireNonNull(scope, "scope");
     requireRange(name, "batch", batch, 1, MAX_BATCH);
+    Objects.requireNonNull(batchWait, "batchWait");
+    if (batchWait.isNegative()) {
+      throw new IllegalArgumentException("step '" + name + "': batch_wait must be >= 0");
+    }
     Objects.requireNonNull(offset, "offset");
     if (offset.isNegative()) {
       throw new IllegalArgumentException("step '" + name + "': offset must be >= 0");

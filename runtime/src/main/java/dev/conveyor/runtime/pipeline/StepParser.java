@@ -16,6 +16,7 @@ final class StepParser {
           "after",
           "scope",
           "batch",
+          "batch_wait",
           "offset",
           "slice",
           "shards",
@@ -98,6 +99,7 @@ final class StepParser {
                 after.orElse(List.of()),
                 scope.orElse(Scope.PART),
                 settings.batch(),
+                settings.batchWait(),
                 settings.offset(),
                 settings.slice(),
                 settings.shards(),
@@ -145,6 +147,13 @@ final class StepParser {
     }
     if (kind != StepKind.SINK && f.has("sink")) {
       f.problem("'sink' is only for kind sink");
+    }
+    // why: a setting a kind cannot honour must not be accepted and silently ignored
+    if (kind == StepKind.SINK && f.has("resources")) {
+      f.problem("'resources' is only for kinds java and command (a sink reads no files)");
+    }
+    if (kind == StepKind.SINK && f.has("options")) {
+      f.problem("'options' is only for kinds java and command (a sink has none)");
     }
   }
 }

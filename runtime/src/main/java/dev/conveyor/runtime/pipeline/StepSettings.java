@@ -10,6 +10,7 @@ import java.util.List;
  */
 record StepSettings(
     int batch,
+    Duration batchWait,
     Duration offset,
     Duration slice,
     int shards,
@@ -21,13 +22,14 @@ record StepSettings(
 
   /** The keys these settings are read from, in documentation order. */
   static final List<String> KEYS =
-      List.of("batch", "offset", "slice", "shards", "workers", "retry", "timeout");
+      List.of("batch", "batch_wait", "offset", "slice", "shards", "workers", "retry", "timeout");
 
   static final List<String> RETRY_KEYS = List.of("attempts", "backoff", "max_backoff");
 
   static final StepSettings BUILT_IN =
       new StepSettings(
           StepDef.DEFAULT_BATCH,
+          StepDef.DEFAULT_BATCH_WAIT,
           StepDef.DEFAULT_OFFSET,
           StepDef.DEFAULT_SLICE,
           StepDef.DEFAULT_SHARDS,
@@ -40,6 +42,7 @@ record StepSettings(
   /** These settings with every key that {@code f} sets (and reads well) taking precedence. */
   StepSettings overriddenBy(YamlFields f) {
     int newBatch = f.integer("batch", 1, StepDef.MAX_BATCH).orElse(batch);
+    Duration newBatchWait = f.duration("batch_wait", true).orElse(batchWait);
     Duration newOffset = f.duration("offset", true).orElse(offset);
     Duration newSlice = f.duration("slice", false).orElse(slice);
     int newShards = f.integer("shards", 1, StepDef.MAX_SHARDS).orElse(shards);
@@ -69,6 +72,7 @@ record StepSettings(
     Duration newTimeout = f.duration("timeout", false).orElse(timeout);
     return new StepSettings(
         newBatch,
+        newBatchWait,
         newOffset,
         newSlice,
         newShards,

@@ -174,7 +174,7 @@ class PipelineErrorsTest {
           resources: [a.txt]                 | 'resources' must be a mapping, was a list
           resources: {First: a.txt}          | bad resource name 'First' (use [a-z][a-z0-9_-]{0,62})
           resources: {first: 5}              | 'resources.first' must be a non-empty string, was 5
-          defaults: {name: x}                | unknown key 'defaults.name' (known: batch, offset, slice, shards, workers, retry, timeout)
+          defaults: {name: x}                | unknown key 'defaults.name' (known: batch, batch_wait, offset, slice, shards, workers, retry, timeout)
           defaults: {offset: 5 minutes}      | bad duration for 'defaults.offset': '5 minutes' (use e.g. 500ms, 1s, 5m, PT30S)
           defaults: {retry: {attempts: 0}}   | 'defaults.retry.attempts' must be an integer >= 1, was 0
           steps: {a: 1}                      | 'steps' must be a list of steps, was a mapping

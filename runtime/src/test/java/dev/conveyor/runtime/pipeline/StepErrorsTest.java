@@ -55,7 +55,7 @@ class StepErrorsTest {
     assertThat(problemsOf(withStep("{name: company, kind: java, class: x.C, batches: 5}")))
         .isEqualTo(
             "ner.yaml: step 'company': unknown key 'batches' (known: name, kind, class, command,"
-                + " after, scope, batch, offset, slice, shards, workers, retry, timeout,"
+                + " after, scope, batch, batch_wait, offset, slice, shards, workers, retry, timeout,"
                 + " resources, options, sink)");
   }
 
@@ -132,6 +132,11 @@ class StepErrorsTest {
         .isEqualTo("ner.yaml: step 'a': 'command' is only for kind command");
     assertThat(problemsOf(withStep("{name: a, kind: java, class: x.A, sink: {table: t, key: id}}")))
         .isEqualTo("ner.yaml: step 'a': 'sink' is only for kind sink");
+    assertThat(
+            problemsOf(
+                withStep("{name: a, kind: sink, options: {x: 1}, sink: {table: t, key: id}}")))
+        .isEqualTo(
+            "ner.yaml: step 'a': 'options' is only for kinds java and command (a sink has none)");
   }
 
   @Test

@@ -70,9 +70,8 @@ class NerPipelineFilesTest {
     StepDef person = step(py, "person");
     assertThat(person.kind()).isEqualTo(StepKind.COMMAND);
     assertThat(person.command()).containsExactly("python3", "steps/person.py");
-    assertThat(person.options())
-        .containsEntry("first_names", "data/first_names.txt")
-        .containsEntry("person_words", "data/person_words.txt");
+    assertThat(person.resources()).containsExactly("first_names", "person_words");
+    assertThat(py.resources()).isEqualTo(ner.resources());
     assertThat(py.split()).isEqualTo(ner.split());
     assertThat(py.cleanup()).isEqualTo(ner.cleanup());
     List<String> others = List.of("company", "merge", "assemble", "deliver");

@@ -122,6 +122,9 @@ class PersonAgreementTest {
     List<StepResult> expected =
         java.process(inputs.stream().map(in -> new StepInput("doc", 0, in)).toList());
 
+    // why: person.py, on the step library, first says hello (it takes batches)
+    assertThat(answers.getFirst()).startsWith("{\"hello\": {\"batch\": true");
+    answers = answers.subList(1, answers.size());
     assertThat(answers).as("one answer per request").hasSize(inputs.size());
     List<String> disagreements = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * steps/person.py} resolves there), with the daemon's environment minus every {@code CONVEYOR_*}
  * variable, plus {@code CONVEYOR_STEP_OPTIONS} (the step's {@code options:} as a JSON object),
  * {@code CONVEYOR_STEP} (the step's name), {@code CONVEYOR_WORKER} (0, 1, ...) and, unless set,
- * {@code PYTHONUNBUFFERED=1}. For each item it reads one line on stdin
+ * {@code PYTHONUNBUFFERED=1}, and {@code CONVEYOR_RESOURCES} when the step names resources ({@code
+ * {"<name>": {"path": "/abs/file", "size": n}}}, sized as each process starts: the files to
+ * memory-map read-only). For each item it reads one line on stdin
  *
  * <pre>{"task_id": "doc-42", "part": 3, "input": {...}}</pre>
  *
@@ -43,6 +45,17 @@ import org.slf4j.LoggerFactory;
  * logs: each line becomes one INFO event {@code worker_stderr step=... worker=N line="..."}, logged
  * in order by the worker's thread {@code cmd-<step>-<n>-stderr}. When its stdin closes the program
  * should exit.
+ *
+ * <h2>Batches</h2>
+ *
+ * A program whose first stdout line is {@code {"hello": {"batch": true}}} gets the items of its
+ * chunk (up to the step's {@code batch}) as one line {@code {"batch": [{"seq": 40, "task_id": ...,
+ * "part": ..., "input": ...}, ...]}} and answers one line per item, in order, each with its item's
+ * {@code seq}: {@code {"seq": 40, "ok": true, "data": ...}}. The hello may come after the first
+ * request was sent in the one-item form, which the program must then answer as such. An answer with
+ * an earlier {@code seq} is logged and dropped; one with a later {@code seq} fails the items it
+ * skips; a batch of n items may take n × {@code timeout}. When the process breaks the protocol,
+ * times out or exits, the items it had answered keep their results and the rest fail.
  *
  * <h2>Failures</h2>
  *
@@ -85,8 +98,11 @@ public final class CommandWork implements StepWork, AutoCloseable {
   private final Path directory;
   private final int workerCount;
   private final Duration timeout;
+  private final int maxBatch;
   private final Tuning tuning;
   private final Map<String, String> environment;
+  private final Map<String, Path> resources;
+  private volatile BatchObserver observer = BatchObserver.NONE;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile WorkerPool pool;
@@ -107,7 +123,18 @@ public final class CommandWork implements StepWork, AutoCloseable {
         pipeline.source().toAbsolutePath().getParent(),
         step.workers(),
         step.timeout(),
-        step.options());
+        step.options(),
+        step.batch(),
+        Tuning.DEFAULTS,
+        resourcesOf(pipeline, step));
+  }
+
+  private static Map<String, Path> resourcesOf(Pipeline pipeline, StepDef step) {
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (String name : step.resources()) {
+      files.put(name, pipeline.resources().get(name));
+    }
+    return files;
   }
 
   /**
@@ -126,7 +153,16 @@ public final class CommandWork implements StepWork, AutoCloseable {
       int workers,
       Duration timeout,
       Map<String, Object> options) {
-    this(step, command, directory, workers, timeout, options, Tuning.DEFAULTS);
+    this(
+        step,
+        command,
+        directory,
+        workers,
+        timeout,
+        options,
+        StepDef.DEFAULT_BATCH,
+        Tuning.DEFAULTS,
+        Map.of());
   }
 
   CommandWork(
@@ -137,6 +173,28 @@ public final class CommandWork implements StepWork, AutoCloseable {
       Duration timeout,
       Map<String, Object> options,
       Tuning tuning) {
+    this(
+        step,
+        command,
+        directory,
+        workers,
+        timeout,
+        options,
+        StepDef.DEFAULT_BATCH,
+        tuning,
+        Map.of());
+  }
+
+  CommandWork(
+      String step,
+      List<String> command,
+      Path directory,
+      int workers,
+      Duration timeout,
+      Map<String, Object> options,
+      int maxBatch,
+      Tuning tuning,
+      Map<String, Path> resources) {
     this.step = Objects.requireNonNull(step, "step");
     this.command = List.copyOf(command);
     if (this.command.isEmpty()) {
@@ -151,11 +209,21 @@ public final class CommandWork implements StepWork, AutoCloseable {
       throw new IllegalArgumentException("step " + step + ": timeout must be > 0");
     }
     this.timeout = timeout;
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("step " + step + ": batch must be >= 1, was " + maxBatch);
+    }
+    this.maxBatch = maxBatch;
     this.tuning = Objects.requireNonNull(tuning, "tuning");
+    this.resources = Map.copyOf(resources);
     var env = new LinkedHashMap<String, String>();
     env.put("CONVEYOR_STEP_OPTIONS", Protocol.options(options == null ? Map.of() : options));
     env.put("CONVEYOR_STEP", step);
     this.environment = env;
+  }
+
+  /** Who is told of each batch request sent (for metrics); set before {@link #start()}. */
+  public void observeBatches(BatchObserver observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
   }
 
   /**
@@ -172,6 +240,11 @@ public final class CommandWork implements StepWork, AutoCloseable {
     if (!Files.isDirectory(directory)) {
       throw unavailable("working directory missing: " + directory);
     }
+    try {
+      Protocol.resources(resources);
+    } catch (IOException e) {
+      throw unavailable(e.getMessage());
+    }
     List<String> argv = new ArrayList<>(command);
     try {
       argv.set(0, Programs.resolve(command.getFirst(), directory, System.getenv("PATH")));
@@ -182,8 +255,8 @@ public final class CommandWork implements StepWork, AutoCloseable {
     for (int i = 0; i < workerCount; i++) {
       var env = new LinkedHashMap<>(environment);
       env.put("CONVEYOR_WORKER", Integer.toString(i));
-      var process = new WorkerProcess.Command(argv, directory, env);
-      all.add(new CommandWorker(step, i, process, timeout, tuning));
+      var process = new WorkerProcess.Command(argv, directory, env, resources);
+      all.add(new CommandWorker(step, i, process, timeout, maxBatch, tuning, observer));
     }
     pool = new WorkerPool(step, all, tuning);
     try {

@@ -1,9 +1,12 @@
 package dev.conveyor.runtime.work.command;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.common.config.Durations;
 import dev.conveyor.runtime.work.ItemResult;
+import dev.conveyor.runtime.work.WorkItem;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,23 +39,39 @@ final class CommandWorker {
   private final int index;
   private final WorkerProcess.Command command;
   private final Duration timeout;
+  private final int maxBatch;
   private final Tuning tuning;
+  private final BatchObserver observer;
   private final WorkerState state;
   private final List<Long> pids = new CopyOnWriteArrayList<>();
 
   /** The last process that got a request; only the worker's holder uses it. */
   private WorkerProcess warmedUp;
 
+  /** The process that said it takes batches, if the current one did; only the holder uses it. */
+  private WorkerProcess batchesOf;
+
+  /** The {@code seq} of the next item sent in a batch; only the holder uses it. */
+  private long seq;
+
   /** What an exit during start-up looked like. */
   record EarlyExit(int code, Optional<String> lastStderrLine) {}
 
   CommandWorker(
-      String step, int index, WorkerProcess.Command command, Duration timeout, Tuning tuning) {
+      String step,
+      int index,
+      WorkerProcess.Command command,
+      Duration timeout,
+      int maxBatch,
+      Tuning tuning,
+      BatchObserver observer) {
     this.step = step;
     this.index = index;
     this.command = command;
     this.timeout = timeout;
+    this.maxBatch = maxBatch;
     this.tuning = tuning;
+    this.observer = observer;
     this.state = new WorkerState(step, tuning);
   }
 
@@ -81,53 +100,225 @@ final class CommandWorker {
   }
 
   /**
-   * Sends one request and waits for its answer. Failures of the item or the process are a {@link
-   * ItemResult.Failed}; the process is restarted before the next request when needed.
+   * Works through {@code batch[from, to)}, putting each item's result in {@code results}. A program
+   * that said hello with {@code "batch": true} gets the items in requests of up to {@code
+   * maxBatch}; any other gets one request per item. Failures of an item or of the process are a
+   * {@link ItemResult.Failed} of the items concerned; the process is restarted before the next
+   * request when needed.
    *
    * @throws InterruptedException if interrupted (the process is then stopped, as its next answer
    *     would be taken for the next request's)
    * @throws CommandUnavailableException if the step was closed meanwhile
    */
-  ItemResult handle(byte[] request) throws InterruptedException {
-    WorkerProcess p;
-    try {
-      p = running();
-    } catch (Down d) {
-      return new ItemResult.Failed(d.getMessage());
+  void handle(List<WorkItem> batch, int from, int to, ItemResult[] results)
+      throws InterruptedException {
+    List<Integer> positions = new ArrayList<>(to - from);
+    List<ObjectNode> requests = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
+      try {
+        requests.add(Protocol.requestNode(batch.get(i)));
+        positions.add(i);
+      } catch (IllegalArgumentException e) {
+        results[i] = new ItemResult.Failed(e.getMessage());
+      }
     }
-    discardUnsolicitedLines(p);
+    int next = 0;
+    while (next < requests.size()) {
+      WorkerProcess p;
+      try {
+        p = running();
+      } catch (Down d) {
+        results[positions.get(next++)] = new ItemResult.Failed(d.getMessage());
+        continue;
+      }
+      takeWaitingLines(p);
+      if (batchesOf == p) {
+        int end = Math.min(requests.size(), next + maxBatch);
+        sendBatch(p, requests.subList(next, end), positions.subList(next, end), results);
+        next = end;
+      } else {
+        results[positions.get(next)] = sendOne(p, requests.get(next));
+        next++;
+      }
+    }
+  }
+
+  /** One request in the one-item form; its answer (a hello before it is taken note of). */
+  private ItemResult sendOne(WorkerProcess p, ObjectNode request) throws InterruptedException {
     // why: a new process answers its first request only once it has started (imports, models)
     boolean first = warmedUp != p;
-    p.send(request);
-    Reply reply;
+    p.send(Protocol.line(request));
+    while (true) {
+      Reply reply = nextReply(p, first);
+      warmedUp = p;
+      if (reply == null) {
+        return timedOut(p, first);
+      }
+      switch (Verdict.of(reply, index)) {
+        case Verdict.Greeted greeted -> greeted(p, greeted);
+        case Verdict.Answered answered -> {
+          state.answered();
+          return answered.result();
+        }
+        case Verdict.Broken broken -> {
+          stop(p, broken.reason(), true);
+          return new ItemResult.Failed(broken.error());
+        }
+        case Verdict.Ended ended -> {
+          return exited(p);
+        }
+      }
+    }
+  }
+
+  /**
+   * One request of the batch form: its n answers must all come within n x timeout, each with its
+   * item's {@code seq}. An answer with an earlier {@code seq} (a stale line) is logged and dropped;
+   * items an answer skips over fail; when the process breaks, times out or exits, the items it had
+   * not answered fail and those it had keep their results.
+   */
+  private void sendBatch(
+      WorkerProcess p, List<ObjectNode> requests, List<Integer> positions, ItemResult[] results)
+      throws InterruptedException {
+    long firstSeq = seq;
+    for (ObjectNode request : requests) {
+      request.put("seq", seq++);
+    }
+    boolean first = warmedUp != p;
+    observer.requestSent(requests.size());
+    p.send(Protocol.batch(requests));
+    // why: as for a java step, a batch of n items may take n x timeout (plus the start allowance
+    // for a new process), however its answers are spread: a batch function answers at the end
+    long n = Math.min(requests.size(), Long.MAX_VALUE / 4 / timeout.toNanos());
+    long due =
+        System.nanoTime() + (first ? tuning.startAllowance().toNanos() : 0) + n * timeout.toNanos();
+    int k = 0;
+    while (k < requests.size()) {
+      Reply reply = nextReply(p, Duration.ofNanos(Math.max(0, due - System.nanoTime())));
+      warmedUp = p;
+      if (reply == null) {
+        ItemResult timeout = timedOut(p, first, requests.size());
+        results[positions.get(k)] = timeout;
+        unanswered(
+            positions,
+            k + 1,
+            results,
+            "its worker was killed after a timeout on item " + (firstSeq + k));
+        return;
+      }
+      switch (Verdict.of(reply, index)) {
+        case Verdict.Greeted greeted -> greeted(p, greeted);
+        case Verdict.Broken broken -> {
+          stop(p, broken.reason(), true);
+          results[positions.get(k)] = new ItemResult.Failed(broken.error());
+          unanswered(
+              positions, k + 1, results, "its worker broke the protocol on item " + (firstSeq + k));
+          return;
+        }
+        case Verdict.Ended ended -> {
+          ItemResult exit = exited(p);
+          for (int j = k; j < requests.size(); j++) {
+            results[positions.get(j)] = exit;
+          }
+          return;
+        }
+        case Verdict.Answered answered -> {
+          long expected = firstSeq + k;
+          long got = answered.seq() == Verdict.IN_TURN ? expected : answered.seq();
+          if (got == Protocol.NO_SEQ) {
+            String error = "worker " + index + " answered an item of a batch without its \"seq\"";
+            stop(p, "protocol error", true);
+            results[positions.get(k)] = new ItemResult.Failed(error);
+            unanswered(
+                positions, k + 1, results, "its worker broke the protocol on item " + expected);
+            return;
+          }
+          if (got < expected) {
+            event(Level.WARN, "worker_unsolicited_output")
+                .addKeyValue("seq", got)
+                .addKeyValue("expected_seq", expected)
+                .log();
+            continue;
+          }
+          if (got >= firstSeq + requests.size()) {
+            String error =
+                "worker "
+                    + index
+                    + " answered seq "
+                    + got
+                    + " beyond its batch (seq "
+                    + firstSeq
+                    + " to "
+                    + (firstSeq + requests.size() - 1)
+                    + ")";
+            stop(p, "protocol error", true);
+            results[positions.get(k)] = new ItemResult.Failed(error);
+            unanswered(
+                positions, k + 1, results, "its worker broke the protocol on item " + expected);
+            return;
+          }
+          for (; firstSeq + k < got; k++) {
+            results[positions.get(k)] =
+                new ItemResult.Failed(
+                    "worker "
+                        + index
+                        + " gave no answer for seq "
+                        + (firstSeq + k)
+                        + " (its next answer was for seq "
+                        + got
+                        + ")");
+          }
+          state.answered();
+          results[positions.get(k++)] = answered.result();
+        }
+      }
+    }
+  }
+
+  private static void unanswered(
+      List<Integer> positions, int from, ItemResult[] results, String why) {
+    for (int j = from; j < positions.size(); j++) {
+      results[positions.get(j)] = new ItemResult.Failed("not answered: " + why);
+    }
+  }
+
+  private Reply nextReply(WorkerProcess p, boolean first) throws InterruptedException {
+    return nextReply(p, first ? timeout.plus(tuning.startAllowance()) : timeout);
+  }
+
+  private Reply nextReply(WorkerProcess p, Duration wait) throws InterruptedException {
     try {
-      reply = p.nextReply(first ? timeout.plus(tuning.startAllowance()) : timeout);
+      return p.nextReply(wait);
     } catch (InterruptedException e) {
       stop(p, "interrupted while waiting for an answer", false);
       throw e;
     }
-    warmedUp = p;
-    if (reply == null) {
-      String error =
-          "timeout after "
-              + Durations.format(timeout)
-              + (first
-                  ? " (plus " + Durations.format(tuning.startAllowance()) + " for a new worker)"
-                  : "");
-      stop(p, error, true);
-      return new ItemResult.Failed(error);
+  }
+
+  private ItemResult timedOut(WorkerProcess p, boolean first) {
+    return timedOut(p, first, 1);
+  }
+
+  private ItemResult timedOut(WorkerProcess p, boolean first, int items) {
+    String error =
+        "timeout after "
+            + Durations.format(timeout)
+            + (items > 1 ? " per item (a batch of " + items + ")" : "")
+            + (first
+                ? " (plus " + Durations.format(tuning.startAllowance()) + " for a new worker)"
+                : "");
+    stop(p, error, true);
+    return new ItemResult.Failed(error);
+  }
+
+  private void greeted(WorkerProcess p, Verdict.Greeted hello) {
+    if (hello.batches()) {
+      batchesOf = p;
     }
-    return switch (Verdict.of(reply, index)) {
-      case Verdict.Answered answered -> {
-        state.answered();
-        yield answered.result();
-      }
-      case Verdict.Broken broken -> {
-        stop(p, broken.reason(), true);
-        yield new ItemResult.Failed(broken.error());
-      }
-      case Verdict.Ended ended -> exited(p);
-    };
+    event(Level.INFO, "worker_hello")
+        .addKeyValue("pid", p.pid())
+        .addKeyValue("batch", hello.batches())
+        .log();
   }
 
   /**
@@ -246,10 +437,17 @@ final class CommandWorker {
     event(Level.INFO, "worker_stderr").addKeyValue("line", line).log();
   }
 
-  /** Lines that arrived before a request answer none; they are logged and dropped. */
-  private void discardUnsolicitedLines(WorkerProcess p) {
+  /**
+   * Lines that arrived before a request answer none: a hello is taken note of, others are logged
+   * and dropped.
+   */
+  private void takeWaitingLines(WorkerProcess p) {
     for (var line = p.takeWaitingLine(); line.isPresent(); line = p.takeWaitingLine()) {
-      event(Level.WARN, "worker_unsolicited_output").addKeyValue("line", line.get()).log();
+      if (Protocol.answer(line.get()) instanceof Protocol.Answer.Hello hello) {
+        greeted(p, new Verdict.Greeted(hello.batches()));
+      } else {
+        event(Level.WARN, "worker_unsolicited_output").addKeyValue("line", line.get()).log();
+      }
     }
   }
 

@@ -7,7 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.runtime.work.WorkItem;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The JSON lines that Conveyor and a command step's program exchange. What Conveyor writes is ASCII
@@ -26,13 +31,35 @@ final class Protocol {
 
   private Protocol() {}
 
-  /** What the program answered to one request. */
+  /** The {@code seq} of an answer that carries none (every answer of the one-item form). */
+  static final long NO_SEQ = -1;
+
+  /** What the program answered to one request, or said of itself. */
   sealed interface Answer {
-    /** {@code {"ok": true, "data": ...}}: the data as compact JSON. */
-    record Ok(String data) implements Answer {}
+    /**
+     * {@code {"ok": true, "data": ...}}: the data as compact JSON.
+     *
+     * @param seq the answer's {@code seq}, {@link #NO_SEQ} if it has none
+     */
+    record Ok(String data, long seq) implements Answer {
+      Ok(String data) {
+        this(data, NO_SEQ);
+      }
+    }
 
     /** {@code {"ok": false, "error": "..."}}. */
-    record Error(String message) implements Answer {}
+    record Error(String message, long seq) implements Answer {
+      Error(String message) {
+        this(message, NO_SEQ);
+      }
+    }
+
+    /**
+     * {@code {"hello": {"batch": true}}}: the program's first line, saying it takes batches.
+     *
+     * @param batches whether it takes {@code {"batch": [...]}} requests
+     */
+    record Hello(boolean batches) implements Answer {}
 
     /** Anything else: the stream may be out of step with the requests. */
     record Invalid(String problem) implements Answer {}
@@ -44,6 +71,25 @@ final class Protocol {
    * @throws IllegalArgumentException if the item's input is not JSON
    */
   static byte[] request(WorkItem w) {
+    return line(requestNode(w));
+  }
+
+  /**
+   * The request line for a batch, with its newline: {@code {"batch": [item, ...]}}, each item a
+   * request object of {@link #requestNode} with its {@code seq} set.
+   */
+  static byte[] batch(List<ObjectNode> items) {
+    ObjectNode request = JSON.createObjectNode();
+    request.putArray("batch").addAll(items);
+    return line(request);
+  }
+
+  /**
+   * The request object for {@code w}: {@code {"task_id": ..., "part": ..., "input": ...}}.
+   *
+   * @throws IllegalArgumentException if the item's input is not JSON
+   */
+  static ObjectNode requestNode(WorkItem w) {
     JsonNode input;
     try {
       input = JSON.readTree(w.input());
@@ -59,6 +105,11 @@ final class Protocol {
     request.put("task_id", w.item().taskId());
     request.put("part", w.item().part());
     request.set("input", input);
+    return request;
+  }
+
+  /** {@code request} as a line, with its newline. */
+  static byte[] line(ObjectNode request) {
     try {
       byte[] json = JSON.writeValueAsBytes(request);
       byte[] line = new byte[json.length + 1];
@@ -82,20 +133,38 @@ final class Protocol {
       // (1e99999999999)
       return new Answer.Error("the program answered a number out of range: " + e.getMessage());
     }
+    if (response != null
+        && response.isObject()
+        && response.has("hello")
+        && !response.has("ok")
+        && response.get("hello").isObject()) {
+      return new Answer.Hello(response.get("hello").path("batch").asBoolean(false));
+    }
     if (response == null || !response.isObject() || !response.path("ok").isBoolean()) {
       return invalid(line);
+    }
+    long seq = NO_SEQ;
+    JsonNode seqNode = response.get("seq");
+    if (seqNode != null) {
+      if (!seqNode.canConvertToExactIntegral()
+          || !seqNode.canConvertToLong()
+          || seqNode.asLong() < 0) {
+        return new Answer.Invalid(
+            "answered " + shown(line) + " whose \"seq\" is not a whole number >= 0");
+      }
+      seq = seqNode.asLong();
     }
     if (response.get("ok").booleanValue()) {
       JsonNode data = response.get("data");
       return data == null
-          ? new Answer.Error("the program answered ok without \"data\"")
-          : new Answer.Ok(data.toString());
+          ? new Answer.Error("the program answered ok without \"data\"", seq)
+          : new Answer.Ok(data.toString(), seq);
     }
     JsonNode error = response.get("error");
     if (error == null || error.isNull()) {
-      return new Answer.Error("the program reported a failure without an error message");
+      return new Answer.Error("the program reported a failure without an error message", seq);
     }
-    return new Answer.Error(error.isTextual() ? error.textValue() : error.toString());
+    return new Answer.Error(error.isTextual() ? error.textValue() : error.toString(), seq);
   }
 
   /** The step's options as the JSON text of {@code CONVEYOR_STEP_OPTIONS}. */
@@ -104,6 +173,27 @@ final class Protocol {
       return JSON.writeValueAsString(options);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("options cannot be written as JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The text of {@code CONVEYOR_RESOURCES}: {@code {"<name>": {"path": "/abs/file", "size": n}}}.
+   *
+   * @throws IOException if a file cannot be read (its size is what a process maps)
+   */
+  static String resources(Map<String, Path> files) throws IOException {
+    ObjectNode all = JSON.createObjectNode();
+    for (var e : new TreeMap<>(files).entrySet()) {
+      Path file = e.getValue().toAbsolutePath().normalize();
+      if (!Files.isReadable(file) || !Files.isRegularFile(file)) {
+        throw new IOException("resource '" + e.getKey() + "': cannot read " + file);
+      }
+      all.putObject(e.getKey()).put("path", file.toString()).put("size", Files.size(file));
+    }
+    try {
+      return JSON.writeValueAsString(all);
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException(ex);
     }
   }
 

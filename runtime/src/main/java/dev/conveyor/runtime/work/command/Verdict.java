@@ -8,8 +8,23 @@ import dev.conveyor.runtime.work.ItemResult;
  * and from the supervision ({@link CommandWorker}: timeouts, restarts).
  */
 sealed interface Verdict {
-  /** The process answered in step with the requests: the item's result; the process goes on. */
-  record Answered(ItemResult result) implements Verdict {}
+  /** A line in step whose {@code seq} cannot be read: it answers the item whose turn it is. */
+  long IN_TURN = -2;
+
+  /**
+   * The process answered in step with the requests: the item's result; the process goes on.
+   *
+   * @param seq the answer's {@code seq}: {@link Protocol#NO_SEQ} if it has none, {@link #IN_TURN}
+   *     if its line could not be read
+   */
+  record Answered(ItemResult result, long seq) implements Verdict {
+    Answered(ItemResult result) {
+      this(result, Protocol.NO_SEQ);
+    }
+  }
+
+  /** The program's hello: whether it takes batches. */
+  record Greeted(boolean batches) implements Verdict {}
 
   /**
    * The stream may be out of step with the requests: the process must be killed.
@@ -31,7 +46,8 @@ sealed interface Verdict {
       // rather than be delivered with replacement characters, and the worker goes on
       case Reply.Line line when !line.utf8() ->
           new Answered(
-              new ItemResult.Failed("worker " + worker + " answered a line that is not UTF-8"));
+              new ItemResult.Failed("worker " + worker + " answered a line that is not UTF-8"),
+              IN_TURN);
       case Reply.Line line -> of(Protocol.answer(line.text()), worker);
       case Reply.Overflow overflow -> {
         int mib = WorkerProcess.MAX_LINE_BYTES >> 20;
@@ -49,8 +65,10 @@ sealed interface Verdict {
 
   private static Verdict of(Protocol.Answer answer, int worker) {
     return switch (answer) {
-      case Protocol.Answer.Ok ok -> new Answered(new ItemResult.Output(ok.data()));
-      case Protocol.Answer.Error error -> new Answered(new ItemResult.Failed(error.message()));
+      case Protocol.Answer.Ok ok -> new Answered(new ItemResult.Output(ok.data()), ok.seq());
+      case Protocol.Answer.Error error ->
+          new Answered(new ItemResult.Failed(error.message()), error.seq());
+      case Protocol.Answer.Hello hello -> new Greeted(hello.batches());
       case Protocol.Answer.Invalid invalid ->
           new Broken("protocol error", "worker " + worker + " " + invalid.problem());
     };

@@ -135,16 +135,7 @@ final class WorkerPool {
       throws InterruptedException {
     CommandWorker worker = idle.take();
     try {
-      for (int i = from; i < to; i++) {
-        byte[] request;
-        try {
-          request = Protocol.request(batch.get(i));
-        } catch (IllegalArgumentException e) {
-          results[i] = new ItemResult.Failed(e.getMessage());
-          continue;
-        }
-        results[i] = worker.handle(request);
-      }
+      worker.handle(batch, from, to, results);
     } finally {
       idle.add(worker);
     }

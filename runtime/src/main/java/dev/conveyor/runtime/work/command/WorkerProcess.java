@@ -50,13 +50,23 @@ final class WorkerProcess {
   }
 
   /**
-   * What to start: the program and its arguments (no shell), the working directory, and the
-   * variables to add to the environment.
+   * What to start: the program and its arguments (no shell), the working directory, the variables
+   * to add to the environment, and the step's resources (name → absolute file), handed over as
+   * {@code CONVEYOR_RESOURCES} with their size when each process starts.
    */
-  record Command(List<String> argv, Path directory, Map<String, String> environment) {
+  record Command(
+      List<String> argv,
+      Path directory,
+      Map<String, String> environment,
+      Map<String, Path> resources) {
     Command {
       argv = List.copyOf(argv);
       environment = Map.copyOf(environment);
+      resources = Map.copyOf(resources);
+    }
+
+    Command(List<String> argv, Path directory, Map<String, String> environment) {
+      this(argv, directory, environment, Map.of());
     }
   }
 
@@ -78,6 +88,10 @@ final class WorkerProcess {
     // why: Python buffers a piped stdout in blocks; an unflushed answer would look like a timeout
     env.putIfAbsent("PYTHONUNBUFFERED", "1");
     env.putAll(command.environment());
+    if (!command.resources().isEmpty()) {
+      // why: sized now, so that a file renamed over the old one reaches the next process whole
+      env.put("CONVEYOR_RESOURCES", Protocol.resources(command.resources()));
+    }
     WorkerProcess p = new WorkerProcess(builder.start(), stderrListener);
     p.stdin = Thread.ofPlatform().name(threads + "stdin").daemon().start(p::writeStdin);
     p.stdout = Thread.ofPlatform().name(threads + "stdout").daemon().start(p::readStdout);

@@ -23,7 +23,8 @@ class VerdictTest {
     assertThat(Verdict.of(new Reply.Line("{\"ok\": true, \"data\": 1}", false), 2))
         .isEqualTo(
             new Verdict.Answered(
-                new ItemResult.Failed("worker 2 answered a line that is not UTF-8")));
+                new ItemResult.Failed("worker 2 answered a line that is not UTF-8"),
+                Verdict.IN_TURN));
   }
 
   @Test
@@ -43,6 +44,26 @@ class VerdictTest {
             new Verdict.Broken(
                 "answer longer than 64 MiB",
                 "worker 0 answered a line longer than 64 MiB which is not a protocol line"));
+  }
+
+  @Test
+  void anAnswerCarriesItsSeq() {
+    assertThat(Verdict.of(new Reply.Line("{\"seq\": 7, \"ok\": true, \"data\": 1}", true), 0))
+        .isEqualTo(new Verdict.Answered(new ItemResult.Output("1"), 7));
+  }
+
+  @Test
+  void aHelloSaysWhetherTheProgramTakesBatches() {
+    assertThat(Verdict.of(new Reply.Line("{\"hello\": {\"batch\": true}}", true), 0))
+        .isEqualTo(new Verdict.Greeted(true));
+    assertThat(Verdict.of(new Reply.Line("{\"hello\": {}}", true), 0))
+        .isEqualTo(new Verdict.Greeted(false));
+  }
+
+  @Test
+  void aSeqThatIsNotAWholeNumberBreaksTheProcess() {
+    assertThat(Verdict.of(new Reply.Line("{\"seq\": \"x\", \"ok\": true, \"data\": 1}", true), 0))
+        .isInstanceOf(Verdict.Broken.class);
   }
 
   @Test
