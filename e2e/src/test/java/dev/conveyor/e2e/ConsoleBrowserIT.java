@@ -148,6 +148,14 @@ class ConsoleBrowserIT {
           // a rate once the page has refreshed (the console's second look at the counters)
           assertThat(text("[data-step='console.check']")).containsPattern("rate\\s+[0-9.]+/s");
         });
+    // a p99 once a task went through between two looks (the growth of the item time buckets)
+    publish(services, "console", "ok-2", "{\"text\":\"all good again\"}");
+    await()
+        .atMost(20, SECONDS)
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .untilAsserted(() ->
+            assertThat(text("[data-step='console.check']")).containsPattern("p99\\s+[0-9.]+ m?s"));
     screenshot("overview");
 
     // a task's page: its timeline and the dead item's error, as text

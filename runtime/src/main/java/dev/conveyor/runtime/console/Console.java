@@ -48,6 +48,7 @@ public final class Console {
   private final Clock clock;
   private final NodeHttp http = new NodeHttp();
   private final StepRates rates = new StepRates();
+  private final StepTimes times = new StepTimes();
   private final byte[] script = resource("console.js");
   private final byte[] style = resource("console.css");
 
@@ -108,7 +109,8 @@ public final class Console {
               ConsolePages.rejected(served, f, data.rejected(f.reason(), f.pipeline(), f.task())));
         }
         case "tasks" -> task(Optional.ofNullable(q(request, "id")).orElse(""));
-        default -> html(200, ConsolePages.overview(served, data.overview(clock.instant(), rates)));
+        default ->
+            html(200, ConsolePages.overview(served, data.overview(clock.instant(), rates, times)));
       };
     } catch (RuntimeException e) {
       return unavailable(path, e);
@@ -118,7 +120,10 @@ public final class Console {
   private HttpResponse task(String id) {
     try {
       ConsoleData data = new ConsoleData(sources.get(), http);
-      return html(200, ConsolePages.task(served, id, data.task(id), data.rejected(null, null, id)));
+      return html(
+          200,
+          ConsolePages.task(
+              served, id, data.task(id), data.rejected(null, null, id), data.readsInbox()));
     } catch (RuntimeException e) {
       return unavailable("tasks", e);
     }

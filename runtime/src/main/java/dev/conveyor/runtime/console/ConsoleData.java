@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.daemon.NodeBeat;
 import dev.conveyor.common.daemon.NodeReader;
+import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.Keys;
+import dev.conveyor.runtime.ledger.QueuedMessages;
 import dev.conveyor.runtime.ledger.TaskLookup;
 import dev.conveyor.runtime.ledger.TaskReport;
 import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.Pipelines;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.RejectedMessage;
@@ -20,6 +23,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -29,6 +33,9 @@ import redis.clients.jedis.resps.StreamGroupInfo;
 final class ConsoleData {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final int LIST_LIMIT = 200;
+
+  /** Inbox entries one task page of a message not yet a task reads at most (as patrol's). */
+  static final int QUEUED_SCAN_LIMIT = 10_000;
 
   private final ConsoleSources sources;
   private final NodeHttp http;
@@ -54,9 +61,10 @@ final class ConsoleData {
       Map<String, StepLoad> load,
       Map<String, Map<String, Long>> dead,
       Map<String, String> stepStates,
-      Map<String, Double> rates) {}
+      Map<String, Double> rates,
+      Map<String, Double> p99) {}
 
-  Overview overview(Instant now, StepRates rates) throws InterruptedException {
+  Overview overview(Instant now, StepRates rates, StepTimes times) throws InterruptedException {
     UnifiedJedis redis = sources.redis();
     List<NodeBeat> nodes = new NodeReader(sources.keys()).read(redis);
     BacklogReader backlog = new BacklogReader(sources.pipelines(), sources.keys());
@@ -71,6 +79,7 @@ final class ConsoleData {
                   x.pending() + y.pending(),
                   x.retrying() + y.retrying()));
     }
+    Metrics metrics = processorMetrics(nodes);
     return new Overview(
         now,
         nodes,
@@ -80,7 +89,8 @@ final class ConsoleData {
         load,
         new DeadItemRepository(sources.pg()).countByStep(),
         stepStates(nodes),
-        rates.update(now, processedItems(nodes)));
+        rates.update(now, metrics.items()),
+        times.update(now, metrics.itemTimes()));
   }
 
   private Optional<InboxLag> inboxLag(UnifiedJedis inbox) {
@@ -120,27 +130,61 @@ final class ConsoleData {
     return Map.of();
   }
 
-  /** The processors' items counter summed over the live ones, by pipeline.step. */
-  private Map<String, Double> processedItems(List<NodeBeat> nodes) throws InterruptedException {
+  /**
+   * What the overview reads from the processors' {@code /metrics}.
+   *
+   * @param items the items counter summed over the live processors, by pipeline.step
+   * @param itemTimes the item time histogram's buckets of each running processor (by node id and
+   *     start time, so that a restart is a new processor), by pipeline.step
+   */
+  private record Metrics(
+      Map<String, Double> items,
+      Map<String, Map<String, NavigableMap<Double, Double>>> itemTimes) {}
+
+  private Metrics processorMetrics(List<NodeBeat> nodes) throws InterruptedException {
     Map<String, Double> totals = new LinkedHashMap<>();
+    Map<String, Map<String, NavigableMap<Double, Double>>> times = new LinkedHashMap<>();
     for (NodeBeat n : nodes) {
       if (n.live() && "processor".equals(n.role()) && n.http().isPresent()) {
         NodeHttp.Answer a = http.get(n.http().get(), "/metrics");
         if (a.ok()) {
           StepRates.addScrape(a.body(), totals);
+          if (State.RUNNING.name().equals(n.state())) {
+            times.put(n.id() + "@" + n.startedAt(), StepTimes.parse(a.body()));
+          }
         }
       }
     }
-    return totals;
+    return new Metrics(totals, times);
   }
 
+  /**
+   * Where the task or message with this id stands: a task, else a message still in the inbox (when
+   * this daemon has a client of it), else a rejected one.
+   */
   Optional<Map<String, Object>> task(String id) {
-    return new TaskReport(
-            sources.pipelines(),
-            new TaskLookup(sources.redis(), sources.keys()),
-            new TaskAuditRepository(sources.pg()),
-            new DeadItemRepository(sources.pg()))
-        .status(id);
+    Pipelines pipelines = sources.pipelines();
+    TaskLookup lookup = new TaskLookup(sources.redis(), sources.keys());
+    TaskAuditRepository audit = new TaskAuditRepository(sources.pg());
+    DeadItemRepository dead = new DeadItemRepository(sources.pg());
+    TaskReport report =
+        sources
+            .inbox()
+            .map(inbox ->
+                new TaskReport(
+                    pipelines,
+                    lookup,
+                    audit,
+                    dead,
+                    new RejectedMessageRepository(sources.pg()),
+                    new QueuedMessages(inbox, sources.keys(), QUEUED_SCAN_LIMIT)))
+            .orElseGet(() -> new TaskReport(pipelines, lookup, audit, dead));
+    return report.status(id);
+  }
+
+  /** Whether {@link #task} looks for the id among the messages still in the inbox. */
+  boolean readsInbox() {
+    return sources.inbox().isPresent();
   }
 
   List<DeadItem> deadItems(String taskId, String pipeline, String step) {

@@ -142,8 +142,7 @@ final class ConsolePages {
         .append(dd("in tick", load.pending()))
         .append(dd("retrying", load.retrying()))
         .append(dd("rate", rate(o.rates().get(key))))
-        // why: nothing measures a step's time per item yet (no timer per step)
-        .append(dd("p99", "—"))
+        .append(dd("p99", seconds(o.p99().get(key))))
         .append("<dt>dead</dt><dd class=\"dead\"><a href=\"/ui/dead?pipeline=")
         .append(url(p.name()))
         .append("&amp;step=")
@@ -156,16 +155,32 @@ final class ConsolePages {
         .append("</div></div>");
   }
 
+  /**
+   * A task's page: its timeline, summary, steps and dead items; for a message not yet a task, that
+   * it is queued in the inbox or was rejected.
+   *
+   * @param report the task report ({@code TaskReport}): a task, or a message still in the inbox
+   *     ({@code state=queued}) or rejected ({@code state=rejected}, shown from {@code rejected})
+   * @param inboxRead whether this daemon could look in the inbox (else a queued message is not
+   *     found here, and the page says so)
+   */
   static String task(
       Served served,
       String id,
       Optional<Map<String, Object>> report,
-      List<RejectedMessage> rejected) {
+      List<RejectedMessage> rejected,
+      boolean inboxRead) {
     StringBuilder b = new StringBuilder();
     b.append("<h1>Task <code id=\"task-id\">").append(esc(id)).append("</code></h1>");
+    // why: the rejected rows are listed below, each with its reason; the report's is the latest
+    report = report.filter(r -> !"rejected".equals(r.get("state")));
     if (report.isEmpty() && rejected.isEmpty()) {
-      b.append(
-          "<p class=\"empty\" id=\"task-missing\">No task and no rejected message has this id.</p>");
+      b.append("<p class=\"empty\" id=\"task-missing\">No task, no message in the inbox and no")
+          .append(" rejected message has this id.</p>");
+      if (!inboxRead) {
+        b.append("<p class=\"empty\">This daemon cannot read the inbox: a message still queued")
+            .append(" there shows on the console of patrol or a dispatcher.</p>");
+      }
       return page(served, "Task", b);
     }
     b.append("<section><h2>Timeline</h2><ol class=\"timeline\" id=\"timeline\">");
@@ -177,6 +192,23 @@ final class ConsolePages {
           .append("</strong> ")
           .append(esc(r.detail()))
           .append("</li>");
+    }
+    if (report.isPresent() && "queued".equals(report.get().get("state"))) {
+      Map<String, Object> r = report.get();
+      event(
+          b,
+          r.get("received_at"),
+          Boolean.TRUE.equals(r.get("pending"))
+              ? "queued in the inbox, read by a dispatcher"
+              : "queued in the inbox",
+          "queued");
+      b.append("</ol></section>");
+      b.append("<section><h2>Summary</h2><dl class=\"summary\">")
+          .append(dd("pipeline", r.get("pipeline")))
+          .append(dd("state", "queued"))
+          .append(dd("inbox entry", r.get("stream_id")))
+          .append("</dl></section>");
+      return page(served, "Task " + id, b);
     }
     if (report.isPresent()) {
       Map<String, Object> r = report.get();
@@ -475,6 +507,24 @@ final class ConsolePages {
             ? Long.toString(Math.round(perSecond))
             : String.format(java.util.Locale.ROOT, "%.1f", perSecond))
         + "/s";
+  }
+
+  /**
+   * A time per item, in ms below a second (one decimal below 10 ms), or a dash when the step
+   * processed nothing since the console last looked.
+   */
+  static String seconds(Double seconds) {
+    if (seconds == null) {
+      return "—";
+    }
+    double ms = seconds * 1000;
+    if (ms < 10) {
+      return String.format(java.util.Locale.ROOT, "%.1f ms", ms);
+    }
+    if (ms < 1000) {
+      return Math.round(ms) + " ms";
+    }
+    return String.format(java.util.Locale.ROOT, "%.2f s", seconds);
   }
 
   static String age(Instant now, Instant then) {

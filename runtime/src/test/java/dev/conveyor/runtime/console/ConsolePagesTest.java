@@ -2,9 +2,12 @@ package dev.conveyor.runtime.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.runtime.console.ConsoleData.Overview;
 import dev.conveyor.runtime.console.ConsolePages.DeadFilter;
 import dev.conveyor.runtime.console.ConsolePages.RejectedFilter;
 import dev.conveyor.runtime.console.ConsolePages.Served;
+import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.RejectedMessage;
 import java.time.Instant;
@@ -32,7 +35,7 @@ class ConsolePagesTest {
     var rejected =
         new RejectedMessage(
             1, "1-0", "bad_id" + SCRIPT, "detail " + SCRIPT, "{\"id\":\"" + SCRIPT + "\"}", AT);
-    String html = ConsolePages.task(SERVED, SCRIPT, Optional.empty(), List.of(rejected));
+    String html = ConsolePages.task(SERVED, SCRIPT, Optional.empty(), List.of(rejected), true);
 
     assertThat(html).doesNotContain("<script>alert").doesNotContain("<b>1</b>");
     assertThat(html).contains("&lt;script&gt;alert(1)&lt;/script&gt;");
@@ -76,7 +79,7 @@ class ConsolePagesTest {
     report.put("finished_at", AT.plusSeconds(2));
     report.put("cleaned_at", AT.plusSeconds(5));
 
-    String html = ConsolePages.task(SERVED, "doc-1", Optional.of(report), List.of());
+    String html = ConsolePages.task(SERVED, "doc-1", Optional.of(report), List.of(), true);
 
     assertThat(html)
         .contains("queued (received)")
@@ -84,6 +87,76 @@ class ConsolePagesTest {
         .contains("cleaned")
         .contains("boom")
         .contains("data-action=\"replay\"");
+  }
+
+  @Test
+  void aMessageStillInTheInboxIsQueuedAfterItsEarlierRejection() {
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("task_id", "doc-2");
+    report.put("state", "queued");
+    report.put("pipeline", "ner");
+    report.put("stream_id", "1700000000000-0");
+    report.put("received_at", AT.plusSeconds(60));
+    report.put("pending", true);
+    var rejected = new RejectedMessage(3, "1-0", "payload_not_json", "bad", "{}", AT);
+
+    String html = ConsolePages.task(SERVED, "doc-2", Optional.of(report), List.of(rejected), true);
+
+    assertThat(html)
+        .contains("rejected: <strong>payload_not_json")
+        .contains(
+            "<li class=\"queued\"><time>2026-03-01T10:16:02Z</time> queued in the inbox, read by a"
+                + " dispatcher</li>")
+        .contains("<dt>state</dt><dd>queued</dd>")
+        .contains("<dt>inbox entry</dt><dd>1700000000000-0</dd>")
+        .doesNotContain("task-missing")
+        .doesNotContain("<h2>Steps</h2>");
+  }
+
+  @Test
+  void aRejectedOnlyMessageIsShownOnceFromItsRejectedRows() {
+    Map<String, Object> report = Map.of("task_id", "doc-3", "state", "rejected", "reason", "x");
+    var rejected = new RejectedMessage(4, "1-0", "bad_id", "detail", "{}", AT);
+
+    String html = ConsolePages.task(SERVED, "doc-3", Optional.of(report), List.of(rejected), true);
+
+    assertThat(html.split("rejected: ", -1)).hasSize(2);
+    assertThat(html).doesNotContain("queued").doesNotContain("<h2>Summary</h2>");
+  }
+
+  @Test
+  void theOverviewShowsEachStepsP99ItemTimeOrADash() {
+    Pipeline ner =
+        PipelineLoader.parse(
+            """
+            pipeline: ner
+            version: 1
+            steps:
+              - {name: split, kind: command, command: ./split}
+              - {name: deliver, kind: sink, after: [split], sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+            """,
+            "ner.yaml");
+    var o =
+        new Overview(
+            AT,
+            List.of(),
+            Optional.empty(),
+            List.of(ner),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            Map.of("ner.split", 12.5),
+            Map.of("ner.split", 0.0384));
+
+    String html = ConsolePages.overview(SERVED, o);
+
+    String split = html.substring(html.indexOf("data-step=\"ner.split\""));
+    String deliver = html.substring(html.indexOf("data-step=\"ner.deliver\""));
+    assertThat(split).contains("<dt>p99</dt><dd>38 ms</dd>");
+    assertThat(deliver).contains("<dt>p99</dt><dd>—</dd>");
+    assertThat(ConsolePages.seconds(0.0042)).isEqualTo("4.2 ms");
+    assertThat(ConsolePages.seconds(1.5)).isEqualTo("1.50 s");
   }
 
   @Test
