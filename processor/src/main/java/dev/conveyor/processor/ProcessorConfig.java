@@ -46,7 +46,7 @@ public record ProcessorConfig(
   }
 
   /** {@code 0} (off) or a duration of at least 100 ms. */
-  private static Duration reloadCheck(String raw) {
+  static Duration reloadCheck(String raw) {
     if (raw.strip().equals("0") || raw.strip().matches("0+(\\.0+)?(ms|s|m|h|d)")) {
       return Duration.ZERO;
     }

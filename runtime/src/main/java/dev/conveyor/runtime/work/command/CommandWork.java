@@ -265,7 +265,9 @@ public final class CommandWork implements StepWork, AutoCloseable {
       // why: before the processes start, so that a change made meanwhile is seen by a next check
       watched.remember();
       try {
-        pool = launch();
+        // why: set before it starts, so that pids() names the processes of a failed start too
+        pool = newPool();
+        startPool(pool);
       } catch (CommandUnavailableException e) {
         closed.set(true);
         throw e;
@@ -317,7 +319,8 @@ public final class CommandWork implements StepWork, AutoCloseable {
       watched.remember();
       WorkerPool fresh;
       try {
-        fresh = launch();
+        fresh = newPool();
+        startPool(fresh);
       } catch (CommandUnavailableException e) {
         log.atWarn()
             .addKeyValue("event", "step_reload_failed")
@@ -331,11 +334,10 @@ public final class CommandWork implements StepWork, AutoCloseable {
       WorkerPool old = pool;
       pool = fresh;
       old.retire();
-      retiring.put(
-          old,
+      Thread closer =
           Thread.ofVirtual()
               .name("cmd-" + step + "-retire")
-              .start(() -> {
+              .unstarted(() -> {
                 try {
                   old.awaitIdle();
                 } catch (InterruptedException e) {
@@ -343,7 +345,10 @@ public final class CommandWork implements StepWork, AutoCloseable {
                 }
                 old.close();
                 retiring.remove(old);
-              }));
+              });
+      // why: listed before it starts, so that its removal cannot come first and leave it listed
+      retiring.put(old, closer);
+      closer.start();
       log.atInfo()
           .addKeyValue("event", "step_reloaded")
           .addKeyValue("pipeline", pipelineName)
@@ -356,12 +361,12 @@ public final class CommandWork implements StepWork, AutoCloseable {
   }
 
   /**
-   * Starts a new set of workers and watches them for {@link Tuning#startGrace()}.
+   * A new set of workers, not started.
    *
-   * @throws CommandUnavailableException saying what is missing or how the program exited; none of
-   *     the new processes is left running then
+   * @throws CommandUnavailableException saying what is missing: the directory, a resource, the
+   *     program
    */
-  private WorkerPool launch() {
+  private WorkerPool newPool() {
     if (!Files.isDirectory(directory)) {
       throw unavailable("working directory missing: " + directory);
     }
@@ -383,7 +388,16 @@ public final class CommandWork implements StepWork, AutoCloseable {
       var process = new WorkerProcess.Command(argv, directory, env, resources);
       all.add(new CommandWorker(step, i, process, timeout, maxBatch, tuning, observer));
     }
-    WorkerPool fresh = new WorkerPool(step, all, tuning);
+    return new WorkerPool(step, all, tuning);
+  }
+
+  /**
+   * Starts the workers and watches them for {@link Tuning#startGrace()}.
+   *
+   * @throws CommandUnavailableException saying how the program exited; none of the new processes is
+   *     left running then
+   */
+  private void startPool(WorkerPool fresh) {
     try {
       Optional<CommandWorker.EarlyExit> exit = fresh.start();
       if (exit.isPresent()) {
@@ -404,7 +418,6 @@ public final class CommandWork implements StepWork, AutoCloseable {
       Thread.currentThread().interrupt();
       throw unavailable("interrupted while starting");
     }
-    return fresh;
   }
 
   /**
