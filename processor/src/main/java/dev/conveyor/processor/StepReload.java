@@ -7,6 +7,7 @@ import dev.conveyor.runtime.pipeline.StepKind;
 import dev.conveyor.runtime.work.command.CommandWork;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -55,9 +56,8 @@ final class StepReload {
                 "step "
                     + name
                     + " is of kind "
-                    + s.step().kind().name().toLowerCase()
-                    + ": only"
-                    + " command steps reload; a restart loads new java classes",
+                    + s.step().kind().name().toLowerCase(Locale.ROOT)
+                    + ": only command steps reload (java steps need a restart)",
                 "step",
                 name));
       }
