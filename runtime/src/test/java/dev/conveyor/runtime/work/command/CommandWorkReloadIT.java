@@ -11,15 +11,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.common.test.CapturedLog;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.work.ItemResult;
+import dev.conveyor.runtime.work.WorkItem;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,7 +73,7 @@ class CommandWorkReloadIT {
       List<Long> oldPids = work.pids();
       CompletableFuture<List<ItemResult>> inFlight =
           CompletableFuture.supplyAsync(
-              () -> work.process(List.of(item("t", 0, "{\"n\": 0, \"sleep\": 1.5}"))));
+              () -> work.process(List.of(item("t", 0, "{\"n\": 0, \"sleep\": 1}"))));
       await().atMost(10, SECONDS).until(() -> Files.exists(dir.resolve("started")));
 
       program("2");
@@ -105,7 +110,7 @@ class CommandWorkReloadIT {
     program("1");
     try (var log = new CapturedLog(CommandWork.class);
         // why: a loaded machine may take seconds to start Python even for a syntax error
-        var work = work(Map.of(), Duration.ofSeconds(4))) {
+        var work = work(Map.of(), Duration.ofSeconds(3))) {
       work.start();
 
       replace(dir.resolve("steps/v.py"), "import sys\ndef broken(:\n    pass\n");
@@ -163,13 +168,43 @@ class CommandWorkReloadIT {
       work.start();
       List<Long> before = work.pids();
 
-      Files.setLastModifiedTime(
-          program,
-          java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+      Files.setLastModifiedTime(program, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
       assertThat(work.reloadIfChanged()).as("same content, new mtime").isFalse();
       assertThat(work.reload("requested")).isTrue();
 
       assertThat(work.pids()).hasSize(2).doesNotContainAnyElementsOf(before);
+    }
+  }
+
+  @Test
+  void noItemFailsWhileBatchesKeepComingThroughReloads() throws Exception {
+    program("1");
+    try (var work = work(Map.of())) {
+      work.start();
+      var stop = new AtomicBoolean();
+      CompletableFuture<List<ItemResult>> load =
+          CompletableFuture.supplyAsync(() -> {
+            List<ItemResult> all = new ArrayList<>();
+            for (int b = 0; !stop.get() || b < 3; b++) {
+              List<WorkItem> batch = new ArrayList<>();
+              for (int i = 0; i < 4; i++) {
+                batch.add(item("load", b * 4 + i, "{\"n\": " + (b * 4 + i) + "}"));
+              }
+              all.addAll(work.process(batch));
+            }
+            return all;
+          });
+
+      for (int r = 0; r < 3; r++) {
+        assertThat(work.reload("requested")).isTrue();
+      }
+      stop.set(true);
+
+      List<ItemResult> all = load.get(30, SECONDS);
+      assertThat(all).allSatisfy(r -> assertThat(r).isInstanceOf(ItemResult.Output.class));
+      assertThat(all)
+          .map(r -> answer(r).get("n").asInt())
+          .containsExactlyElementsOf(IntStream.range(0, all.size()).boxed().toList());
     }
   }
 
