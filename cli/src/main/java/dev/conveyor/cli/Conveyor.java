@@ -43,7 +43,7 @@ import redis.clients.jedis.exceptions.JedisException;
  *
  * <p>Commands: {@link StatusCommand status}, {@link TaskCommand task}, {@link PublishCommand
  * publish}, {@link DeadCommand dead}, {@link ReplayCommand replay}, {@link PruneCommand prune},
- * {@link ControlCommand suspend and resume}, {@link RunCommand run}.
+ * {@link ControlCommand suspend and resume}, {@link ReloadCommand reload}, {@link RunCommand run}.
  */
 @Command(
     name = "conveyor",
@@ -131,6 +131,7 @@ public final class Conveyor implements Callable<Integer> {
             .addSubcommand(new PruneCommand(context, Clock.systemUTC()))
             .addSubcommand("suspend", new ControlCommand(context, "suspend"))
             .addSubcommand("resume", new ControlCommand(context, "resume"))
+            .addSubcommand(new ReloadCommand(context))
             .addSubcommand(new RunCommand(context, stdin))
             .setOut(out)
             .setErr(err)

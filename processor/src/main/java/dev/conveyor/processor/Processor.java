@@ -58,6 +58,7 @@ public final class Processor extends Daemon {
   private final StepScheduler scheduler;
   private final ChainShare share;
   private StepControl stepControl;
+  private StepReload stepReload;
   // why: set before the subsystems are suspended, so that a step sync under way leaves them so
   private volatile boolean suspended;
 
@@ -69,6 +70,7 @@ public final class Processor extends Daemon {
     String node = config.common().nodeId();
     int threads = config.effectiveThreads();
     route("POST", "/steps/*", request -> stepControl.handle(request), true);
+    route("POST", "/reload", request -> stepReload.handle(request), true);
     new Console("processor", node, this::consoleSources, Clock.systemUTC()).register(this::route);
     addHttp();
     redis =
@@ -106,6 +108,12 @@ public final class Processor extends Daemon {
                 metrics()));
     stepControl = new StepControl(steps, scheduler::quartz, () -> !suspended);
     add(new PeriodicTask("step-sync", STEP_SYNC_INTERVAL, stepControl::sync, serviceWatch()));
+    stepReload = new StepReload(steps);
+    if (config.reloadCheck().isPositive()) {
+      add(
+          new PeriodicTask(
+              "step-reload", config.reloadCheck(), stepReload::checkAll, serviceWatch()));
+    }
     add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
     addHeartbeat(redis);
   }
@@ -146,6 +154,7 @@ public final class Processor extends Daemon {
                     .register(metrics());
             command.observeBatches(requests::record);
             command.start();
+            s.command(command);
             yield command;
           }
         };

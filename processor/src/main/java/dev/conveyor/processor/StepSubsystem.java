@@ -4,8 +4,10 @@ import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.work.command.CommandWork;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
@@ -19,6 +21,7 @@ final class StepSubsystem extends Lifecycle {
   private final StepDef step;
   private final Function<StepSubsystem, StepRunner> factory;
   private volatile StepRunner runner;
+  private volatile CommandWork command;
   private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
 
   StepSubsystem(Pipeline pipeline, StepDef step, Function<StepSubsystem, StepRunner> factory) {
@@ -39,6 +42,16 @@ final class StepSubsystem extends Lifecycle {
   /** Runs when the step stops, after its work closed (e.g. releasing shared resources). */
   void onClose(Runnable action) {
     onClose.add(action);
+  }
+
+  /** The workers of a command step, for reloads; set while it is active. */
+  void command(CommandWork work) {
+    this.command = work;
+  }
+
+  /** The workers of a command step while it is active. */
+  Optional<CommandWork> command() {
+    return Optional.ofNullable(command);
   }
 
   /** What runs the step's ticks; available once READY. */
@@ -69,6 +82,7 @@ final class StepSubsystem extends Lifecycle {
   }
 
   private void close() {
+    command = null;
     StepRunner r = runner;
     if (r != null) {
       r.close();

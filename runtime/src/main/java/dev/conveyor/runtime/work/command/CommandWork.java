@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +72,14 @@ import org.slf4j.LoggerFactory;
  * own should have them end with it: the descendants of a worker are killed with it when Conveyor
  * kills it or closes the step, but those of a worker that crashed are beyond reach.
  *
+ * <h2>Reload</h2>
+ *
+ * {@link #reloadIfChanged()} (called periodically by the processor) replaces the workers when a
+ * file named in the command or a resource file changed on disk ({@link WatchedFiles}); {@link
+ * #reload(String)} does it on demand. New processes start on the files as they are now; batches
+ * that started before go on with the old ones, which are closed once those batches are done. A new
+ * program that does not start leaves the old workers running.
+ *
  * <h2>Use</h2>
  *
  * Built when the step is activated, from the step and the pipeline it belongs to, then started; a
@@ -106,6 +115,16 @@ public final class CommandWork implements StepWork, AutoCloseable {
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile WorkerPool pool;
+  private final String pipelineName;
+  private final String stepName;
+
+  /** Serialises start, reloads and close; guards {@link #watched}. */
+  private final Object reloads = new Object();
+
+  private final WatchedFiles watched;
+
+  /** Replaced pools still finishing their batches, and the threads that close them then. */
+  private final Map<WorkerPool, Thread> retiring = new ConcurrentHashMap<>();
 
   /**
    * A command step as a pipeline file declares it: named {@code <pipeline>.<step>} in logs and
@@ -219,6 +238,11 @@ public final class CommandWork implements StepWork, AutoCloseable {
     env.put("CONVEYOR_STEP_OPTIONS", Protocol.options(options == null ? Map.of() : options));
     env.put("CONVEYOR_STEP", step);
     this.environment = env;
+    // why: a step is named <pipeline>.<step> (neither name has a dot); tests use bare names
+    int dot = step.indexOf('.');
+    this.pipelineName = dot < 0 ? "" : step.substring(0, dot);
+    this.stepName = step.substring(dot + 1);
+    this.watched = WatchedFiles.of(this.command, this.directory, this.resources);
   }
 
   /** Who is told of each batch request sent (for metrics); set before {@link #start()}. */
@@ -237,6 +261,112 @@ public final class CommandWork implements StepWork, AutoCloseable {
     if (closed.get() || !started.compareAndSet(false, true)) {
       throw new IllegalStateException("step " + step + " was started or closed before");
     }
+    synchronized (reloads) {
+      // why: before the processes start, so that a change made meanwhile is seen by a next check
+      watched.remember();
+      try {
+        // why: set before it starts, so that pids() names the processes of a failed start too
+        pool = newPool();
+        startPool(pool);
+      } catch (CommandUnavailableException e) {
+        closed.set(true);
+        throw e;
+      }
+    }
+    log.atInfo()
+        .addKeyValue("event", "workers_started")
+        .addKeyValue("step", step)
+        .addKeyValue("workers", workerCount)
+        .addKeyValue("command", String.join(" ", command))
+        .addKeyValue("dir", directory)
+        .addKeyValue("pids", pids())
+        .log();
+  }
+
+  /**
+   * Replaces the workers when a program or resource file changed on disk since the workers were
+   * started (or a reload was last tried): see {@link #reload(String)}.
+   *
+   * @return whether the workers were replaced
+   */
+  public boolean reloadIfChanged() {
+    synchronized (reloads) {
+      if (closed.get() || pool == null) {
+        return false;
+      }
+      Optional<String> reason = watched.changed();
+      return reason.isPresent() && reload(reason.get());
+    }
+  }
+
+  /**
+   * Replaces the workers between batches: starts a new set of processes on the program and
+   * resources as they are on disk now, sends every batch that starts from now on to them, and
+   * closes the old processes once the batches they had in flight are done (in the background), so
+   * that no item fails or runs twice because of it. Logs {@code step_reloaded} (INFO). When the new
+   * processes cannot start (a syntax error, a missing file) they are dropped, the old ones go on,
+   * and {@code step_reload_failed} (WARN) says why; the next change of a file tries again.
+   *
+   * @param reason for the log: {@code program_changed}, {@code resource_changed} or {@code
+   *     requested}
+   * @return whether the workers were replaced; false also when not started or closed
+   */
+  public boolean reload(String reason) {
+    synchronized (reloads) {
+      if (closed.get() || pool == null) {
+        return false;
+      }
+      watched.remember();
+      WorkerPool fresh;
+      try {
+        fresh = newPool();
+        startPool(fresh);
+      } catch (CommandUnavailableException e) {
+        log.atWarn()
+            .addKeyValue("event", "step_reload_failed")
+            .addKeyValue("pipeline", pipelineName)
+            .addKeyValue("step", stepName)
+            .addKeyValue("reason", reason)
+            .addKeyValue("error", e.getMessage())
+            .log();
+        return false;
+      }
+      WorkerPool old = pool;
+      pool = fresh;
+      old.retire();
+      Thread closer =
+          Thread.ofVirtual()
+              .name("cmd-" + step + "-retire")
+              .unstarted(() -> {
+                try {
+                  old.awaitIdle();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                old.close();
+                retiring.remove(old);
+              });
+      // why: listed before it starts, so that its removal cannot come first and leave it listed
+      retiring.put(old, closer);
+      closer.start();
+      log.atInfo()
+          .addKeyValue("event", "step_reloaded")
+          .addKeyValue("pipeline", pipelineName)
+          .addKeyValue("step", stepName)
+          .addKeyValue("reason", reason)
+          .addKeyValue("workers", workerCount)
+          .log();
+      return true;
+    }
+  }
+
+  /**
+   * A new set of workers, not started.
+   *
+   * @throws CommandUnavailableException saying what is missing: the directory, a resource, the
+   *     program
+   */
+  private WorkerPool newPool() {
     if (!Files.isDirectory(directory)) {
       throw unavailable("working directory missing: " + directory);
     }
@@ -258,11 +388,20 @@ public final class CommandWork implements StepWork, AutoCloseable {
       var process = new WorkerProcess.Command(argv, directory, env, resources);
       all.add(new CommandWorker(step, i, process, timeout, maxBatch, tuning, observer));
     }
-    pool = new WorkerPool(step, all, tuning);
+    return new WorkerPool(step, all, tuning);
+  }
+
+  /**
+   * Starts the workers and watches them for {@link Tuning#startGrace()}.
+   *
+   * @throws CommandUnavailableException saying how the program exited; none of the new processes is
+   *     left running then
+   */
+  private void startPool(WorkerPool fresh) {
     try {
-      Optional<CommandWorker.EarlyExit> exit = pool.start();
+      Optional<CommandWorker.EarlyExit> exit = fresh.start();
       if (exit.isPresent()) {
-        close();
+        fresh.close();
         throw new CommandUnavailableException(
             "command exited on start with code "
                 + exit.get().code()
@@ -272,21 +411,13 @@ public final class CommandWork implements StepWork, AutoCloseable {
                 + exit.get().lastStderrLine().map(line -> ": " + line).orElse(""));
       }
     } catch (IOException e) {
-      close();
+      fresh.close();
       throw unavailable("cannot start " + command.getFirst() + ": " + e.getMessage());
     } catch (InterruptedException e) {
-      close();
+      fresh.close();
       Thread.currentThread().interrupt();
       throw unavailable("interrupted while starting");
     }
-    log.atInfo()
-        .addKeyValue("event", "workers_started")
-        .addKeyValue("step", step)
-        .addKeyValue("workers", workerCount)
-        .addKeyValue("command", String.join(" ", command))
-        .addKeyValue("dir", directory)
-        .addKeyValue("pids", pids())
-        .log();
   }
 
   /**
@@ -307,11 +438,20 @@ public final class CommandWork implements StepWork, AutoCloseable {
     if (batch.isEmpty()) {
       return List.of();
     }
-    try {
-      return pool.run(batch);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CommandUnavailableException("step " + step + ": interrupted");
+    while (true) {
+      WorkerPool p = pool;
+      if (!p.enter()) {
+        // why: a reload replaced it just now; the new pool is already in place
+        continue;
+      }
+      try {
+        return p.run(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CommandUnavailableException("step " + step + ": interrupted");
+      } finally {
+        p.leave();
+      }
     }
   }
 
@@ -331,7 +471,20 @@ public final class CommandWork implements StepWork, AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    WorkerPool p = pool;
+    WorkerPool p;
+    synchronized (reloads) {
+      p = pool;
+    }
+    // why: batches still running on replaced workers end now too, as on the current ones
+    retiring.keySet().forEach(WorkerPool::close);
+    for (Thread t : retiring.values()) {
+      try {
+        t.join(tuning.closeWait().plusSeconds(1));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     if (p == null) {
       return;
     }

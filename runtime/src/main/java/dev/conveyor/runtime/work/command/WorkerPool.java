@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The workers of one command step and how a batch is spread over them: in as many contiguous chunks
@@ -27,6 +28,14 @@ final class WorkerPool {
   private final List<CommandWorker> workers;
   private final Tuning tuning;
   private final BlockingQueue<CommandWorker> idle = new LinkedBlockingQueue<>();
+
+  /** Batches running on this pool; guarded by {@code this}. */
+  private int inFlight;
+
+  /** Whether a newer pool replaced this one; guarded by {@code this}. */
+  private boolean retired;
+
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   WorkerPool(String step, List<CommandWorker> workers, Tuning tuning) {
     this.step = step;
@@ -73,6 +82,42 @@ final class WorkerPool {
     return List.of(results);
   }
 
+  /**
+   * Counts a batch in, unless the pool was {@linkplain #retire() retired}: the caller then takes
+   * the pool that replaced it. Each {@code true} must be followed by one {@link #leave()}.
+   */
+  synchronized boolean enter() {
+    if (retired) {
+      return false;
+    }
+    inFlight++;
+    return true;
+  }
+
+  /** Counts a batch out. */
+  synchronized void leave() {
+    inFlight--;
+    if (inFlight == 0) {
+      notifyAll();
+    }
+  }
+
+  /** Takes no more batches; those in flight go on. */
+  synchronized void retire() {
+    retired = true;
+  }
+
+  /**
+   * Waits until the batches in flight have finished (a retired pool takes no new ones).
+   *
+   * @throws InterruptedException if interrupted meanwhile
+   */
+  synchronized void awaitIdle() throws InterruptedException {
+    while (inFlight > 0) {
+      wait();
+    }
+  }
+
   /** Process ids of every worker process started so far. */
   List<Long> pids() {
     return workers.stream().flatMap(w -> w.pids().stream()).toList();
@@ -84,11 +129,14 @@ final class WorkerPool {
 
   /**
    * Closes every worker's stdin, gives them {@link Tuning#closeWait()} to exit, kills those left
-   * (with their descendants) and joins their threads.
+   * (with their descendants) and joins their threads. Harmless when repeated.
    *
    * @return how many had to be killed
    */
   int close() {
+    if (closed.getAndSet(true)) {
+      return 0;
+    }
     workers.forEach(CommandWorker::beginClose);
     long deadline = System.nanoTime() + tuning.closeWait().toNanos();
     int killed = 0;
