@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Items per second of each step, from the processors' counter {@code conveyor_processor_items}
@@ -15,7 +13,6 @@ import java.util.regex.Pattern;
  */
 final class StepRates {
   static final String COUNTER = "conveyor_processor_items_total";
-  private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
   private static final Duration MAX_INTERVAL = Duration.ofMinutes(5);
 
@@ -25,31 +22,11 @@ final class StepRates {
 
   /** Adds the counter's series of one Prometheus scrape to {@code totals} by pipeline.step. */
   static void addScrape(String scrape, Map<String, Double> totals) {
-    for (String line : scrape.split("\n")) {
-      if (!line.startsWith(COUNTER + "{")) {
-        continue;
-      }
-      int close = line.lastIndexOf('}');
-      if (close < 0) {
-        continue;
-      }
-      String pipeline = null;
-      String step = null;
-      Matcher m = LABEL.matcher(line.substring(COUNTER.length() + 1, close));
-      while (m.find()) {
-        if (m.group(1).equals("pipeline")) {
-          pipeline = m.group(2);
-        } else if (m.group(1).equals("step")) {
-          step = m.group(2);
-        }
-      }
-      try {
-        double value = Double.parseDouble(line.substring(close + 1).strip().split(" ")[0]);
-        if (pipeline != null && step != null) {
-          totals.merge(pipeline + "." + step, value, Double::sum);
-        }
-      } catch (NumberFormatException e) {
-        // why: a line we do not understand is no rate, not an error page
+    for (PrometheusText.Sample sample : PrometheusText.samples(scrape, COUNTER)) {
+      String pipeline = sample.labels().get("pipeline");
+      String step = sample.labels().get("step");
+      if (pipeline != null && step != null) {
+        totals.merge(pipeline + "." + step, sample.value(), Double::sum);
       }
     }
   }

@@ -6,8 +6,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The p99 of each step's time per item, from the processors' histogram {@code
@@ -21,7 +19,6 @@ import java.util.regex.Pattern;
 final class StepTimes {
   static final String BUCKET = "conveyor_processor_item_seconds_bucket";
   static final double QUANTILE = 0.99;
-  private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
   private static final Duration MAX_INTERVAL = Duration.ofMinutes(5);
 
@@ -35,35 +32,20 @@ final class StepTimes {
    */
   static Map<String, NavigableMap<Double, Double>> parse(String scrape) {
     Map<String, NavigableMap<Double, Double>> steps = new HashMap<>();
-    for (String line : scrape.split("\n")) {
-      if (!line.startsWith(BUCKET + "{")) {
-        continue;
-      }
-      int close = line.lastIndexOf('}');
-      if (close < 0) {
-        continue;
-      }
-      String pipeline = null;
-      String step = null;
-      String le = null;
-      Matcher m = LABEL.matcher(line.substring(BUCKET.length() + 1, close));
-      while (m.find()) {
-        switch (m.group(1)) {
-          case "pipeline" -> pipeline = m.group(2);
-          case "step" -> step = m.group(2);
-          case "le" -> le = m.group(2);
-          default -> {}
-        }
-      }
+    for (PrometheusText.Sample sample : PrometheusText.samples(scrape, BUCKET)) {
+      String pipeline = sample.labels().get("pipeline");
+      String step = sample.labels().get("step");
+      String le = sample.labels().get("le");
       if (pipeline == null || step == null || le == null) {
         continue;
       }
       try {
         double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
-        double count = Double.parseDouble(line.substring(close + 1).strip().split(" ")[0]);
-        steps.computeIfAbsent(pipeline + "." + step, k -> new TreeMap<>()).put(bound, count);
+        steps
+            .computeIfAbsent(pipeline + "." + step, k -> new TreeMap<>())
+            .put(bound, sample.value());
       } catch (NumberFormatException e) {
-        // why: a line we do not understand is no p99, not an error page
+        // why: a bound we do not understand is no p99, not an error page
       }
     }
     return steps;
