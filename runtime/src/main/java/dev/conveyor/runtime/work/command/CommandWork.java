@@ -98,6 +98,11 @@ import org.slf4j.LoggerFactory;
  * thread with a worker it has checked out alone, and a chunk waits when all workers are busy
  * ({@link WorkerPool}). Each worker ({@link CommandWorker}) supervises one process ({@link
  * WorkerProcess}) at a time.
+ *
+ * <p>Why over 400 lines: it owns a command step's whole life (start, batches, reload, close) over
+ * one pool of workers, and grew with batches and reload this round; the reload check ({@link
+ * WatchedFiles}) is already apart. To move the worker-set replacement out into a class of its own
+ * is the next split.
  */
 public final class CommandWork implements StepWork, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommandWork.class);

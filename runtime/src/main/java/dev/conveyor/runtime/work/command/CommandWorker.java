@@ -28,6 +28,10 @@ import org.slf4j.spi.LoggingEventBuilder;
  * {@code cmd-<step>-<n>-stderr}), {@code worker_restarted} (INFO), {@code
  * worker_unsolicited_output}, {@code worker_killed}, {@code worker_exited} and {@code
  * worker_start_failed} (WARN).
+ *
+ * <p>Why over 400 lines: one worker speaking both protocols (one item per line, and batches with
+ * their per-item answers); the two request paths share its process, timeouts and verdicts. To move
+ * the batch exchange into a class of its own is the next split.
  */
 final class CommandWorker {
   private static final Logger log = LoggerFactory.getLogger(CommandWorker.class);
