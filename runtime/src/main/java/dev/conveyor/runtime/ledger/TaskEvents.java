@@ -1,6 +1,7 @@
 package dev.conveyor.runtime.ledger;
 
 import dev.conveyor.common.json.SafeText;
+import dev.conveyor.common.outage.Outages;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.records.TaskAudit;
 import java.time.Instant;
@@ -121,8 +122,9 @@ public final class TaskEvents {
         log.atInfo().addKeyValue("event", "task_events_resumed").log();
       }
     } catch (RuntimeException e) {
-      // why: the events only report what the rows already say; losing some must not fail the task
-      if (!failing.getAndSet(true)) {
+      // why: the events only report what the rows already say; losing some must not fail the task.
+      // An outage of Redis is said once by the daemon's ServiceWatch, not again here
+      if (!Outages.isOutage(e) && !failing.getAndSet(true)) {
         log.atWarn()
             .addKeyValue("event", "task_events_failed")
             .addKeyValue("stream", keys.taskEvents())

@@ -243,7 +243,8 @@ class ProducerAnswersIT {
     TaskEvents broken =
         new TaskEvents(
             () -> {
-              throw new redis.clients.jedis.exceptions.JedisConnectionException("refused");
+              throw new redis.clients.jedis.exceptions.JedisDataException(
+                  "OOM command not allowed");
             },
             keys,
             50);
