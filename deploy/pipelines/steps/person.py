@@ -35,6 +35,8 @@ import os
 import re
 import sys
 import unicodedata
+from itertools import compress, islice, repeat, starmap
+from operator import contains, methodcaller
 
 import conveyor_step
 
@@ -170,6 +172,30 @@ def words(text):
     return [(m.start(), m.end(), text[m.start():m.end()]) for m in _WORD.finditer(classes)]
 
 
+class _NameClasses(_CharClasses):
+    """As _CharClasses, and F for a letter or digit that starts a name of the gazetteer."""
+
+    def __init__(self, starts):
+        super().__init__()
+        self.starts = starts
+
+    def __missing__(self, code):
+        cls = _CharClasses.__missing__(self, code)
+        if cls in ("L", "D") and chr(code) in self.starts:
+            cls = self[code] = "F"
+        return cls
+
+
+def _word_pattern(first):
+    """A word (as _WORD, with F a letter) whose first character is of the classes `first`."""
+    return "[%s][LMDsF]*+(?:(?:j|q(?!s(?![LMDsF])))[LDsF][LMDsF]*+)*+" % first
+
+
+_SPAN = re.Match.span
+_CANDIDATE = methodcaller("span", 2)
+_FETCH = 3  # words after a first name fetched at a time
+
+
 def is_initial(text, word):
     start, end, _ = word
     return (end - start == 1 and unicodedata.category(text[start]) == "Lu"
@@ -180,6 +206,15 @@ class PersonRules:
     def __init__(self, first_names, lists):
         self.first_names = first_names
         self.lists = lists
+        # why: only a word that starts with a name's first character can be a first name; one
+        # regular expression skips the other words in C and stops at those (a Python loop over
+        # every word took most of a part's time)
+        starts = {name[0] for name in first_names}
+        self.classes = _NameClasses(starts)
+        candidate, other = ("Fs", "LD") if "s" in starts else ("F", "LDs")
+        self.scan = re.compile("(?:[^LDsF]|(%s))*+(%s)?"
+                               % (_word_pattern(other), _word_pattern(candidate)))
+        self.word = re.compile(_word_pattern("LDsF"))
 
     def is_first_name(self, word):
         if word in self.first_names:
@@ -212,74 +247,118 @@ class PersonRules:
             lower = lower or is_lower(c)
         return lower and not piece_start
 
-    def follows_saint(self, text, ws, k):
-        if k == 0 or ws[k - 1][2] not in self.lists.saints:
+    def follows_saint(self, text, before, start):
+        """Whether the word at `start` comes right after a saint, the word spanning `before`."""
+        if text[before[0]:before[1]] not in self.lists.saints:
             return False
-        start = ws[k - 1][1]
-        end = ws[k][0]
-        if start < len(text) and text[start] == ".":
-            start += 1
-        return is_line_space_gap(text, start, end)
+        gap = before[1]
+        if gap < len(text) and text[gap] == ".":
+            gap += 1
+        return is_line_space_gap(text, gap, start)
 
     def find(self, text, offset):
-        ws = words(text)
+        classes = text.translate(self.classes)
+        # why: the words that may start a name, and the word before each, by map in C; Python
+        # looks only at those in the gazetteer or with a "-"
+        matches = list(self.scan.finditer(classes))
+        spans = list(map(_CANDIDATE, matches))
+        words = list(map(text.__getitem__, starmap(slice, spans)))
+        named = set(compress(range(len(words)), map(self.first_names.__contains__, words)))
+        named.update(compress(range(len(words)), map(contains, words, repeat("-"))))
         found = []
-        k = 0
-        while k < len(ws):
-            first = ws[k]
-            if not self.is_first_name(first[2]) or self.follows_saint(text, ws, k):
-                k += 1
+        after = 0  # why: words before this place belong to a person found already
+        for i in sorted(named):
+            start, first_end = spans[i]
+            if start < 0 or start < after or not self.is_first_name(words[i]):
                 continue
-            pos = k + 1
-            cur = first[1]
-            initials = 0
-            after_initial = False
-            while pos < len(ws) and initials < MAX_INITIALS:
-                w = ws[pos]
-                joined = is_line_space_gap(text, cur, w[0]) or (after_initial and cur == w[0])
-                if not is_initial(text, w) or not joined:
+            before = matches[i].span(1)
+            if before[0] < 0:
+                before = spans[i - 1] if i > 0 else None
+            if before is not None and self.follows_saint(text, before, start):
+                continue
+            ws = [(start, first_end, words[i])]
+            following = map(_SPAN, self.word.finditer(classes, first_end))
+            complete = False
+            while True:
+                # why: the words after a first name are fetched a few at a time, as the rules need
+                # them: most first names have no surname after them
+                got = [(s, e, text[s:e]) for s, e in islice(following, _FETCH)]
+                complete = len(got) < _FETCH
+                ws.extend(got)
+                walked = self.walk(text, ws, complete)
+                if walked is not None:
                     break
-                cur = w[1] + 1
-                pos += 1
-                initials += 1
-                after_initial = True
-            end = -1
-            elements = 0
-            while pos < len(ws) and elements < MAX_NAME_ELEMENTS:
-                w = ws[pos]
-                if not is_line_space_gap(text, cur, w[0]):
+            end, taken = walked
+            if end < 0:
+                continue
+            found.append({"kind": "person", "surface": text[start:end],
+                          "start": offset + start, "end": offset + end})
+            after = ws[taken - 1][1]
+        return found
+
+    def walk(self, text, ws, complete):
+        """Where the name that starts at ws[0] (a first name) ends: (end, words taken), end -1 when
+        no surname follows it; None when the rules need a word after ws and it is not complete."""
+        pos = 1
+        cur = ws[0][1]
+        initials = 0
+        after_initial = False
+        while initials < MAX_INITIALS:
+            if pos >= len(ws):
+                if complete:
                     break
-                if self.is_particle(w[2]):
-                    q = pos
-                    particle_end = cur
-                    particles = 0
-                    while (q < len(ws) and particles < MAX_PARTICLES and self.is_particle(ws[q][2])
-                           and is_line_space_gap(text, particle_end, ws[q][0])):
-                        particle_end = ws[q][1]
-                        q += 1
-                        particles += 1
-                    if (q < len(ws) and is_line_space_gap(text, particle_end, ws[q][0])
-                            and self.is_surname(ws[q][2])):
-                        cur = ws[q][1]
-                        end = cur
-                        pos = q + 1
-                        elements += 1
-                        continue
+                return None
+            w = ws[pos]
+            joined = is_line_space_gap(text, cur, w[0]) or (after_initial and cur == w[0])
+            if not is_initial(text, w) or not joined:
+                break
+            cur = w[1] + 1
+            pos += 1
+            initials += 1
+            after_initial = True
+        end = -1
+        elements = 0
+        while elements < MAX_NAME_ELEMENTS:
+            if pos >= len(ws):
+                if complete:
                     break
-                if self.is_surname(w[2]):
-                    cur = w[1]
+                return None
+            w = ws[pos]
+            if not is_line_space_gap(text, cur, w[0]):
+                break
+            if self.is_particle(w[2]):
+                q = pos
+                particle_end = cur
+                particles = 0
+                while particles < MAX_PARTICLES:
+                    if q >= len(ws):
+                        if complete:
+                            break
+                        return None
+                    if not (self.is_particle(ws[q][2])
+                            and is_line_space_gap(text, particle_end, ws[q][0])):
+                        break
+                    particle_end = ws[q][1]
+                    q += 1
+                    particles += 1
+                if q >= len(ws) and not complete:
+                    return None
+                if (q < len(ws) and is_line_space_gap(text, particle_end, ws[q][0])
+                        and self.is_surname(ws[q][2])):
+                    cur = ws[q][1]
                     end = cur
-                    pos += 1
+                    pos = q + 1
                     elements += 1
                     continue
                 break
-            if end < 0:
-                k += 1
+            if self.is_surname(w[2]):
+                cur = w[1]
+                end = cur
+                pos += 1
+                elements += 1
                 continue
-            found.append({"kind": "person", "surface": text[first[0]:end],
-                          "start": offset + first[0], "end": offset + end})
-            k = pos
-        return found
+            break
+        return end, pos
 
 
 def lines(text):

@@ -39,6 +39,9 @@ import redis.clients.jedis.StreamEntryID;
 class NerPyBench {
   private static final int DOCUMENTS = Integer.getInteger("bench.messages", 800);
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  // why: each round sends the documents this many times (other task ids), so that a round lasts
+  // seconds and measures a rate rather than how long the last part takes through five steps
+  private static final int COPIES = Integer.getInteger("bench.copies", 4);
 
   @Test
   void nerPy(TestServices services, @TempDir Path dir) throws Exception {
@@ -68,11 +71,15 @@ class NerPyBench {
         Files.readString(dir.resolve("ner-py.yaml"))
             .replace("pipeline: ner-py", "pipeline: ner-py-single")
             .replace("steps/person.py", "steps/person_single.py"));
-    List<EmbeddedRun.Input> docs = NerCorpus.documents(DOCUMENTS);
+    List<EmbeddedRun.Input> files = NerCorpus.documents(DOCUMENTS);
+    List<EmbeddedRun.Input> docs = new ArrayList<>();
+    for (int copy = 0; copy < COPIES; copy++) {
+      docs.addAll(files);
+    }
 
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
-    env.put("JAVA_OPTS", "-Xmx1g");
+    env.put("JAVA_OPTS", "-Xmx1g " + System.getProperty("bench.jvm", ""));
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-ner-py");
     List<DaemonProcess> daemons = new ArrayList<>();
     for (String d : List.of("dispatcher", "processor")) {
@@ -80,11 +87,14 @@ class NerPyBench {
     }
     List<String> rows = new ArrayList<>();
     Map<String, Double> rates = new HashMap<>(); // pipeline -> seconds over all rounds
+    Map<String, List<Map<String, Double>>> cpu = new HashMap<>(); // pipeline -> µs/doc per round
+    Map<Long, String> roles = new HashMap<>();
     try {
       await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
+      daemons.forEach(d -> roles.put(d.pid(), d.name()));
       // why: a warm-up of each over every document, so that none pays for the JIT or Python's
       // start-up in its figures (with 20 documents, ner's first round still ran at a third)
-      int warm = docs.size();
+      int warm = files.size();
       for (String pipeline : List.of("ner", "ner-py", "ner-py-single")) {
         publish(services, pipeline, "warm." + pipeline, docs.subList(0, warm));
         awaitDone(services, "warm." + pipeline, warm);
@@ -95,8 +105,11 @@ class NerPyBench {
         for (int k = 0; k < order.size(); k++) {
           String pipeline = order.get((k + round - 1) % order.size());
           String prefix = "r" + round + "." + pipeline;
+          CpuSplit before = CpuSplit.take(roles);
           publish(services, pipeline, prefix, docs);
           awaitDone(services, prefix, docs.size());
+          cpu.computeIfAbsent(pipeline, p -> new ArrayList<>())
+              .add(CpuSplit.take(roles).perItem(before, docs.size()));
           double seconds = span(services, prefix);
           rates.merge(pipeline, seconds, Double::sum);
           rows.add(
@@ -123,8 +136,12 @@ class NerPyBench {
     md.append("### ner and ner-py\n\n`deploy/bin/bench nerPy` — ")
         .append(BenchReport.Machine.describe())
         .append(", ")
+        .append(files.size())
+        .append(" Debian copyright files as documents, sent ")
+        .append(COPIES)
+        .append(" times each round (")
         .append(docs.size())
-        .append(" Debian copyright files as documents, ")
+        .append(" tasks), ")
         .append(parts(services, "r1.ner"))
         .append(" parts\n\n")
         .append("| run | documents | seconds | documents/s |\n|---|---:|---:|---:|\n");
@@ -139,10 +156,16 @@ class NerPyBench {
             rates.get("ner") / rates.get("ner-py-single"),
             differing,
             nerRows));
+    md.append("\nCPU per document, µs (mean of the rounds; `steps`: the Python workers):\n\n")
+        .append(CpuSplit.header("pipeline"))
+        .append('\n');
+    for (String pipeline : List.of("ner", "ner-py", "ner-py-single")) {
+      md.append(CpuSplit.row(pipeline, CpuSplit.mean(cpu.get(pipeline)))).append('\n');
+    }
     md.append("\nThe person step alone, through `CommandWork` (no Redis, no PostgreSQL), over the")
         .append(" documents cut in parts of 2,000 characters, batches of 100:\n\n")
         .append("| run | parts | seconds | parts/s |\n|---|---:|---:|---:|\n");
-    stepAlone(dir, docs, md);
+    stepAlone(dir, files, md);
     Path out = Repo.root().resolve("e2e/target/bench/ner-py.md");
     Files.createDirectories(out.getParent());
     Files.writeString(out, md);

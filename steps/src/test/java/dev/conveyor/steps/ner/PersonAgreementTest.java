@@ -65,7 +65,12 @@ class PersonAgreementTest {
           "IBM",
           "Öz",
           "Mary-jane",
-          "X");
+          "X",
+          // why: combining marks, which start no word but continue one (a mark before a name, in
+          // one, before a joiner)
+          "\u0301Jane",
+          "Rene\u0301",
+          "x\u0301-Smith");
 
   private static final List<String> SEPARATORS =
       List.of("", " ", "  ", "\t", "\u00a0", "\u3000", "\n", ".", ". ", "-", "'", "\u2019", "’s ");
