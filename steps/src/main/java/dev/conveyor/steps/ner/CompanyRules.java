@@ -6,7 +6,10 @@ import static dev.conveyor.steps.ner.CodePoints.startsWith;
 import dev.conveyor.steps.ner.CompanyWords.CjkForm;
 import dev.conveyor.steps.ner.CompanyWords.LatinForm;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Finds company names: a name followed by a legal form, found by looking for the form first and
@@ -18,7 +21,23 @@ import java.util.List;
  * <p>Stateless and thread-safe.
  */
 final class CompanyRules {
+  // why: the forms that may start at a code point, in their list order (longest first): trying
+  // every form at every code point was a third of the ner pipeline's processor time
+  private static final Map<Integer, List<CjkForm>> CJK_BY_FIRST =
+      byFirst(CompanyWords.CJK_FORMS, CjkForm::codePoints);
+  private static final Map<Integer, List<LatinForm>> LATIN_BY_FIRST =
+      byFirst(CompanyWords.LATIN_FORMS, LatinForm::codePoints);
+
   private CompanyRules() {}
+
+  private static <F> Map<Integer, List<F>> byFirst(List<F> forms, Function<F, int[]> codePoints) {
+    Map<Integer, List<F>> index = new HashMap<>();
+    for (F form : forms) {
+      index.computeIfAbsent(codePoints.apply(form)[0], k -> new ArrayList<>()).add(form);
+    }
+    index.replaceAll((k, v) -> List.copyOf(v));
+    return Map.copyOf(index);
+  }
 
   /** The companies in {@code text}, offsets shifted by {@code offset}, in text order. */
   static List<Entity> find(String text, int offset) {
@@ -50,7 +69,7 @@ final class CompanyRules {
    * {@code limit} or later.
    */
   private static int[] companyAt(int[] cps, int i, int limit, LatinCompanies latin) {
-    for (CjkForm form : CompanyWords.CJK_FORMS) {
+    for (CjkForm form : CJK_BY_FIRST.getOrDefault(cps[i], List.of())) {
       if (startsWith(cps, i, form.codePoints())) {
         int[] span =
             CjkCompanies.around(cps, i, i + form.codePoints().length, form.prefix(), limit);
@@ -62,7 +81,7 @@ final class CompanyRules {
     if (i == 0 || !isLineSpace(cps[i - 1])) {
       return null;
     }
-    for (LatinForm form : CompanyWords.LATIN_FORMS) {
+    for (LatinForm form : LATIN_BY_FIRST.getOrDefault(cps[i], List.of())) {
       int end = i + form.codePoints().length;
       if (!startsWith(cps, i, form.codePoints()) || !latin.endsForm(end, form)) {
         continue;

@@ -40,11 +40,11 @@ final class LatinCompanies {
   private record Word(int start, int end, String text, Role role) {}
 
   private final int[] cps;
-  private final Word[] endingAt;
+  // why: built on the first name walk, not per part: most parts have no legal form in them
+  private Word[] endingAt;
 
   LatinCompanies(int[] cps) {
     this.cps = cps;
-    this.endingAt = wordsByEnd(cps);
   }
 
   /** Whether the form may end at {@code end}: not inside a word, not before a longer name. */
@@ -95,6 +95,9 @@ final class LatinCompanies {
       if (edge == formStart) {
         return -1;
       }
+    }
+    if (endingAt == null) {
+      endingAt = wordsByEnd(cps);
     }
     Deque<Word> name = new ArrayDeque<>();
     Word word = endingAt[edge];
