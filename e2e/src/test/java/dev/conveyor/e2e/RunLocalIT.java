@@ -31,7 +31,7 @@ class RunLocalIT {
   void runLocalGivesTheJvmTheImagesFlags() throws IOException {
     String entrypoint = Files.readString(files.root().resolve("deploy/docker/entrypoint"));
     String runLocal = Files.readString(files.root().resolve("deploy/bin/run-local"));
-    Matcher m = Pattern.compile("(?m)^\\s+(-(?:XX:|D)\\S+)\\s*\\\\?$").matcher(entrypoint);
+    Matcher m = Pattern.compile("(?m)^\\s+(-(?:XX:|D|Xlog:)\\S+)\\s*\\\\?$").matcher(entrypoint);
     List<String> flags = new ArrayList<>();
     while (m.find()) {
       flags.add(m.group(1));
@@ -39,6 +39,10 @@ class RunLocalIT {
     assertThat(flags).contains("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
     // a laptop has no container limit to take 75% of; everything else is the same
     flags.remove("-XX:MaxRAMPercentage=75");
+    // and the class-data archive lives beside the jar, not in a container's /tmp
+    assertThat(flags).contains("-XX:SharedArchiveFile=/tmp/conveyor.jsa");
+    flags.remove("-XX:SharedArchiveFile=/tmp/conveyor.jsa");
+    assertThat(runLocal).contains("-XX:SharedArchiveFile=\"${jar%.jar}.jsa\"");
     assertThat(flags).allSatisfy(f -> assertThat(runLocal).contains(f));
   }
 

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates and upgrades schema {@value #SCHEMA} with Flyway at start-up. Several daemons may start
  * at once: they queue on a PostgreSQL advisory lock, so one migrates and the others find the work
- * done.
+ * done. A schema whose history already holds the newest migration of this build ({@link #NEWEST})
+ * is not handed to Flyway at all: one query instead of Flyway's start (about 0.3 s of a cold JVM,
+ * taken in turn by every daemon starting at once, on the first row's path).
  */
 public final class Migrations {
   public static final String SCHEMA = "conveyor";
@@ -34,6 +36,16 @@ public final class Migrations {
    */
   static final Duration STATEMENT_TIMEOUT = Duration.ofMinutes(10);
 
+  /**
+   * The version of the newest migration in {@code db/migration} of this build; {@code MigrationsIT}
+   * fails when a newer file is added and this is not moved.
+   */
+  static final String NEWEST = "9";
+
+  private static final String UP_TO_DATE =
+      "SELECT coalesce(bool_and(success) AND bool_or(ltrim(version, '0') = ?), false)"
+          + " FROM conveyor.flyway_schema_history";
+
   private Migrations() {}
 
   /**
@@ -44,6 +56,21 @@ public final class Migrations {
     String password = pg.password().map(Secret::reveal).orElse(null);
     Map<String, String> driver =
         Database.driverProperties(pg, "conveyor-migrations", STATEMENT_TIMEOUT, STATEMENT_TIMEOUT);
+    Properties lockProperties = new Properties();
+    lockProperties.putAll(driver);
+    lockProperties.setProperty("user", pg.user());
+    if (password != null) {
+      lockProperties.setProperty("password", password);
+    }
+    if (upToDate(pg, lockProperties)) {
+      log.atInfo()
+          .addKeyValue("event", "schema_ready")
+          .addKeyValue("schema", SCHEMA)
+          .addKeyValue("version", NEWEST)
+          .addKeyValue("migrations_applied", 0)
+          .log();
+      return 0;
+    }
     Flyway flyway =
         Flyway.configure(Migrations.class.getClassLoader())
             .dataSource(pg.url(), pg.user(), password)
@@ -55,12 +82,6 @@ public final class Migrations {
             .table("flyway_schema_history")
             .cleanDisabled(true)
             .load();
-    Properties lockProperties = new Properties();
-    lockProperties.putAll(driver);
-    lockProperties.setProperty("user", pg.user());
-    if (password != null) {
-      lockProperties.setProperty("password", password);
-    }
     try (Connection lockConnection = DriverManager.getConnection(pg.url(), lockProperties)) {
       advisory(lockConnection, LOCK);
       try {
@@ -81,6 +102,33 @@ public final class Migrations {
       }
     } catch (SQLException e) {
       throw new DatabaseException("schema migration could not take its lock: " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether the schema's history holds {@link #NEWEST}, every migration of it successful. */
+  private static boolean upToDate(PgConfig pg, Properties connection) {
+    try (Connection c = DriverManager.getConnection(pg.url(), connection)) {
+      return upToDate(c);
+    } catch (SQLException e) {
+      return false; // why: PostgreSQL not up yet, say: Flyway's own retries and errors take over
+    }
+  }
+
+  /**
+   * Whether the history on {@code c} holds {@link #NEWEST}, every migration of it successful; false
+   * without a history.
+   */
+  static boolean upToDate(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(UP_TO_DATE)) {
+      ps.setString(1, NEWEST);
+      try (var rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    } catch (SQLException e) {
+      if ("42P01".equals(e.getSQLState())) {
+        return false; // why: no history table: a new database
+      }
+      throw e;
     }
   }
 

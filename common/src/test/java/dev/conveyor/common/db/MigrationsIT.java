@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -63,6 +65,50 @@ class MigrationsIT {
   @Test
   void migratingAgainChangesNothing(TestServices services) {
     assertThat(Migrations.migrate(services.config().pg())).isZero();
+  }
+
+  @Test
+  void newestNamesTheNewestMigrationOfTheBuild() throws Exception {
+    Path dir = Path.of(Migrations.class.getClassLoader().getResource("db/migration").toURI());
+    int newest;
+    try (var files = Files.list(dir)) {
+      newest =
+          files
+              .map(f -> f.getFileName().toString())
+              .filter(n -> n.matches("V\\d+__.*\\.sql"))
+              .mapToInt(n -> Integer.parseInt(n.substring(1, n.indexOf("__"))))
+              .max()
+              .orElseThrow();
+    }
+    assertThat(Migrations.NEWEST).isEqualTo(Integer.toString(newest));
+  }
+
+  @Test
+  void aSchemaIsUpToDateOnlyWithTheNewestMigrationAppliedAndNoneFailed(TestServices services)
+      throws Exception {
+    try (var c = services.dataSource().getConnection()) {
+      assertThat(Migrations.upToDate(c)).isTrue();
+      c.setAutoCommit(false);
+      try (var s = c.createStatement()) {
+        s.execute(
+            "DELETE FROM conveyor.flyway_schema_history WHERE ltrim(version, '0') = '"
+                + Migrations.NEWEST
+                + "'");
+        assertThat(Migrations.upToDate(c)).as("newest not applied").isFalse();
+        c.rollback();
+        s.execute(
+            "UPDATE conveyor.flyway_schema_history SET success = false WHERE ltrim(version, '0')"
+                + " = '1'");
+        assertThat(Migrations.upToDate(c)).as("a failed migration").isFalse();
+        c.rollback();
+        s.execute("ALTER TABLE conveyor.flyway_schema_history RENAME TO flyway_gone");
+        assertThat(Migrations.upToDate(c)).as("no history").isFalse();
+        c.rollback();
+      } finally {
+        c.setAutoCommit(true);
+      }
+      assertThat(Migrations.upToDate(c)).isTrue();
+    }
   }
 
   private static List<String> columns(TestServices services, String table) {
