@@ -46,6 +46,7 @@ class EndToEndBench {
     services.sql(
         "CREATE TABLE conveyor.bare_rows (task_id text, part int, text text, PRIMARY KEY (task_id, part))");
     Files.copy(Repo.root().resolve("deploy/pipelines/ner.yaml"), dir.resolve("ner.yaml"));
+    Files.copy(Repo.root().resolve("deploy/pipelines/echo.yaml"), dir.resolve("echo.yaml"));
     Files.createDirectories(dir.resolve("data"));
     Files.copy(
         Repo.root().resolve("deploy/pipelines/data/first_names.txt"),
@@ -80,14 +81,18 @@ class EndToEndBench {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     env.put("CONVEYOR_PATROL_INTERVAL", "2s");
-    env.put("JAVA_OPTS", "-Xmx1g");
+    env.put("JAVA_OPTS", ("-Xmx1g " + System.getProperty("bench.jvm", "")).strip());
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-e2e");
     List<DaemonProcess> daemons = new ArrayList<>();
     for (String d : List.of("dispatcher", "processor", "patrol")) {
       daemons.add(new DaemonProcess(d, env, logs).start());
     }
+    StringBuilder cpu = new StringBuilder();
     try {
       await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
+      Map<Long, String> roles = new HashMap<>();
+      daemons.forEach(d -> roles.put(d.pid(), d.name()));
+      CpuSplit before = CpuSplit.take(roles);
       run(
           services,
           md,
@@ -96,6 +101,16 @@ class EndToEndBench {
           "id10k",
           MESSAGES,
           "{\"text\":\"" + TEXT + "\"}");
+      before = cpuRow(cpu, "identity, backlog 10,000", before, roles, MESSAGES);
+      run(
+          services,
+          md,
+          "echo (sink only), backlog " + String.format(Locale.ROOT, "%,d", 2 * MESSAGES),
+          "echo",
+          "echo20k",
+          2 * MESSAGES,
+          "{\"text\":\"" + TEXT + "\"}");
+      before = cpuRow(cpu, "echo, backlog 20,000", before, roles, 2 * MESSAGES);
       run(
           services,
           md,
@@ -104,14 +119,9 @@ class EndToEndBench {
           "ner10k",
           MESSAGES,
           "{\"text\":\"" + TEXT + "\"}");
-      run(
-          services,
-          md,
-          "identity, backlog " + String.format(Locale.ROOT, "%,d", BIG) + " (timed over all)",
-          "identity",
-          "id1m",
-          BIG,
-          "{\"text\":\"" + TEXT + "\"}");
+      before = cpuRow(cpu, "ner, backlog 10,000", before, roles, MESSAGES);
+      // why: paced before the big backlog, whose cleanup (patrol deleting a million tasks' runtime
+      // data) would otherwise run beside them: their latency is the trio's own
       paced(
           services,
           md,
@@ -120,6 +130,7 @@ class EndToEndBench {
           "idpaced",
           PACED,
           "{\"text\":\"" + TEXT + "\"}");
+      before = cpuRow(cpu, "identity, paced", before, roles, PACED);
       paced(
           services,
           md,
@@ -128,11 +139,54 @@ class EndToEndBench {
           "nerpaced",
           PACED,
           "{\"text\":\"" + TEXT + "\"}");
-      md.append("\nDaemons' resident memory after the runs (-Xmx1g): ");
+      before = cpuRow(cpu, "ner, paced", before, roles, PACED);
+      run(
+          services,
+          md,
+          "identity, backlog " + String.format(Locale.ROOT, "%,d", BIG) + " (timed over all)",
+          "identity",
+          "id1m",
+          BIG,
+          "{\"text\":\"" + TEXT + "\"}");
+      before =
+          cpuRow(
+              cpu,
+              "identity, backlog " + String.format(Locale.ROOT, "%,d", BIG),
+              before,
+              roles,
+              BIG);
+      md.append("\nCPU per message, µs, read from /proc while each run went (publishing included:")
+          .append(" Redis's share holds the XADD of every message):\n\n")
+          .append(CpuSplit.header("run"))
+          .append('\n')
+          .append(cpu);
+      md.append("\nDaemons' resident memory (-Xmx1g) right after the last run: ");
+      for (DaemonProcess d : daemons) {
+        md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
+      }
+      // why: a daemon gives back the heap a burst left once it is quiet (HeapTrim looks every
+      // 10 s); patrol may still be cleaning up after the backlog
+      Thread.sleep(30_000);
+      md.append("30 s later: ");
       for (DaemonProcess d : daemons) {
         md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
       }
       md.append('\n');
+      String jcmd = System.getProperty("bench.jcmd", "");
+      if (!jcmd.isEmpty()) {
+        // why: bench.jcmd asks each daemon's JVM before it stops (e.g. "VM.native_memory summary"
+        // with -XX:NativeMemoryTracking=summary in bench.jvm): where its memory went
+        for (DaemonProcess d : daemons) {
+          List<String> command = new ArrayList<>(List.of("jcmd", Long.toString(d.pid())));
+          command.addAll(List.of(jcmd.split(" ")));
+          Path out = Repo.root().resolve("e2e/target/bench/jcmd-" + d.name() + ".txt");
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .start()
+              .waitFor();
+        }
+      }
     } finally {
       for (DaemonProcess d : daemons) {
         d.stop(Duration.ofSeconds(30));
@@ -147,6 +201,13 @@ class EndToEndBench {
     Files.createDirectories(out.getParent());
     Files.writeString(out, md);
     System.out.println(md);
+  }
+
+  private static CpuSplit cpuRow(
+      StringBuilder cpu, String label, CpuSplit before, Map<Long, String> roles, int n) {
+    CpuSplit now = CpuSplit.take(roles);
+    cpu.append(CpuSplit.row(label, now.perItem(before, n))).append('\n');
+    return CpuSplit.take(roles);
   }
 
   /**
@@ -216,6 +277,15 @@ class EndToEndBench {
 
   static void measure(TestServices services, StringBuilder md, String label, String prefix, int n) {
     String done = "SELECT count(*) FROM conveyor.task_audit WHERE task_id LIKE '" + prefix + "-%'";
+    // why: the count scans every audit row (a million after the big run), twice a second: it
+    // took a core of PostgreSQL from the trio it measures; the last message's row, by its key,
+    // costs nothing, and the count runs once that is there
+    String last =
+        "SELECT count(*) FROM conveyor.task_audit WHERE task_id = '" + prefix + "-" + (n - 1) + "'";
+    await()
+        .atMost(Duration.ofMinutes(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> services.queryLong(last) == 1);
     await()
         .atMost(Duration.ofMinutes(30))
         .pollInterval(Duration.ofMillis(500))
