@@ -1,0 +1,128 @@
+package dev.conveyor.runtime.quartz;
+
+import java.sql.Connection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.quartz.JobPersistenceException;
+import org.quartz.impl.jdbcjobstore.JobStoreTX;
+import org.quartz.impl.jdbcjobstore.SchedulerStateRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Quartz's JDBC store with a failure detection of our own measure: a node is taken for dead once it
+ * has been silent for its check-in interval plus {@code failureGraceMillis} (set as the property
+ * {@code org.quartz.jobStore.failureGraceMillis}), where Quartz's own store waits a fixed 7.5 s
+ * beyond the interval. Quartz then recovers the dead node's chains on the node that noticed.
+ *
+ * <p>As in Quartz, the allowance grows by how late the noticing node's own check-in is: when
+ * PostgreSQL (or the host) stalls every node alike, the noticing node is as late as the one it
+ * looks at, and nobody is taken for dead for it.
+ *
+ * <p>Once a check-in has recovered other nodes' work (and committed), the listener registered under
+ * this node's instance id ({@link #onRecovery}) hears which nodes were taken for dead: Quartz
+ * creates its store by class name, so the listener is looked up as {@code ShareLimitedThreadPool}
+ * looks up its limit.
+ */
+// why: JobStoreTX overrides executeInLock with a raw type; javac reports it on every subclass
+@SuppressWarnings("unchecked")
+public class ClusteredJobStore extends JobStoreTX {
+  /** Quartz's own grace, fixed in {@code JobStoreSupport.calcFailedIfAfter}. */
+  public static final long QUARTZ_GRACE_MILLIS = 7_500;
+
+  private static final Logger log = LoggerFactory.getLogger(ClusteredJobStore.class);
+  private static final Map<String, Consumer<Set<String>>> RECOVERY_LISTENERS =
+      new ConcurrentHashMap<>();
+
+  private long failureGraceMillis = QUARTZ_GRACE_MILLIS;
+  // why: written and read by Quartz's one cluster-management thread (a check-in)
+  private final Set<String> recovered = new LinkedHashSet<>();
+
+  /**
+   * Tells {@code listener} the ids of the nodes a check-in of node {@code instanceId} recovered.
+   */
+  public static void onRecovery(String instanceId, Consumer<Set<String>> listener) {
+    RECOVERY_LISTENERS.put(instanceId, listener);
+  }
+
+  public static void removeRecoveryListener(String instanceId) {
+    RECOVERY_LISTENERS.remove(instanceId);
+  }
+
+  /** Public with a no-argument constructor: Quartz creates its job store by class name. */
+  public ClusteredJobStore() {}
+
+  /**
+   * How much longer than its check-in interval a node may be silent before it is taken for dead.
+   */
+  public void setFailureGraceMillis(long failureGraceMillis) {
+    if (failureGraceMillis < 0) {
+      throw new IllegalArgumentException(
+          "failureGraceMillis must be >= 0, was " + failureGraceMillis);
+    }
+    this.failureGraceMillis = failureGraceMillis;
+  }
+
+  public long getFailureGraceMillis() {
+    return failureGraceMillis;
+  }
+
+  @Override
+  protected long calcFailedIfAfter(SchedulerStateRecord rec) {
+    return failedIfAfter(
+        rec.getCheckinTimestamp(),
+        rec.getCheckinInterval(),
+        System.currentTimeMillis() - lastCheckin,
+        failureGraceMillis);
+  }
+
+  @Override
+  protected void clusterRecover(Connection conn, List<SchedulerStateRecord> failedInstances)
+      throws JobPersistenceException {
+    super.clusterRecover(conn, failedInstances);
+    for (SchedulerStateRecord rec : failedInstances) {
+      // why: the first check-in recovers this node's own work of its previous life
+      if (!rec.getSchedulerInstanceId().equals(getInstanceId())) {
+        recovered.add(rec.getSchedulerInstanceId());
+      }
+    }
+  }
+
+  @Override
+  protected boolean doCheckin() throws JobPersistenceException {
+    recovered.clear();
+    boolean any = super.doCheckin();
+    if (!recovered.isEmpty()) {
+      Consumer<Set<String>> listener = RECOVERY_LISTENERS.get(getInstanceId());
+      if (listener != null) {
+        try {
+          listener.accept(Set.copyOf(recovered));
+        } catch (RuntimeException e) {
+          // why: what the listener does is its own affair; Quartz's check-ins go on regardless
+          log.atWarn()
+              .addKeyValue("event", "recovery_listener_failed")
+              .addKeyValue("nodes", String.join(",", recovered))
+              .addKeyValue("error", String.valueOf(e.getMessage()))
+              .log();
+        }
+      }
+    }
+    return any;
+  }
+
+  /**
+   * The moment after which a node is taken for dead (Quartz's arithmetic, with our grace).
+   *
+   * @param checkin the node's last check-in (epoch millis, its clock)
+   * @param interval the node's check-in interval
+   * @param sinceOwnCheckin how long ago the noticing node last checked in itself
+   * @param grace the allowance beyond the interval
+   */
+  static long failedIfAfter(long checkin, long interval, long sinceOwnCheckin, long grace) {
+    return checkin + Math.max(interval, sinceOwnCheckin) + grace;
+  }
+}
