@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StepScheduler extends Lifecycle {
   static final long DB_RETRY_MILLIS = 1_000;
+  static final long LONE_CHECKIN_MILLIS = 5_000;
   private static final Logger log = LoggerFactory.getLogger(StepScheduler.class);
 
   private final PgConfig pg;
@@ -189,6 +190,11 @@ final class StepScheduler extends Lifecycle {
     // write of a batch is idempotent (StepBatch), so that costs work done twice and a delivery
     // counted twice, never a row twice or an item lost.
     p.setProperty("org.quartz.jobStore.failureGraceMillis", Long.toString(failureGrace.toMillis()));
+    // why: a processor alone has nobody to take its chains over, so a check-in a second would buy
+    // nothing; it checks in as seldom as Quartz's old 5 s until another processor joins
+    p.setProperty(
+        "org.quartz.jobStore.loneCheckinMillis",
+        Long.toString(Math.max(checkin.toMillis(), LONE_CHECKIN_MILLIS)));
     return p;
   }
 }

@@ -1,6 +1,7 @@
 package dev.conveyor.runtime.quartz;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.quartz.JobPersistenceException;
 import org.quartz.impl.jdbcjobstore.JobStoreTX;
+import org.quartz.impl.jdbcjobstore.NoSuchDelegateException;
 import org.quartz.impl.jdbcjobstore.SchedulerStateRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * <p>As in Quartz, the allowance grows by how late the noticing node's own check-in is: when
  * PostgreSQL (or the host) stalls every node alike, the noticing node is as late as the one it
  * looks at, and nobody is taken for dead for it.
+ *
+ * <p>A node with no other in the cluster checks in only every {@code loneCheckinMillis} (when set):
+ * nobody watches it, and its chains could not move anywhere. Each check-in sees whether others have
+ * joined; from then on the node checks in at its interval again. Its record in {@code
+ * qrtz_scheduler_state} always says the interval it keeps, so the others give it time by that.
  *
  * <p>Once a check-in has recovered other nodes' work (and committed), the listener registered under
  * this node's instance id ({@link #onRecovery}) hears which nodes were taken for dead: Quartz
@@ -39,6 +46,8 @@ public class ClusteredJobStore extends JobStoreTX {
       new ConcurrentHashMap<>();
 
   private long failureGraceMillis = QUARTZ_GRACE_MILLIS;
+  private long loneCheckinMillis;
+  private long peerCheckinMillis;
   // why: written and read by Quartz's one cluster-management thread (a check-in)
   private final Set<String> recovered = new LinkedHashSet<>();
 
@@ -69,6 +78,66 @@ public class ClusteredJobStore extends JobStoreTX {
 
   public long getFailureGraceMillis() {
     return failureGraceMillis;
+  }
+
+  /** How often a node alone in the cluster checks in; 0 (the default): at its interval as well. */
+  public void setLoneCheckinMillis(long loneCheckinMillis) {
+    if (loneCheckinMillis < 0) {
+      throw new IllegalArgumentException(
+          "loneCheckinMillis must be >= 0, was " + loneCheckinMillis);
+    }
+    this.loneCheckinMillis = loneCheckinMillis;
+  }
+
+  public long getLoneCheckinMillis() {
+    return loneCheckinMillis;
+  }
+
+  @Override
+  public void setClusterCheckinInterval(long l) {
+    super.setClusterCheckinInterval(l);
+    peerCheckinMillis = l;
+  }
+
+  /**
+   * Quartz's check-in, then, in the same transaction, the interval for the next one: {@link
+   * #checkinInterval} of whether other nodes are checked in. When it changes, this node's record is
+   * written again with it, so that no other node expects a check-in sooner than it comes.
+   */
+  @Override
+  protected List<SchedulerStateRecord> clusterCheckIn(Connection conn)
+      throws JobPersistenceException {
+    List<SchedulerStateRecord> failed = super.clusterCheckIn(conn);
+    if (loneCheckinMillis == 0) {
+      return failed;
+    }
+    try {
+      boolean others =
+          getDelegate().selectSchedulerStateRecords(conn, null).stream()
+              .anyMatch(r -> !r.getSchedulerInstanceId().equals(getInstanceId()));
+      long next = checkinInterval(others, peerCheckinMillis, loneCheckinMillis);
+      if (next != getClusterCheckinInterval()) {
+        super.setClusterCheckinInterval(next);
+        getDelegate().deleteSchedulerState(conn, getInstanceId());
+        getDelegate().insertSchedulerState(conn, getInstanceId(), lastCheckin, next);
+        log.atInfo()
+            .addKeyValue("event", "cluster_checkin")
+            .addKeyValue("interval_ms", next)
+            .addKeyValue("others", others)
+            .log();
+      }
+    } catch (SQLException | NoSuchDelegateException e) {
+      throw new JobPersistenceException("setting the check-in interval: " + e.getMessage(), e);
+    }
+    return failed;
+  }
+
+  /**
+   * The interval to keep: the configured one while other nodes are checked in, else the lone one
+   * (never shorter).
+   */
+  static long checkinInterval(boolean others, long interval, long lone) {
+    return others || lone == 0 ? interval : Math.max(interval, lone);
   }
 
   @Override

@@ -55,4 +55,13 @@ class ClusteredJobStoreTest {
     assertThat(QuartzStore.properties("node-1", "pool-1").getProperty("org.quartz.jobStore.class"))
         .isEqualTo(ClusteredJobStore.class.getName());
   }
+
+  @Test
+  void aNodeAloneChecksInAtTheLoneIntervalUntilAnotherJoins() {
+    assertThat(ClusteredJobStore.checkinInterval(false, 1_000, 5_000)).isEqualTo(5_000);
+    assertThat(ClusteredJobStore.checkinInterval(true, 1_000, 5_000)).isEqualTo(1_000);
+    // why: never shorter than configured, and 0 turns the lone interval off
+    assertThat(ClusteredJobStore.checkinInterval(false, 10_000, 5_000)).isEqualTo(10_000);
+    assertThat(ClusteredJobStore.checkinInterval(false, 1_000, 0)).isEqualTo(1_000);
+  }
 }
