@@ -47,9 +47,12 @@ public class ClusteredJobStore extends JobStoreTX {
 
   private long failureGraceMillis = QUARTZ_GRACE_MILLIS;
   private long loneCheckinMillis;
-  private long peerCheckinMillis;
-  // why: written and read by Quartz's one cluster-management thread (a check-in)
+  // why: Quartz's default interval until it is set, never 0 (a check-in every 100 ms)
+  private long peerCheckinMillis = 7_500;
+  // why: one check-in at a time writes and reads it: the first on the thread that starts the
+  // scheduler, the others on Quartz's cluster-management thread, started after that one
   private final Set<String> recovered = new LinkedHashSet<>();
+  private long longerInterval;
 
   /**
    * Tells {@code listener} the ids of the nodes a check-in of node {@code instanceId} recovered.
@@ -101,8 +104,10 @@ public class ClusteredJobStore extends JobStoreTX {
 
   /**
    * Quartz's check-in, then, in the same transaction, the interval for the next one: {@link
-   * #checkinInterval} of whether other nodes are checked in. When it changes, this node's record is
-   * written again with it, so that no other node expects a check-in sooner than it comes.
+   * #checkinInterval} of whether other nodes are checked in. When this node's record says another,
+   * it is written again with this one. A shorter interval is kept at once, a longer one only once
+   * the record saying it is committed ({@link #doCheckin}): the record never says less than the
+   * node keeps, so no other node expects a check-in sooner than it comes.
    */
   @Override
   protected List<SchedulerStateRecord> clusterCheckIn(Connection conn)
@@ -112,12 +117,16 @@ public class ClusteredJobStore extends JobStoreTX {
       return failed;
     }
     try {
+      List<SchedulerStateRecord> records = getDelegate().selectSchedulerStateRecords(conn, null);
       boolean others =
-          getDelegate().selectSchedulerStateRecords(conn, null).stream()
-              .anyMatch(r -> !r.getSchedulerInstanceId().equals(getInstanceId()));
+          records.stream().anyMatch(r -> !r.getSchedulerInstanceId().equals(getInstanceId()));
       long next = checkinInterval(others, peerCheckinMillis, loneCheckinMillis);
-      if (next != getClusterCheckinInterval()) {
-        super.setClusterCheckinInterval(next);
+      boolean recorded =
+          records.stream()
+              .anyMatch(r ->
+                  r.getSchedulerInstanceId().equals(getInstanceId())
+                      && r.getCheckinInterval() == next);
+      if (!recorded) {
         getDelegate().deleteSchedulerState(conn, getInstanceId());
         getDelegate().insertSchedulerState(conn, getInstanceId(), lastCheckin, next);
         log.atInfo()
@@ -125,6 +134,11 @@ public class ClusteredJobStore extends JobStoreTX {
             .addKeyValue("interval_ms", next)
             .addKeyValue("others", others)
             .log();
+      }
+      if (next < getClusterCheckinInterval()) {
+        super.setClusterCheckinInterval(next);
+      } else {
+        longerInterval = next;
       }
     } catch (SQLException | NoSuchDelegateException e) {
       throw new JobPersistenceException("setting the check-in interval: " + e.getMessage(), e);
@@ -164,7 +178,12 @@ public class ClusteredJobStore extends JobStoreTX {
   @Override
   protected boolean doCheckin() throws JobPersistenceException {
     recovered.clear();
+    longerInterval = 0;
     boolean any = super.doCheckin();
+    if (longerInterval > 0) {
+      // why: the check-in that recorded it is committed
+      super.setClusterCheckinInterval(longerInterval);
+    }
     if (!recovered.isEmpty()) {
       Consumer<Set<String>> listener = RECOVERY_LISTENERS.get(getInstanceId());
       if (listener != null) {
