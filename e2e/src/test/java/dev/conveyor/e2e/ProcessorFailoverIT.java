@@ -54,7 +54,6 @@ class ProcessorFailoverIT {
         """);
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
-    env.put("CONVEYOR_CLUSTER_CHECKIN", "1s");
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/processor-failover");
     DaemonProcess dispatcher = started(new DaemonProcess("dispatcher", env, logs));
     DaemonProcess a =

@@ -5,6 +5,12 @@ import dev.conveyor.common.daemon.NodeReader;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.quartz.QuartzTables;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +26,11 @@ import redis.clients.jedis.UnifiedJedis;
  * first processor to start keeps every chain and its replicas stay idle. With the limit, a node at
  * its share takes no more triggers; the chains it does not hold are taken by the others within a
  * second. A suspended processor is not counted, so its chains move to the running ones.
+ *
+ * <p>Nor is a processor Quartz took for dead ({@link #takenForDead}), though its heartbeat lives on
+ * for up to three beats: otherwise the survivors would stay at their old share, their threads held
+ * by ticks waiting on empty streams (the dead one fed them), and the dead one's chains would wait
+ * for those ticks, up to {@code CONVEYOR_REDIS_BLOCK}. It counts again once it beats anew.
  */
 final class ChainShare {
   private static final Logger log = LoggerFactory.getLogger(ChainShare.class);
@@ -28,9 +39,13 @@ final class ChainShare {
   private final Supplier<UnifiedJedis> jedis;
   private final NodeReader nodes;
   private final String self;
+  private final Map<String, Instant> dead = new ConcurrentHashMap<>();
+  private final Clock clock;
   private volatile int limit = Integer.MAX_VALUE;
 
-  ChainShare(QuartzTables tables, Supplier<UnifiedJedis> jedis, Keys keys, String self) {
+  ChainShare(
+      QuartzTables tables, Supplier<UnifiedJedis> jedis, Keys keys, String self, Clock clock) {
+    this.clock = clock;
     this.tables = tables;
     this.jedis = jedis;
     this.nodes = new NodeReader(keys);
@@ -45,6 +60,18 @@ final class ChainShare {
   /** Counts the active chains and the running processors again and sets the limit. */
   void refresh() {
     update(tables.activeChains(), runningProcessors());
+  }
+
+  /**
+   * Quartz recovered these nodes' work: they no longer count, until they beat again, and the share
+   * is recounted now.
+   */
+  void takenForDead(Set<String> nodes) {
+    Instant now = clock.instant();
+    for (String node : nodes) {
+      dead.put(node, now);
+    }
+    refresh();
   }
 
   /** ⌈chains ÷ processors⌉, at least 1. */
@@ -68,14 +95,24 @@ final class ChainShare {
   /** This processor and every other whose heartbeat is live and says RUNNING. */
   private int runningProcessors() {
     int others = 0;
+    Set<String> beating = new HashSet<>();
     for (NodeBeat n : nodes.read(jedis.get())) {
+      beating.add(n.id());
+      Instant deadAt = dead.get(n.id());
+      if (deadAt != null && n.lastBeat().isAfter(deadAt)) {
+        // why: it beat after Quartz took it for dead: it was restarted
+        dead.remove(n.id(), deadAt);
+        deadAt = null;
+      }
       if (n.live()
+          && deadAt == null
           && !n.id().equals(self)
           && "processor".equals(n.role())
           && State.RUNNING.name().equals(n.state())) {
         others++;
       }
     }
+    dead.keySet().retainAll(beating);
     return others + 1;
   }
 }

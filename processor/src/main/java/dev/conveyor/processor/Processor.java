@@ -55,6 +55,9 @@ public final class Processor extends Daemon {
   private final Clock clock = Clock.systemUTC();
   private final SharedResources resources = new SharedResources();
   private static final Duration STEP_SYNC_INTERVAL = Duration.ofSeconds(5);
+  // why: the share follows the heartbeats (a beat every 5 s), so recounting it more often learns
+  // nothing; it no longer follows the check-in, which is shorter now for a quick failover
+  private static final Duration SHARE_RECOUNT_INTERVAL = Duration.ofSeconds(5);
   private final StepScheduler scheduler;
   private final ChainShare share;
   private StepControl stepControl;
@@ -93,7 +96,9 @@ public final class Processor extends Daemon {
         steps.add(stepGroup.addOptional(new StepSubsystem(pipeline, step, this::runnerFor)));
       }
     }
-    share = new ChainShare(new QuartzTables(postgres::dataSource), redis::commands, keys(), node);
+    share =
+        new ChainShare(
+            new QuartzTables(postgres::dataSource), redis::commands, keys(), node, clock);
     scheduler =
         add(
             new StepScheduler(
@@ -101,6 +106,7 @@ public final class Processor extends Daemon {
                 node,
                 threads,
                 config.clusterCheckin(),
+                config.clusterFailureGrace(),
                 this::chains,
                 this::drained,
                 share,
@@ -114,7 +120,7 @@ public final class Processor extends Daemon {
           new PeriodicTask(
               "step-reload", config.reloadCheck(), stepReload::checkAll, serviceWatch()));
     }
-    add(new PeriodicTask("chain-share", config.clusterCheckin(), share::refresh, serviceWatch()));
+    add(new PeriodicTask("chain-share", SHARE_RECOUNT_INTERVAL, share::refresh, serviceWatch()));
     addHeartbeat(redis);
   }
 

@@ -5,6 +5,7 @@ import dev.conveyor.common.lifecycle.Lifecycle;
 import dev.conveyor.common.outage.ServiceWatch;
 import dev.conveyor.runtime.quartz.ChainKey;
 import dev.conveyor.runtime.quartz.ChainRunner;
+import dev.conveyor.runtime.quartz.ClusteredJobStore;
 import dev.conveyor.runtime.quartz.QuartzConnections;
 import dev.conveyor.runtime.quartz.QuartzMeters;
 import dev.conveyor.runtime.quartz.QuartzStore;
@@ -23,10 +24,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Quartz, clustered over the JDBC store it shares with patrol ({@link QuartzStore}), with an
- * explicit check-in interval and a pool of its own with every timeout ({@link
- * QuartzConnections#open}). Starting it reconciles the step chains; suspending it puts it in
- * standby (running ticks finish); completing it lets the ticks waiting for a service give up, then
- * waits for running ticks.
+ * explicit check-in interval and failure grace ({@link ClusteredJobStore}) and a pool of its own
+ * with every timeout ({@link QuartzConnections#open}). Starting it reconciles the step chains;
+ * suspending it puts it in standby (running ticks finish); completing it lets the ticks waiting for
+ * a service give up, then waits for running ticks.
  *
  * <p>Quartz's errors go to the service watch (so a PostgreSQL outage is noticed as soon as Quartz
  * meets it), and after a failure Quartz tries its store again every {@value #DB_RETRY_MILLIS} ms
@@ -34,12 +35,14 @@ import org.slf4j.LoggerFactory;
  */
 final class StepScheduler extends Lifecycle {
   static final long DB_RETRY_MILLIS = 1_000;
+  static final long LONE_CHECKIN_MILLIS = 5_000;
   private static final Logger log = LoggerFactory.getLogger(StepScheduler.class);
 
   private final PgConfig pg;
   private final String instanceId;
   private final int threads;
   private final Duration checkin;
+  private final Duration failureGrace;
   private final Supplier<StepChains> chains;
   private final Predicate<ChainKey> drained;
   private final ChainShare share;
@@ -58,6 +61,7 @@ final class StepScheduler extends Lifecycle {
       String instanceId,
       int threads,
       Duration checkin,
+      Duration failureGrace,
       Supplier<StepChains> chains,
       Predicate<ChainKey> drained,
       ChainShare share,
@@ -69,6 +73,7 @@ final class StepScheduler extends Lifecycle {
     this.instanceId = instanceId;
     this.threads = threads;
     this.checkin = checkin;
+    this.failureGrace = failureGrace;
     this.chains = chains;
     this.drained = drained;
     this.share = share;
@@ -82,6 +87,7 @@ final class StepScheduler extends Lifecycle {
   @Override
   protected void onActivate() throws SchedulerException {
     ShareLimitedThreadPool.register(instanceId, share::limit);
+    ClusteredJobStore.onRecovery(instanceId, share::takenForDead);
     // why: threads + 3 connections, Quartz's own advice for a clustered store (a connection per
     // worker plus a few)
     String dataSource = QuartzConnections.open(pg, instanceId, threads + 3, watch, registry);
@@ -134,6 +140,7 @@ final class StepScheduler extends Lifecycle {
       s.shutdown(true);
     }
     ShareLimitedThreadPool.unregister(instanceId);
+    ClusteredJobStore.removeRecoveryListener(instanceId);
   }
 
   @Override
@@ -144,6 +151,7 @@ final class StepScheduler extends Lifecycle {
       s.shutdown(false);
     }
     ShareLimitedThreadPool.unregister(instanceId);
+    ClusteredJobStore.removeRecoveryListener(instanceId);
   }
 
   private void stopChains() {
@@ -156,7 +164,7 @@ final class StepScheduler extends Lifecycle {
   /**
    * The store's settings ({@link QuartzStore#properties}) and this scheduler's own: its thread
    * pool, how soon it tries the store again after a failure, how often it looks for triggers and
-   * checks in.
+   * checks in, and how long a silent node has before it is taken for dead.
    *
    * @param dataSource the name Quartz knows the pool by ({@link QuartzConnections#open})
    */
@@ -174,6 +182,19 @@ final class StepScheduler extends Lifecycle {
     p.setProperty("org.quartz.threadPool.threadCount", Integer.toString(threads));
     p.setProperty("org.quartz.threadPool.threadNamePrefix", "quartz-worker");
     p.setProperty("org.quartz.jobStore.clusterCheckinInterval", Long.toString(checkin.toMillis()));
+    // why: the grace (2 s by default, Quartz's is 7.5 s) only has to cover a stall of the silent
+    // node alone: a stall of PostgreSQL or of the host delays the noticing node's own check-in as
+    // much, and ClusteredJobStore adds that delay to the allowance. A live node taken for dead by
+    // a longer stall of its own (a GC pause over 2 s) has its running tick started once more
+    // elsewhere; both then read the same pending entries of the shard's one consumer, and every
+    // write of a batch is idempotent (StepBatch), so that costs work done twice and a delivery
+    // counted twice, never a row twice or an item lost.
+    p.setProperty("org.quartz.jobStore.failureGraceMillis", Long.toString(failureGrace.toMillis()));
+    // why: a processor alone has nobody to take its chains over, so a check-in a second would buy
+    // nothing; it checks in as seldom as Quartz's old 5 s until another processor joins
+    p.setProperty(
+        "org.quartz.jobStore.loneCheckinMillis",
+        Long.toString(Math.max(checkin.toMillis(), LONE_CHECKIN_MILLIS)));
     return p;
   }
 }

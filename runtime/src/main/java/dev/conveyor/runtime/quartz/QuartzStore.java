@@ -3,16 +3,16 @@ package dev.conveyor.runtime.quartz;
 import java.util.Properties;
 import org.quartz.SchedulerConfigException;
 import org.quartz.impl.jdbcjobstore.InvalidConfigurationException;
-import org.quartz.impl.jdbcjobstore.JobStoreTX;
 import org.quartz.impl.jdbcjobstore.PostgreSQLDelegate;
 
 /**
  * The Quartz store the processors and patrol share: scheduler {@value #SCHEDULER_NAME} (the {@code
  * qrtz_locks} rows of the migrations belong to it), tables {@value #TABLE_PREFIX}{@code *} in
- * PostgreSQL (PostgreSQLDelegate), clustered, triggers acquired within the lock, job data as
- * properties, a misfire threshold of {@value #MISFIRE_THRESHOLD_MILLIS} ms. The processors'
- * scheduler reads these settings as properties ({@link #properties}); patrol's client, built by
- * hand, gets a job store with the same settings ({@link #jobStore}).
+ * PostgreSQL (PostgreSQLDelegate), clustered with our failure detection ({@link
+ * ClusteredJobStore}), triggers acquired within the lock, job data as properties, a misfire
+ * threshold of {@value #MISFIRE_THRESHOLD_MILLIS} ms. The processors' scheduler reads these
+ * settings as properties ({@link #properties}); patrol's client, built by hand, gets a job store
+ * with the same settings ({@link #jobStore}).
  */
 public final class QuartzStore {
   /** The scheduler name ({@code sched_name} of every row). */
@@ -27,7 +27,7 @@ public final class QuartzStore {
 
   /**
    * The scheduler's name and the job store's settings, as {@code StdSchedulerFactory} reads them;
-   * the caller adds its thread pool and timing.
+   * the caller adds its thread pool and timing (its check-in interval and failure grace).
    *
    * @param dataSource the name Quartz knows the pool by ({@link QuartzConnections})
    */
@@ -36,7 +36,7 @@ public final class QuartzStore {
     p.setProperty("org.quartz.scheduler.instanceName", SCHEDULER_NAME);
     p.setProperty("org.quartz.scheduler.instanceId", instanceId);
     p.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
-    p.setProperty("org.quartz.jobStore.class", JobStoreTX.class.getName());
+    p.setProperty("org.quartz.jobStore.class", ClusteredJobStore.class.getName());
     p.setProperty("org.quartz.jobStore.driverDelegateClass", PostgreSQLDelegate.class.getName());
     p.setProperty("org.quartz.jobStore.tablePrefix", TABLE_PREFIX);
     p.setProperty("org.quartz.jobStore.isClustered", "true");
@@ -51,9 +51,9 @@ public final class QuartzStore {
    * A job store with the settings of {@link #properties}, for a scheduler built by hand; not
    * initialized.
    */
-  public static JobStoreTX jobStore(String instanceId, String dataSource)
+  public static ClusteredJobStore jobStore(String instanceId, String dataSource)
       throws SchedulerConfigException {
-    JobStoreTX store = new JobStoreTX();
+    ClusteredJobStore store = new ClusteredJobStore();
     store.setInstanceName(SCHEDULER_NAME);
     store.setInstanceId(instanceId);
     store.setDataSource(dataSource);
