@@ -42,6 +42,10 @@ public class ClusteredJobStore extends JobStoreTX {
   public static final long QUARTZ_GRACE_MILLIS = 7_500;
 
   private static final Logger log = LoggerFactory.getLogger(ClusteredJobStore.class);
+  // why: what Quartz's store logs keeps Quartz's logger: the logging setup drops its ERRORs while
+  // PostgreSQL is down (LibraryOutageFilter, which lets dev.conveyor loggers through) and shows its
+  // cluster recovery lines at INFO
+  private static final Logger quartzLog = LoggerFactory.getLogger(JobStoreTX.class);
   private static final Map<String, Consumer<Set<String>>> RECOVERY_LISTENERS =
       new ConcurrentHashMap<>();
 
@@ -53,6 +57,11 @@ public class ClusteredJobStore extends JobStoreTX {
   // scheduler, the others on Quartz's cluster-management thread, started after that one
   private final Set<String> recovered = new LinkedHashSet<>();
   private long longerInterval;
+
+  @Override
+  protected Logger getLog() {
+    return quartzLog;
+  }
 
   /**
    * Tells {@code listener} the ids of the nodes a check-in of node {@code instanceId} recovered.

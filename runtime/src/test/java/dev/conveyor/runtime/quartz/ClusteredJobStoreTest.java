@@ -13,6 +13,14 @@ import org.quartz.impl.jdbcjobstore.SchedulerStateRecord;
 class ClusteredJobStoreTest {
 
   @Test
+  void quartzsOwnLinesKeepQuartzsLoggerSoThatOutageErrorsAreFiltered() {
+    // why: LibraryOutageFilter drops a library's outage ERRORs, never a dev.conveyor logger's;
+    // under the subclass's own name every failed check-in of a PostgreSQL outage was an ERROR
+    assertThat(new ClusteredJobStore().getLog().getName())
+        .isEqualTo("org.quartz.impl.jdbcjobstore.JobStoreTX");
+  }
+
+  @Test
   void aNodeIsDeadOnceSilentForItsIntervalPlusTheGrace() {
     assertThat(ClusteredJobStore.failedIfAfter(10_000, 1_000, 1_000, 2_000)).isEqualTo(13_000);
     // why: Quartz's own arithmetic, with its fixed 7.5 s in place of the grace
