@@ -26,8 +26,6 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.StreamEntryID;
 
 /**
  * How long a processor killed for good under load leaves its chains standing, with the default
@@ -209,21 +207,7 @@ class ProcessorFailoverBench {
   }
 
   private static void publish(TestServices services, int from) {
-    try (AbstractPipeline p = services.jedis().pipelined()) {
-      for (int i = from; i < from + MESSAGES; i++) {
-        p.xadd(
-            services.keys().inbox(),
-            StreamEntryID.NEW_ENTRY,
-            Map.of(
-                "pipeline",
-                "relay",
-                "id",
-                "m-" + i,
-                "payload",
-                "{\"text\":\"message " + i + "\"}"));
-      }
-      p.sync();
-    }
+    Inbox.publish(services, "relay", "m-", from, MESSAGES, i -> "{\"text\":\"message " + i + "\"}");
   }
 
   private DaemonProcess started(DaemonProcess d) {

@@ -16,8 +16,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.StreamEntryID;
 
 /**
  * Two processors share the chains of a three-step pipeline; one is killed with SIGKILL in the
@@ -98,21 +96,7 @@ class ProcessorFailoverIT {
   }
 
   private static void publish(TestServices services, int from) {
-    try (AbstractPipeline p = services.jedis().pipelined()) {
-      for (int i = from; i < from + MESSAGES; i++) {
-        p.xadd(
-            services.keys().inbox(),
-            StreamEntryID.NEW_ENTRY,
-            Map.of(
-                "pipeline",
-                "relay",
-                "id",
-                "m-" + i,
-                "payload",
-                "{\"text\":\"message " + i + "\"}"));
-      }
-      p.sync();
-    }
+    Inbox.publish(services, "relay", "m-", from, MESSAGES, i -> "{\"text\":\"message " + i + "\"}");
   }
 
   private static void awaitDelivered(TestServices services, int tasks) {

@@ -15,8 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.StreamEntryID;
 
 /**
  * What a new user sees first: a backlog of {@code echo} messages waits in the inbox, the trio
@@ -130,20 +128,7 @@ class StartupBench {
   }
 
   private static void publish(TestServices services, String prefix) {
-    try (AbstractPipeline p = services.jedis().pipelined()) {
-      for (int i = 0; i < MESSAGES; i++) {
-        p.xadd(
-            services.keys().inbox(),
-            StreamEntryID.NEW_ENTRY,
-            Map.of(
-                "pipeline",
-                "echo",
-                "id",
-                prefix + "." + i,
-                "payload",
-                "{\"text\":\"entry " + i + "\"}"));
-      }
-      p.sync();
-    }
+    Inbox.publish(
+        services, "echo", prefix + ".", 0, MESSAGES, i -> "{\"text\":\"entry " + i + "\"}");
   }
 }
