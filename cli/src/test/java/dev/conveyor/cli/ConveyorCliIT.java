@@ -123,9 +123,11 @@ class ConveyorCliIT {
     completion(services).finish(ner, List.of("doc-41"));
     sweep.deleteTasks("ner", List.of("doc-41"));
     Fence.plain(services.dataSource())
-        .run(c ->
-            new TaskCleanupRepository(services.dataSource())
-                .markCleaned(c, List.of("doc-41"), CLEANED, 1));
+        .run(c -> {
+          TaskCleanupRepository audit = new TaskCleanupRepository(services.dataSource());
+          return audit.markCleaned(
+              c, looked(audit, "doc-41"), CLEANED, 1, java.util.Optional.empty());
+        });
   }
 
   @Test
@@ -403,5 +405,12 @@ class ConveyorCliIT {
 
   private static Clock fixed(Instant at) {
     return Clock.fixed(at, ZoneOffset.UTC);
+  }
+
+  /** The task as patrol's cleanup looks at it before marking it cleaned. */
+  static List<TaskCleanupRepository.Finished> looked(TaskCleanupRepository audit, String taskId) {
+    return audit.toClean("ner", Instant.now().plusSeconds(3600), 10_000).stream()
+        .filter(f -> f.taskId().equals(taskId))
+        .toList();
   }
 }

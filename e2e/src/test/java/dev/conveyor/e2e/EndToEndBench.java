@@ -101,7 +101,7 @@ class EndToEndBench {
           "id10k",
           MESSAGES,
           "{\"text\":\"" + TEXT + "\"}");
-      before = cpuRow(cpu, "identity, backlog 10,000", before, roles, MESSAGES);
+      before = cpuRow(cpu, "identity, backlog " + count(MESSAGES), before, roles, MESSAGES);
       run(
           services,
           md,
@@ -110,7 +110,7 @@ class EndToEndBench {
           "echo20k",
           2 * MESSAGES,
           "{\"text\":\"" + TEXT + "\"}");
-      before = cpuRow(cpu, "echo, backlog 20,000", before, roles, 2 * MESSAGES);
+      before = cpuRow(cpu, "echo, backlog " + count(2 * MESSAGES), before, roles, 2 * MESSAGES);
       run(
           services,
           md,
@@ -119,7 +119,7 @@ class EndToEndBench {
           "ner10k",
           MESSAGES,
           "{\"text\":\"" + TEXT + "\"}");
-      before = cpuRow(cpu, "ner, backlog 10,000", before, roles, MESSAGES);
+      before = cpuRow(cpu, "ner, backlog " + count(MESSAGES), before, roles, MESSAGES);
       // why: paced before the big backlog, whose cleanup (patrol deleting a million tasks' runtime
       // data) would otherwise run beside them: their latency is the trio's own
       paced(
@@ -319,6 +319,10 @@ class EndToEndBench {
             v[2]);
     System.out.print("bench: " + row);
     md.append(row);
+  }
+
+  private static String count(int n) {
+    return String.format(Locale.ROOT, "%,d", n);
   }
 
   static long rssMb(long pid) throws Exception {

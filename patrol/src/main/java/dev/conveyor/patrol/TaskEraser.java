@@ -17,11 +17,11 @@ import javax.sql.DataSource;
 
 /**
  * Deletes the runtime data of finished tasks, {@value #BATCH} at a time, each batch one unit of
- * work behind the patrol lease: in one transaction it locks the tasks' audit rows (a replay of one
- * of them waits, or has re-opened it already and its row is gone or new), keeps a snapshot of each
- * task that has dead items (what a replay of them needs), deletes the keys, and marks the rows
- * cleaned with the lease's fencing token. A crash before the commit leaves the rows not cleaned:
- * the next round deletes again what is left.
+ * work behind the patrol lease: in one transaction it marks the tasks' audit rows cleaned with the
+ * lease's fencing token, which locks them (a replay of one of them waits, or has re-opened it
+ * already and its row is gone or new: that task is left alone), keeps a snapshot of each task that
+ * has dead items (what a replay of them needs), and deletes the keys. A crash before the commit
+ * leaves the rows not cleaned: the next round deletes again what is left.
  */
 final class TaskEraser {
   /** Tasks per unit of work. */
@@ -58,16 +58,15 @@ final class TaskEraser {
       List<Finished> batch = finished.subList(from, Math.min(finished.size(), from + BATCH));
       marked +=
           fence.run(c -> {
-            List<String> ids = unchanged(audit.lockNotCleaned(c, ids(batch)), batch);
+            // why: marked first, which locks the rows, then the snapshots and the keys, all before
+            // the commit: a crash before it leaves the tasks not cleaned, and the next round
+            // deletes them again
+            List<String> ids = audit.markCleaned(c, batch, now, fence.token(), released);
             Set<String> withDead = dead.tasksWithDeadItems(c, ids);
             List<TaskSnapshot> kept = snapshots.take(List.copyOf(withDead));
             snapshotRows.save(c, kept, now);
-            // why: keys first, then the rows: a crash in between leaves the tasks not cleaned,
-            // and the next round deletes them again
             tasks.deleteTasks(pipeline, ids);
-            return released.isPresent()
-                ? audit.markReleased(c, ids, now, fence.token(), released.get())
-                : audit.markCleaned(c, ids, now, fence.token());
+            return ids.size();
           });
     }
     return marked;

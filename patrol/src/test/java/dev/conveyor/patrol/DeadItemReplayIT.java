@@ -110,8 +110,8 @@ class DeadItemReplayIT {
         .run(c -> {
           snapshotRows.save(c, snapshots.take(List.of("j-2")), Instant.now());
           sweep.deleteTasks("ner", List.of("j-2"));
-          return new TaskCleanupRepository(services.dataSource())
-              .markCleaned(c, List.of("j-2"), Instant.now(), 1);
+          TaskCleanupRepository audit = new TaskCleanupRepository(services.dataSource());
+          return audit.markCleaned(c, looked(audit, "j-2"), Instant.now(), 1, Optional.empty());
         });
     assertThat(services.redisKeys()).noneMatch(k -> k.contains("{j-2}"));
 
@@ -136,8 +136,8 @@ class DeadItemReplayIT {
     Fence.plain(services.dataSource())
         .run(c -> {
           sweep.deleteTasks("ner", List.of("j-3"));
-          return new TaskCleanupRepository(services.dataSource())
-              .markCleaned(c, List.of("j-3"), Instant.now(), 1);
+          TaskCleanupRepository audit = new TaskCleanupRepository(services.dataSource());
+          return audit.markCleaned(c, looked(audit, "j-3"), Instant.now(), 1, Optional.empty());
         });
 
     List<DeadItemReplay.Outcome> outcomes = replay(services).replay("j-3", null, null, false);
@@ -222,6 +222,14 @@ class DeadItemReplayIT {
         .map(QueueItem::from)
         .flatMap(Optional::stream)
         .map(QueueItem::part)
+        .toList();
+  }
+
+  /** The task as patrol's cleanup looks at it before marking it cleaned. */
+  private static List<TaskCleanupRepository.Finished> looked(
+      TaskCleanupRepository audit, String taskId) {
+    return audit.toClean("ner", Instant.now().plusSeconds(3600), 10_000).stream()
+        .filter(f -> f.taskId().equals(taskId))
         .toList();
   }
 }

@@ -6,11 +6,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 
@@ -62,13 +64,21 @@ public final class TaskCleanupRepository {
       WHERE task_id = ANY (?) AND cleaned_at IS NOT NULL
       FOR UPDATE
       """;
-  private static final String MARK_CLEANED =
-      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?"
-          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
+  // why: one statement locks the rows (a replay of one of them waits for the commit), keeps only
+  // those still as the caller looked at them (same finished_at: a row a replay deleted is gone, one
+  // it made anew is for another round to judge) and marks them; a lock, a look and an update each
+  // cost PostgreSQL a pass over the rows
+  private static final String MARK_UNCHANGED =
+      """
+      UPDATE conveyor.task_audit a SET cleaned_at = ?, cleaned_by = ?%s
+      FROM unnest(?::text[], ?::bigint[]) AS looked(task_id, finished_us)
+      WHERE a.task_id = looked.task_id AND a.cleaned_at IS NULL
+        AND a.finished_at = timestamptz 'epoch' + looked.finished_us * interval '1 microsecond'
+      RETURNING a.task_id
+      """;
+  private static final String MARK_CLEANED = MARK_UNCHANGED.formatted("");
   private static final String MARK_RELEASED =
-      "UPDATE conveyor.task_audit SET cleaned_at = ?, cleaned_by = ?,"
-          + " cleanup_detail = ? || coalesce(cleanup_detail, '')"
-          + " WHERE task_id = ANY (?) AND cleaned_at IS NULL";
+      MARK_UNCHANGED.formatted(", cleanup_detail = ? || coalesce(cleanup_detail, '')");
   private static final String MARK_HELD =
       "UPDATE conveyor.task_audit SET cleanup_held_at = ?, cleanup_detail = ?"
           + " WHERE task_id = ? AND cleaned_at IS NULL";
@@ -185,41 +195,45 @@ public final class TaskCleanupRepository {
   }
 
   /**
-   * In a fenced transaction: sets cleaned_at of the tasks not cleaned already, with the fencing
-   * token of the patrol that cleaned them; returns how many this call marked.
+   * In a fenced transaction: marks cleaned, with the fencing token of the patrol that cleans them,
+   * the tasks whose row is not cleaned and still the one the caller looked at (same {@code
+   * finished_at}), locking those rows until the transaction ends; their ids.
+   *
+   * @param released why the data goes without the proof of delivery (held too long, or of a
+   *     pipeline no longer loaded): put before the row's {@code cleanup_detail}; empty for a
+   *     cleanup within the tolerance
    */
-  public int markCleaned(Connection c, Collection<String> taskIds, Instant at, long fencingToken)
+  public List<String> markCleaned(
+      Connection c, List<Finished> looked, Instant at, long fencingToken, Optional<String> released)
       throws SQLException {
-    if (taskIds.isEmpty()) {
-      return 0;
+    if (looked.isEmpty()) {
+      return List.of();
     }
-    try (PreparedStatement ps = c.prepareStatement(MARK_CLEANED)) {
+    String[] ids = new String[looked.size()];
+    Long[] finishedUs = new Long[looked.size()];
+    for (int i = 0; i < looked.size(); i++) {
+      Instant f = looked.get(i).finishedAt();
+      ids[i] = looked.get(i).taskId();
+      finishedUs[i] = f.getEpochSecond() * 1_000_000 + f.getNano() / 1_000;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(released.isPresent() ? MARK_RELEASED : MARK_CLEANED)) {
       Statements.planEachTime(ps);
-      ps.setTimestamp(1, Timestamp.from(at));
-      ps.setLong(2, fencingToken);
-      ps.setArray(3, c.createArrayOf("text", taskIds.toArray()));
-      return ps.executeUpdate();
-    }
-  }
-
-  /**
-   * In a fenced transaction: marks tasks cleaned whose data patrol released without the proof of
-   * delivery (held too long, or of a pipeline no longer loaded): {@code why} is put before their
-   * {@code cleanup_detail}. Returns how many this call marked.
-   */
-  public int markReleased(
-      Connection c, Collection<String> taskIds, Instant at, long fencingToken, String why)
-      throws SQLException {
-    if (taskIds.isEmpty()) {
-      return 0;
-    }
-    try (PreparedStatement ps = c.prepareStatement(MARK_RELEASED)) {
-      Statements.planEachTime(ps);
-      ps.setTimestamp(1, Timestamp.from(at));
-      ps.setLong(2, fencingToken);
-      ps.setString(3, why);
-      ps.setArray(4, c.createArrayOf("text", taskIds.toArray()));
-      return ps.executeUpdate();
+      int p = 1;
+      ps.setTimestamp(p++, Timestamp.from(at));
+      ps.setLong(p++, fencingToken);
+      if (released.isPresent()) {
+        ps.setString(p++, released.get());
+      }
+      ps.setArray(p++, c.createArrayOf("text", ids));
+      ps.setArray(p, c.createArrayOf("bigint", finishedUs));
+      List<String> marked = new ArrayList<>(looked.size());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          marked.add(rs.getString(1));
+        }
+      }
+      return marked;
     }
   }
 

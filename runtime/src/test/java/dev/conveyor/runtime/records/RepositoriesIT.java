@@ -88,6 +88,66 @@ class RepositoriesIT {
   }
 
   @Test
+  void cleanupMarksOnlyTheRowsStillAsItLookedAtThem(TestServices services) throws Exception {
+    TaskAuditRepository rows = new TaskAuditRepository(services.dataSource());
+    TaskCleanupRepository cleanup = new TaskCleanupRepository(services.dataSource());
+    // why: microseconds in finished_at, as PostgreSQL keeps them: the look must match them exactly
+    Instant received = Instant.parse("2026-01-01T00:00:00.123456Z");
+    for (String id : List.of("look-same", "look-replaced", "look-cleaned", "look-released")) {
+      rows.insert(audit(id, received));
+    }
+    List<TaskCleanupRepository.Finished> looked =
+        cleanup.toClean("echo", received.plusSeconds(60), 100);
+    assertThat(looked).hasSize(4);
+    // what may happen between the look and the mark: a replay made the row anew, another patrol
+    // cleaned one
+    services.sql("DELETE FROM conveyor.task_audit WHERE task_id = 'look-replaced'");
+    rows.insert(audit("look-replaced", received.plusSeconds(1)));
+    services.sql(
+        "UPDATE conveyor.task_audit SET cleaned_at = now(), cleaned_by = 7"
+            + " WHERE task_id = 'look-cleaned'");
+    List<TaskCleanupRepository.Finished> released =
+        looked.stream().filter(f -> f.taskId().equals("look-released")).toList();
+    List<TaskCleanupRepository.Finished> rest =
+        looked.stream().filter(f -> !f.taskId().equals("look-released")).toList();
+    Instant at = Instant.parse("2026-01-01T01:00:00Z");
+
+    List<String> marked;
+    List<String> markedReleased;
+    try (var c = services.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      marked = cleanup.markCleaned(c, rest, at, 9, Optional.empty());
+      markedReleased = cleanup.markCleaned(c, released, at, 9, Optional.of("held too long; "));
+      c.commit();
+    }
+
+    assertThat(marked).containsExactly("look-same");
+    assertThat(markedReleased).containsExactly("look-released");
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE cleaned_by = 9"
+                    + " AND cleaned_at = '2026-01-01T01:00:00Z'"))
+        .isEqualTo(2);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'look-released'"
+                    + " AND cleanup_detail = 'held too long; '"))
+        .isEqualTo(1);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'look-replaced'"
+                    + " AND cleaned_at IS NULL"))
+        .as("the row a replay made anew is for another round")
+        .isEqualTo(1);
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.task_audit WHERE task_id = 'look-cleaned'"
+                    + " AND cleaned_by = 7"))
+        .as("a row cleaned already keeps its mark")
+        .isEqualTo(1);
+  }
+
+  @Test
   void outcomesFollowFailedParts() {
     assertThat(Outcome.of(4, 0)).isEqualTo(Outcome.DELIVERED);
     assertThat(Outcome.of(4, 1)).isEqualTo(Outcome.PARTIAL);
