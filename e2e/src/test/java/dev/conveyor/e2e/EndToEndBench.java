@@ -164,10 +164,10 @@ class EndToEndBench {
       for (DaemonProcess d : daemons) {
         md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
       }
-      // why: a daemon gives back the heap a burst left once it is quiet (HeapTrim looks every
-      // 10 s); patrol may still be cleaning up after the backlog
-      Thread.sleep(30_000);
-      md.append("30 s later: ");
+      // why: a daemon gives back the heap a burst left once it has been quiet for 30 s (G1's
+      // periodic collection); patrol may still be cleaning up after the backlog
+      Thread.sleep(90_000);
+      md.append("90 s later: ");
       for (DaemonProcess d : daemons) {
         md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
       }

@@ -79,6 +79,7 @@ class ImageScriptsIT {
             "node=4f2a9c1b7d3e",
             "-XX:MaxRAMPercentage=75",
             "-XX:+ExitOnOutOfMemoryError",
+            "-XX:G1PeriodicGCInterval=30000",
             "-Dfile.encoding=UTF-8",
             "-XX:+AutoCreateSharedArchive",
             "-XX:SharedArchiveFile=/tmp/conveyor.jsa",

@@ -14,9 +14,12 @@
 -- Returns: { complete (0|1), ready successor names ... }; {0} and no write at all when the task's
 -- meta is gone: a late redelivery of a task cleaned up already must not bring back keys of it that
 -- nothing would ever delete.
-if redis.call('EXISTS', KEYS[1]) == 0 then
+-- why: a live meta always holds 'parts'; EXISTS only when it does not (a command fewer per call)
+local parts = redis.call('HGET', KEYS[1], 'parts')
+if not parts and redis.call('EXISTS', KEYS[1]) == 0 then
   return {0}
 end
+parts = tonumber(parts or '0')
 local mode = ARGV[1]
 local field = ARGV[2]
 local now = redis.call('TIME')
@@ -29,9 +32,8 @@ else
   redis.call('HSET', KEYS[1], 'progress_at', now_ms)
 end
 local spec = cjson.decode(ARGV[4])
-local parts = tonumber(redis.call('HGET', KEYS[1], 'parts') or '0')
-local task_dead = redis.call('HEXISTS', KEYS[2], 'task') == 1
 local dead = redis.call('HLEN', KEYS[2])
+local task_dead = dead > 0 and redis.call('HEXISTS', KEYS[2], 'task') == 1
 
 -- every part passed all of these hashes (or is dead); cheap counts first, then part by part
 local function all_parts_in(keys)
@@ -42,7 +44,7 @@ local function all_parts_in(keys)
   end
   for i = 0, parts - 1 do
     local p = tostring(i)
-    if redis.call('HEXISTS', KEYS[2], p) == 0 then
+    if dead == 0 or redis.call('HEXISTS', KEYS[2], p) == 0 then
       for _, k in ipairs(keys) do
         if redis.call('HEXISTS', KEYS[k], p) == 0 then
           return false

@@ -20,7 +20,17 @@ end
 local n = tonumber(ARGV[3])
 redis.call('HSET', meta, 'pipeline', ARGV[1], 'version', ARGV[2], 'parts', ARGV[3],
   'stream_id', ARGV[4], 'received_at', ARGV[5], 'progress_at', ARGV[5])
+-- why: one HSET per 500 parts, not one per part; unpack() has a limit on how many it spreads
+local fields = {}
 for i = 0, n - 1 do
-  redis.call('HSET', KEYS[2], tostring(i), ARGV[6 + i])
+  fields[#fields + 1] = tostring(i)
+  fields[#fields + 1] = ARGV[6 + i]
+  if #fields == 1000 then
+    redis.call('HSET', KEYS[2], unpack(fields))
+    fields = {}
+  end
+end
+if #fields > 0 then
+  redis.call('HSET', KEYS[2], unpack(fields))
 end
 return 'new'

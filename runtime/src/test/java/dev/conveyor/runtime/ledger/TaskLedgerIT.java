@@ -82,6 +82,23 @@ class TaskLedgerIT {
   }
 
   @Test
+  void aTaskOfThousandsOfPartsIsRegisteredWhole(TestServices services) {
+    List<String> inputs = new java.util.ArrayList<>();
+    for (int i = 0; i < 2_345; i++) {
+      inputs.add("{\"part\":" + i + "}");
+    }
+
+    assertThat(intake.register("big-1", DAG, "1-0", Instant.now(), inputs))
+        .isEqualTo(RegisterOutcome.NEW);
+
+    String parts = services.keys().taskParts("big-1");
+    assertThat(services.jedis().hlen(parts)).isEqualTo(2_345);
+    assertThat(services.jedis().hget(parts, "0")).isEqualTo("{\"part\":0}");
+    assertThat(services.jedis().hget(parts, "999")).isEqualTo("{\"part\":999}");
+    assertThat(services.jedis().hget(parts, "2344")).isEqualTo("{\"part\":2344}");
+  }
+
+  @Test
   void aJoinIsReadyOnlyWhenEveryPredecessorHasThePart(TestServices services) {
     registered("j1", 2);
     QueueItem part0 = new QueueItem("j1", 0, "1-0");
