@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,23 @@ class RunLocalIT {
     flags.remove("-XX:SharedArchiveFile=/tmp/conveyor.jsa");
     assertThat(runLocal).contains("-XX:SharedArchiveFile=\"${jar%.jar}.jsa\"");
     assertThat(flags).allSatisfy(f -> assertThat(runLocal).contains(f));
+  }
+
+  @Test
+  void anArchiveOlderThanTheJarIsWrittenAnew() throws Exception {
+    Path jar = files.root().resolve("base-dispatcher/target/conveyor-dispatcher.jar");
+    Path archive = files.root().resolve("base-dispatcher/target/conveyor-dispatcher.jsa");
+    // an archive of an earlier build: the JVM would neither map it nor write over it
+    Files.writeString(archive, "an archive of an earlier build");
+    FileTime built = Files.getLastModifiedTime(jar);
+    Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minusSeconds(60)));
+
+    ScriptRun run =
+        bash(Map.of("CONVEYOR_HTTP_PORT", "not-a-port"), "deploy/bin/run-local", "dispatcher");
+
+    assertThat(run.code()).as("the daemon stops on its configuration").isEqualTo(2);
+    assertThat(Files.getLastModifiedTime(archive)).isGreaterThan(built);
+    assertThat(Files.size(archive)).as("an archive the JVM wrote at exit").isGreaterThan(1 << 20);
   }
 
   @Test
