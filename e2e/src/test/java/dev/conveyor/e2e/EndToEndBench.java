@@ -165,9 +165,22 @@ class EndToEndBench {
         md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
       }
       // why: a daemon gives back the heap a burst left once it has been quiet for 30 s (G1's
-      // periodic collection); patrol may still be cleaning up after the backlog
-      Thread.sleep(90_000);
-      md.append("90 s later: ");
+      // periodic collection); patrol is quiet only once it has cleaned up after the backlog
+      long cleaning = System.nanoTime();
+      await()
+          .atMost(Duration.ofMinutes(30))
+          .pollInterval(Duration.ofSeconds(5))
+          .until(() ->
+              services.queryLong(
+                      "SELECT count(*) FROM conveyor.task_audit"
+                          + " WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL")
+                  == 0);
+      Thread.sleep(60_000);
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "once patrol had cleaned up (%.0f s) and 60 s more: ",
+              (System.nanoTime() - cleaning) / 1e9));
       for (DaemonProcess d : daemons) {
         md.append(d.name()).append(' ').append(rssMb(d.pid())).append(" MiB; ");
       }
