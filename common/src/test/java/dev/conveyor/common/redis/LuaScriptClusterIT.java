@@ -3,8 +3,8 @@ package dev.conveyor.common.redis;
 import dev.conveyor.common.test.OnRedisCluster;
 
 /**
- * {@link LuaScriptIT} against a Redis Cluster: a batch holds the calls of one hash slot only (a
- * script's keys must share a slot), so calls over many slots go in as many batches.
+ * {@link LuaScriptIT} against a Redis Cluster: the calls of one round trip go to the masters of
+ * their slots, and come back in order.
  */
 @OnRedisCluster
 class LuaScriptClusterIT extends LuaScriptIT {}

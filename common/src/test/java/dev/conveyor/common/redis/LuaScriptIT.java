@@ -8,17 +8,12 @@ import dev.conveyor.common.test.WithServices;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.CommandObjects;
-import redis.clients.jedis.Connection;
-import redis.clients.jedis.RedisClusterClient;
-import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
- * {@link LuaScript#runAll}: many calls in few invocations of the script's batch form, each call
- * answered in its place, as the calls one by one would be.
+ * {@link LuaScript#runAll}: many calls in one round trip, each answered in its place as it would be
+ * alone; the script loaded again after a SCRIPT FLUSH; a failing call fails the caller.
  */
 @WithServices
 class LuaScriptIT {
@@ -29,7 +24,7 @@ class LuaScriptIT {
     UnifiedJedis jedis = services.jedis();
     List<LuaScript.Call> calls = new ArrayList<>();
     for (int i = 0; i < 250; i++) {
-      // why: keys of many hash slots; on a cluster the batches must keep to one slot each
+      // why: keys of many hash slots (on a cluster, of every master)
       List<String> keys = new ArrayList<>(List.of(services.keys().taskMeta("lua-" + i)));
       List<String> args = new ArrayList<>(List.of("v" + i));
       for (int extra = 0; extra < i % 3; extra++) {
@@ -53,25 +48,6 @@ class LuaScriptIT {
   }
 
   @Test
-  void theCallsOfOneSlotRunAHundredPerInvocation(TestServices services) {
-    UnifiedJedis jedis = services.jedis();
-    List<LuaScript.Call> calls = new ArrayList<>();
-    for (int i = 0; i < 250; i++) {
-      // why: one task's keys: one hash slot, on a cluster too
-      calls.add(
-          new LuaScript.Call(
-              List.of(services.keys().taskOutput("counted", "step" + i)), List.of("v" + i)));
-    }
-    String key = calls.getFirst().keys().getFirst();
-    SCRIPT.runAll(jedis, calls); // the batch form is loaded now
-    long before = evalCalls(jedis, key);
-
-    SCRIPT.runAll(jedis, calls);
-
-    assertThat(evalCalls(jedis, key) - before).isEqualTo(3);
-  }
-
-  @Test
   void aCallAnsweringNothingKeepsItsPlace(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String tag = "nothing";
@@ -88,7 +64,7 @@ class LuaScriptIT {
   }
 
   @Test
-  void theBatchFormIsLoadedAgainAfterAScriptFlush(TestServices services) {
+  void theScriptIsLoadedAgainAfterAScriptFlush(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String tag = "flushed";
     List<LuaScript.Call> calls =
@@ -118,25 +94,7 @@ class LuaScriptIT {
   }
 
   @Test
-  void noCallsNoInvocation(TestServices services) {
+  void noCallsNothingSent(TestServices services) {
     assertThat(SCRIPT.runAll(services.jedis(), List.of())).isEmpty();
-  }
-
-  /** EVALSHA calls so far on the Redis (the cluster's node) that holds {@code key}. */
-  private static long evalCalls(UnifiedJedis jedis, String key) {
-    String info;
-    if (jedis instanceof RedisClusterClient cluster) {
-      try (Connection c = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(key))) {
-        info = c.executeCommand(new CommandObjects(RedisProtocol.RESP2).info("commandstats"));
-      }
-    } else {
-      info = jedis.info("commandstats");
-    }
-    return info.lines()
-        .filter(l -> l.startsWith("cmdstat_evalsha:"))
-        .map(l -> l.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"))
-        .mapToLong(Long::parseLong)
-        .findFirst()
-        .orElse(0L);
   }
 }
