@@ -17,7 +17,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
  */
 @WithServices
 class LuaScriptIT {
-  private static final LuaScript SCRIPT = LuaScript.load("test_batch");
+  private static final LuaScript SCRIPT = LuaScript.load("test_calls");
 
   @Test
   void everyCallIsAnsweredInOrderAsItWouldBeAlone(TestServices services) {
@@ -51,11 +51,7 @@ class LuaScriptIT {
   void aCallAnsweringNothingKeepsItsPlace(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String tag = "nothing";
-    List<LuaScript.Call> calls =
-        List.of(
-            new LuaScript.Call(List.of(services.keys().taskMeta(tag)), List.of("a")),
-            new LuaScript.Call(List.of(services.keys().taskParts(tag)), List.of("nothing")),
-            new LuaScript.Call(List.of(services.keys().taskDead(tag)), List.of("c")));
+    List<LuaScript.Call> calls = callsOn(services, tag, "a", "nothing", "c");
 
     List<Object> replies = SCRIPT.runAll(jedis, calls);
 
@@ -67,10 +63,7 @@ class LuaScriptIT {
   void theScriptIsLoadedAgainAfterAScriptFlush(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String tag = "flushed";
-    List<LuaScript.Call> calls =
-        List.of(
-            new LuaScript.Call(List.of(services.keys().taskMeta(tag)), List.of("1")),
-            new LuaScript.Call(List.of(services.keys().taskParts(tag)), List.of("2")));
+    List<LuaScript.Call> calls = callsOn(services, tag, "1", "2");
     SCRIPT.runAll(jedis, calls);
     jedis.scriptFlush(services.keys().taskMeta(tag));
 
@@ -82,10 +75,7 @@ class LuaScriptIT {
   void aFailingCallFailsTheCallerAndTheCallsBeforeItTookEffect(TestServices services) {
     UnifiedJedis jedis = services.jedis();
     String tag = "failing";
-    List<LuaScript.Call> calls =
-        List.of(
-            new LuaScript.Call(List.of(services.keys().taskMeta(tag)), List.of("before")),
-            new LuaScript.Call(List.of(services.keys().taskParts(tag)), List.of("fail")));
+    List<LuaScript.Call> calls = callsOn(services, tag, "before", "fail");
 
     assertThatThrownBy(() -> SCRIPT.runAll(jedis, calls))
         .isInstanceOf(JedisDataException.class)
@@ -96,5 +86,22 @@ class LuaScriptIT {
   @Test
   void noCallsNothingSent(TestServices services) {
     assertThat(SCRIPT.runAll(services.jedis(), List.of())).isEmpty();
+  }
+
+  /**
+   * One call per value, each on another key of task {@code tag} (meta, parts, dead, in that order):
+   * the call sets its key to the value.
+   */
+  private static List<LuaScript.Call> callsOn(TestServices services, String tag, String... values) {
+    List<String> keys =
+        List.of(
+            services.keys().taskMeta(tag),
+            services.keys().taskParts(tag),
+            services.keys().taskDead(tag));
+    List<LuaScript.Call> calls = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      calls.add(new LuaScript.Call(List.of(keys.get(i)), List.of(values[i])));
+    }
+    return calls;
   }
 }
