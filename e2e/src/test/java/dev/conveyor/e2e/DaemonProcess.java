@@ -2,7 +2,6 @@ package dev.conveyor.e2e;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,7 +41,7 @@ final class DaemonProcess {
   DaemonProcess(String daemon, String name, Map<String, String> env, Path logDir) {
     this.daemon = daemon;
     this.name = name;
-    this.port = freePort();
+    this.port = Ports.free();
     this.env = new HashMap<>(env);
     this.env.put("CONVEYOR_HTTP_PORT", Integer.toString(port));
     this.log = logDir.resolve(name + ".log");
@@ -171,14 +170,6 @@ final class DaemonProcess {
   void killIfAlive() throws InterruptedException {
     if (alive()) {
       kill();
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

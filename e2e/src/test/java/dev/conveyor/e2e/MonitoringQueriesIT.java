@@ -14,7 +14,6 @@ import dev.conveyor.patrol.PatrolConfig;
 import dev.conveyor.processor.Processor;
 import dev.conveyor.processor.ProcessorConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -142,9 +141,7 @@ class MonitoringQueriesIT {
       Map<String, String> common, String node, Function<Env, D> create) throws IOException {
     Map<String, String> env = new HashMap<>(common);
     env.put("CONVEYOR_NODE_ID", node);
-    try (ServerSocket s = new ServerSocket(0)) {
-      env.put("CONVEYOR_HTTP_PORT", Integer.toString(s.getLocalPort()));
-    }
+    env.put("CONVEYOR_HTTP_PORT", Integer.toString(Ports.free()));
     D daemon = create.apply(Env.of(env));
     daemons.add(daemon);
     daemon.activate();

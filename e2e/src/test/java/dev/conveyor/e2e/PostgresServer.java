@@ -32,7 +32,7 @@ final class PostgresServer implements AutoCloseable {
   PostgresServer(Path dir, Path log) {
     this.dir = dir;
     this.log = log;
-    this.port = RedisServer.freePort();
+    this.port = Ports.free();
     this.bin = binaries();
   }
 

@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -32,7 +31,7 @@ final class RedisServer implements AutoCloseable {
   RedisServer(Path dir, Path log) {
     this.dir = dir;
     this.log = log;
-    this.port = freePort();
+    this.port = Ports.free();
   }
 
   int port() {
@@ -157,14 +156,6 @@ final class RedisServer implements AutoCloseable {
   private static List<Path> list(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.toList();
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -12,10 +12,8 @@ import dev.conveyor.common.test.WithServices;
 import dev.conveyor.processor.Processor;
 import dev.conveyor.processor.ProcessorConfig;
 import dev.conveyor.runtime.work.command.CommandWork;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -62,7 +60,7 @@ class ReloadIT {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", pipelines.toString());
     env.put("CONVEYOR_REDIS_BLOCK", "200ms");
-    env.put("CONVEYOR_HTTP_PORT", Integer.toString(freePort()));
+    env.put("CONVEYOR_HTTP_PORT", Integer.toString(Ports.free()));
     env.put("CONVEYOR_HTTP_HOST", "127.0.0.1");
     env.put("CONVEYOR_NODE_ID", node);
     env.put("CONVEYOR_ADMIN_TOKEN", TOKEN);
@@ -132,11 +130,5 @@ class ReloadIT {
     int code =
         Conveyor.run(Env.of(env), new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new Run(code, out.toString(), err.toString());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
