@@ -54,6 +54,7 @@ public final class Processor extends Daemon {
   private final List<StepSubsystem> steps = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
   private final SharedResources resources = new SharedResources();
+  private final ColocatedSteps colocated;
   private static final Duration STEP_SYNC_INTERVAL = Duration.ofSeconds(5);
   // why: the share follows the heartbeats (a beat every 5 s), so recounting it more often learns
   // nothing; it no longer follows the check-in, which is shorter now for a quick failover
@@ -70,6 +71,7 @@ public final class Processor extends Daemon {
   public Processor(ProcessorConfig config) {
     super("processor", config.common(), EnumSet.of(Service.REDIS, Service.POSTGRES));
     this.config = config;
+    this.colocated = new ColocatedSteps(config.colocatedSteps());
     String node = config.common().nodeId();
     int threads = config.effectiveThreads();
     route("POST", "/steps/*", request -> stepControl.handle(request), true);
@@ -180,7 +182,10 @@ public final class Processor extends Daemon {
                 taskEvents),
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
-            meters);
+            meters,
+            colocated);
+    colocated.register(s, batch, () -> s.state() == State.RUNNING);
+    s.onClose(() -> colocated.unregister(s, batch));
     return new StepRunner(
         s.pipeline(),
         s.step(),

@@ -23,6 +23,8 @@ import java.util.Objects;
  *     successor
  * @param reloadCheck how often the files of command steps (program, resources) are checked for
  *     changes, which replace the step's workers ({@code CONVEYOR_RELOAD_CHECK}); zero: never
+ * @param colocatedSteps whether items that become ready for a java or sink step running here are
+ *     run at once in the same tick ({@link ColocatedSteps}; {@code CONVEYOR_COLOCATED_STEPS})
  */
 public record ProcessorConfig(
     ConveyorConfig common,
@@ -31,7 +33,8 @@ public record ProcessorConfig(
     Duration clusterCheckin,
     Duration clusterFailedAfter,
     int maxOutputBytes,
-    Duration reloadCheck) {
+    Duration reloadCheck,
+    boolean colocatedSteps) {
   private static final Duration MIN_RELOAD_CHECK = Duration.ofMillis(100);
 
   /**
@@ -72,7 +75,8 @@ public record ProcessorConfig(
             checkin.multipliedBy(DEFAULT_CHECKINS_BEFORE_FAILED),
             Duration.ZERO),
         env.integer("CONVEYOR_MAX_OUTPUT_BYTES", 16 << 20, 1024, 256 << 20),
-        env.parsed("CONVEYOR_RELOAD_CHECK", "5s", ProcessorConfig::reloadCheck));
+        env.parsed("CONVEYOR_RELOAD_CHECK", "5s", ProcessorConfig::reloadCheck),
+        env.bool("CONVEYOR_COLOCATED_STEPS", true));
   }
 
   /** {@code 0} (off) or a duration of at least 100 ms. */

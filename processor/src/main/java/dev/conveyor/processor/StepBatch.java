@@ -9,6 +9,7 @@ import dev.conveyor.runtime.ledger.Advance;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.Shards;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
@@ -50,6 +51,7 @@ final class StepBatch {
   private final DeadLetters deadLetters;
   private final Clock clock;
   private final StepMeters meters;
+  private final ColocatedSteps colocated;
 
   StepBatch(
       Pipeline pipeline,
@@ -59,7 +61,8 @@ final class StepBatch {
       TaskCompletion completion,
       DeadLetters deadLetters,
       Clock clock,
-      StepMeters meters) {
+      StepMeters meters,
+      ColocatedSteps colocated) {
     this.pipeline = pipeline;
     this.step = step;
     this.ledger = ledger;
@@ -69,6 +72,7 @@ final class StepBatch {
     this.deadLetters = deadLetters;
     this.clock = clock;
     this.meters = meters;
+    this.colocated = colocated;
   }
 
   /** A tick read new entries as one batch, waiting {@code waited} to fill it (batch_wait). */
@@ -165,6 +169,45 @@ final class StepBatch {
           .map(i -> withRedeliveries(i, deliveries.getOrDefault(entry.id(), 1L)))
           .ifPresentOrElse(items::add, () -> ack.add(entry.id()));
     }
+    work(shard, items);
+    items.forEach(i -> ack.add(i.entryId()));
+    queue.ack(ack);
+  }
+
+  /**
+   * Runs items that became ready in a predecessor's batch, at once and without a queue entry (a
+   * co-located step, {@link ColocatedSteps}), {@code batch} at a time. What they make ready and
+   * finish is settled before this returns. When the run fails on some item's data, every item goes
+   * to the step's queue, where its ticks find the one at fault ({@link #process}); an outage fails
+   * the predecessor's tick, whose entries stay pending.
+   */
+  void runHere(List<QueueItem> items) {
+    for (int from = 0; from < items.size(); from += step.batch()) {
+      List<QueueItem> chunk = items.subList(from, Math.min(items.size(), from + step.batch()));
+      meters.batchItems().record(chunk.size());
+      long start = System.nanoTime();
+      try {
+        work(-1, chunk);
+      } catch (RuntimeException e) {
+        if (BatchFaults.notTheItems(e)) {
+          throw e;
+        }
+        // why: writes are idempotent, so whatever this run recorded before it failed is safe to
+        // record again from the queue
+        ledger.enqueue(
+            pipeline, step, chunk.stream().map(i -> Map.entry(i.taskId(), i.part())).toList());
+      } finally {
+        meters.batch().record(Duration.ofNanos(System.nanoTime() - start));
+      }
+    }
+  }
+
+  /**
+   * Works the items: each ends recorded (output or dead) or in the retry set. {@code shard} is the
+   * queue the items came from, or -1 for items no queue entry carried (each then retries on its
+   * task's shard).
+   */
+  private void work(int shard, List<QueueItem> items) {
     List<String> inputs = ledger.inputs(pipeline, step, items);
     List<WorkItem> batch = new ArrayList<>(items.size());
     Advance advance = new Advance(pipeline);
@@ -172,7 +215,7 @@ final class StepBatch {
       QueueItem item = items.get(i);
       if (inputs.get(i) == null) {
         // why: the task is gone (finished and cleaned up): this is a late redelivery
-        ack.add(item.entryId());
+        continue;
       } else if (item.attempts() >= step.retry().attempts()) {
         // why: the processor died on this item as often as it may fail; do not try again
         die(
@@ -180,7 +223,6 @@ final class StepBatch {
             inputs.get(i),
             "the processor stopped while working on it " + item.attempts() + " times",
             advance);
-        ack.add(item.entryId());
       } else {
         batch.add(new WorkItem(item, inputs.get(i)));
       }
@@ -193,16 +235,12 @@ final class StepBatch {
       WorkItem w = batch.get(i);
       QueueItem item = w.item();
       switch (results.get(i)) {
-        case ItemResult.Output out -> {
-          outputs.add(Map.entry(item, out.value()));
-          ack.add(item.entryId());
-        }
+        case ItemResult.Output out -> outputs.add(Map.entry(item, out.value()));
         case ItemResult.Failed f -> {
           meters.failed().increment();
           int attempt = item.attempts() + 1;
           if (attempt >= step.retry().attempts()) {
             die(item.failedOnce(), w.input(), f.error(), advance);
-            ack.add(item.entryId());
           } else {
             Duration wait = jittered(step.retry().backoffFor(attempt));
             log.atWarn()
@@ -218,7 +256,7 @@ final class StepBatch {
             ledger.retryLater(
                 pipeline.name(),
                 step.name(),
-                shard,
+                item.queued() ? shard : Shards.of(item.taskId(), step.shards()),
                 Keys.PROCESSOR_GROUP,
                 item,
                 clock.instant().plus(wait));
@@ -234,11 +272,14 @@ final class StepBatch {
       meters.processed().increment(outputs.size());
     }
     settle(advance);
-    queue.ack(ack);
   }
 
-  /** Enqueues what became ready and finishes what is complete. */
+  /**
+   * Runs what became ready for co-located steps, then enqueues the rest and finishes what is
+   * complete.
+   */
   private void settle(Advance advance) {
+    colocated.runReady(pipeline, advance);
     meters.finished().increment(advance.apply(ledger, completion));
   }
 

@@ -7,13 +7,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The one rule for advancing items after a step recorded them (an output or a dead item), used by
  * the processor after each batch and by patrol when it kills stuck items: every successor that
  * became ready gets the item — the same part, or the whole task ({@link QueueItem#TASK}) for a
  * task-scope successor — and every task that became complete is finished. Collect with {@link
- * #add}, then {@link #apply} once.
+ * #add}, then {@link #apply} once. A processor may first {@link #take} the items of successors it
+ * runs itself at once (co-located steps), which are then not enqueued.
  */
 public final class Advance {
   private final Pipeline pipeline;
@@ -33,6 +35,24 @@ public final class Advance {
     if (progress.complete()) {
       complete.add(item.taskId());
     }
+  }
+
+  /**
+   * Takes out the items that became ready for the successors {@code here} accepts: they are not
+   * enqueued by {@link #apply}; the caller runs them. By successor, in the order they were added.
+   */
+  public Map<String, List<QueueItem>> take(Predicate<String> here) {
+    Map<String, List<QueueItem>> taken = new LinkedHashMap<>();
+    for (var it = ready.entrySet().iterator(); it.hasNext(); ) {
+      var next = it.next();
+      if (here.test(next.getKey())) {
+        List<QueueItem> items = new ArrayList<>(next.getValue().size());
+        next.getValue().forEach(e -> items.add(QueueItem.unqueued(e.getKey(), e.getValue())));
+        taken.put(next.getKey(), items);
+        it.remove();
+      }
+    }
+    return taken;
   }
 
   /**

@@ -8,7 +8,8 @@ import java.util.Optional;
  * One unit of work on a step queue: a part of a task, or the whole task for a task-scope step.
  *
  * @param part the part number, or {@link #TASK} for a task-scope step
- * @param entryId the queue entry that carried it (for acknowledgement)
+ * @param entryId the queue entry that carried it (for acknowledgement); {@link #UNQUEUED} for an
+ *     item a processor runs at once without a queue entry (a co-located step)
  * @param attempts how many times the step already failed on it
  */
 public record QueueItem(String taskId, int part, String entryId, int attempts) {
@@ -21,12 +22,25 @@ public record QueueItem(String taskId, int part, String entryId, int attempts) {
    */
   public static final String WHOLE_TASK = "task";
 
+  /** The entry id of an item that no queue entry carries. */
+  public static final String UNQUEUED = "";
+
   static final String TASK_FIELD = "t";
   static final String PART_FIELD = "p";
   static final String ATTEMPTS_FIELD = "a";
 
   public QueueItem(String taskId, int part, String entryId) {
     this(taskId, part, entryId, 0);
+  }
+
+  /** An item that became ready and is run at once, without a queue entry. */
+  public static QueueItem unqueued(String taskId, int part) {
+    return new QueueItem(taskId, part, UNQUEUED, 0);
+  }
+
+  /** Whether a queue entry carried this item (else there is nothing to acknowledge). */
+  public boolean queued() {
+    return !entryId.equals(UNQUEUED);
   }
 
   /** The same item after one more failed attempt. */
