@@ -3,10 +3,12 @@ package dev.conveyor.processor;
 import dev.conveyor.runtime.ledger.Advance;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
@@ -68,6 +70,26 @@ final class ColocatedSteps {
           return true;
         });
     taken.forEach((name, items) -> chosen.get(name).runHere(items));
+  }
+
+  /**
+   * The step that runs here on {@code step}'s outputs in the same batch, its two outputs recorded
+   * in one call ({@link StepBatch}): {@code step}'s one successor, when that has no other
+   * predecessor, runs once per item as {@code step} does (both per part or both per task) and runs
+   * here now.
+   */
+  Optional<StepBatch> linearNext(Pipeline pipeline, StepDef step) {
+    if (steps.isEmpty()) {
+      return Optional.empty();
+    }
+    List<StepDef> next = pipeline.successors(step.name());
+    if (next.size() != 1
+        || !next.getFirst().after().equals(List.of(step.name()))
+        || pipeline.runsPerTask(step.name()) != pipeline.runsPerTask(next.getFirst().name())) {
+      return Optional.empty();
+    }
+    Here h = steps.get(key(pipeline, next.getFirst().name()));
+    return h != null && h.running().getAsBoolean() ? Optional.of(h.batch()) : Optional.empty();
   }
 
   private static String key(Pipeline pipeline, String step) {

@@ -15,6 +15,7 @@ import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
+import dev.conveyor.runtime.pipeline.StepKind;
 import dev.conveyor.runtime.work.ItemResult;
 import dev.conveyor.runtime.work.StepWork;
 import dev.conveyor.runtime.work.WorkItem;
@@ -233,45 +234,141 @@ final class StepBatch {
     List<Map.Entry<QueueItem, String>> outputs = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       WorkItem w = batch.get(i);
-      QueueItem item = w.item();
       switch (results.get(i)) {
-        case ItemResult.Output out -> outputs.add(Map.entry(item, out.value()));
-        case ItemResult.Failed f -> {
-          meters.failed().increment();
-          int attempt = item.attempts() + 1;
-          if (attempt >= step.retry().attempts()) {
-            die(item.failedOnce(), w.input(), f.error(), advance);
-          } else {
-            Duration wait = jittered(step.retry().backoffFor(attempt));
-            log.atWarn()
-                .addKeyValue("event", "item_failed")
-                .addKeyValue("pipeline", pipeline.name())
-                .addKeyValue("step", step.name())
-                .addKeyValue("task", item.taskId())
-                .addKeyValue("part", item.part())
-                .addKeyValue("attempt", attempt)
-                .addKeyValue("retry_in", Durations.format(wait))
-                .addKeyValue("error", SafeText.capped(f.error(), LOGGED_CHARS))
-                .log();
-            ledger.retryLater(
-                pipeline.name(),
-                step.name(),
-                item.queued() ? shard : Shards.of(item.taskId(), step.shards()),
-                Keys.PROCESSOR_GROUP,
-                item,
-                clock.instant().plus(wait));
-          }
-        }
+        case ItemResult.Output out -> outputs.add(Map.entry(w.item(), out.value()));
+        case ItemResult.Failed f -> failed(shard, w, f.error(), advance);
       }
     }
     if (!outputs.isEmpty()) {
-      List<Progress> progresses = ledger.recordOutputs(progress, outputs);
+      List<Progress> progresses =
+          colocated
+              .linearNext(pipeline, step)
+              .map(next -> next.runAfter(progress, outputs, advance))
+              .orElseGet(() -> ledger.recordOutputs(progress, outputs));
       for (int i = 0; i < outputs.size(); i++) {
         advance.add(outputs.get(i).getKey(), progresses.get(i));
       }
       meters.processed().increment(outputs.size());
     }
     settle(advance);
+  }
+
+  /**
+   * Runs this step on the outputs its one predecessor just made (it is that step's one successor,
+   * co-located: {@link ColocatedSteps#linearNext}), and records each item's two outputs in one
+   * call. An item this step fails gets its predecessor's output recorded alone, and retries (or
+   * dies) here as from the queue.
+   *
+   * <p>A sink writes its rows before that call, so an item whose keys Redis would refuse to record
+   * (a foreign key of our name, of another type) must not reach it: the predecessor's output of
+   * such an item is recorded alone, which fails as it would without this step co-located (the
+   * predecessor's batch then finds the item at fault).
+   *
+   * @param before the predecessor's progress
+   * @param outputs the predecessor's items and outputs
+   * @return the progress of each of the predecessor's items, to advance them by
+   */
+  private List<Progress> runAfter(
+      StepProgress before, List<Map.Entry<QueueItem, String>> outputs, Advance advance) {
+    List<Boolean> chainable =
+        step.kind() == StepKind.SINK
+            ? ledger.recordable(
+                progress, before.step(), outputs.stream().map(Map.Entry::getKey).toList())
+            : java.util.Collections.nCopies(outputs.size(), true);
+    List<WorkItem> batch = new ArrayList<>(outputs.size());
+    for (int i = 0; i < outputs.size(); i++) {
+      if (chainable.get(i)) {
+        QueueItem item = outputs.get(i).getKey();
+        batch.add(
+            new WorkItem(
+                QueueItem.unqueued(item.taskId(), item.part()), outputs.get(i).getValue()));
+      }
+    }
+    List<ItemResult> results = new ArrayList<>(batch.size());
+    long workStart = System.nanoTime();
+    try {
+      for (int from = 0; from < batch.size(); from += step.batch()) {
+        results.addAll(
+            work.process(batch.subList(from, Math.min(batch.size(), from + step.batch()))));
+      }
+    } catch (RuntimeException e) {
+      if (BatchFaults.notTheItems(e)) {
+        throw e;
+      }
+      // why: some item's data made this step throw: record the predecessor's outputs alone; this
+      // step gets the items as ready successors, and its queue finds the one at fault
+      return ledger.recordOutputs(before, outputs);
+    } finally {
+      meters.worked(batch.size(), System.nanoTime() - workStart);
+    }
+    if (!batch.isEmpty()) {
+      meters.batchItems().record(batch.size());
+    }
+    List<StepLedger.ChainedOutput> chained = new ArrayList<>(batch.size());
+    List<Map.Entry<QueueItem, String>> alone = new ArrayList<>();
+    for (int i = 0, w = 0; i < outputs.size(); i++) {
+      if (chainable.get(i) && results.get(w++) instanceof ItemResult.Output out) {
+        WorkItem item = batch.get(w - 1);
+        chained.add(new StepLedger.ChainedOutput(item.item(), item.input(), out.value()));
+      } else {
+        alone.add(outputs.get(i));
+      }
+    }
+    List<Progress> both =
+        chained.isEmpty()
+            ? List.of()
+            : ledger.recordChainedOutputs(progress, before.step(), chained);
+    List<Progress> predecessorOnly =
+        alone.isEmpty() ? List.of() : ledger.recordOutputs(before, alone);
+    List<Progress> progresses = new ArrayList<>(outputs.size());
+    for (int i = 0, w = 0, c = 0, p = 0; i < outputs.size(); i++) {
+      if (!chainable.get(i)) {
+        // why: not run here; this step stays ready for it (co-located or queued, as usual)
+        progresses.add(predecessorOnly.get(p++));
+      } else if (results.get(w) instanceof ItemResult.Failed f) {
+        progresses.add(predecessorOnly.get(p++).without(step.name()));
+        failed(-1, batch.get(w), f.error(), advance);
+        w++;
+      } else {
+        progresses.add(both.get(c++));
+        w++;
+      }
+    }
+    meters.processed().increment(chained.size());
+    return progresses;
+  }
+
+  /**
+   * An item the step's work failed: it retries after a backoff, from the retry set of its queue
+   * ({@code shard}, or its task's shard for an item no queue entry carried), or is dead after its
+   * last attempt.
+   */
+  private void failed(int shard, WorkItem w, String error, Advance advance) {
+    QueueItem item = w.item();
+    meters.failed().increment();
+    int attempt = item.attempts() + 1;
+    if (attempt >= step.retry().attempts()) {
+      die(item.failedOnce(), w.input(), error, advance);
+      return;
+    }
+    Duration wait = jittered(step.retry().backoffFor(attempt));
+    log.atWarn()
+        .addKeyValue("event", "item_failed")
+        .addKeyValue("pipeline", pipeline.name())
+        .addKeyValue("step", step.name())
+        .addKeyValue("task", item.taskId())
+        .addKeyValue("part", item.part())
+        .addKeyValue("attempt", attempt)
+        .addKeyValue("retry_in", Durations.format(wait))
+        .addKeyValue("error", SafeText.capped(error, LOGGED_CHARS))
+        .log();
+    ledger.retryLater(
+        pipeline.name(),
+        step.name(),
+        item.queued() ? shard : Shards.of(item.taskId(), step.shards()),
+        Keys.PROCESSOR_GROUP,
+        item,
+        clock.instant().plus(wait));
   }
 
   /**

@@ -123,6 +123,13 @@ class ColocatedStepsIT {
       assertThat(audit.rowsDelivered()).isEqualTo(2);
       assertThat(texts(services, "co-" + i)).containsExactly("hello", "world");
     }
+    assertThat(services.jedis().hget(services.keys().taskOutput("co-0", "upper"), "1"))
+        .as("each step's output is recorded, in the same call as the next step's")
+        .isEqualTo("{\"text\":\"WORLD\"}");
+    assertThat(services.jedis().hget(services.keys().taskOutput("co-0", "lower"), "1"))
+        .isEqualTo("{\"text\":\"world\"}");
+    assertThat(services.jedis().hgetAll(services.keys().taskMeta("co-0")))
+        .containsKeys("out:upper", "out:lower", "out:deliver");
     assertThat(everQueued(services, "chain", "upper")).isTrue();
     assertThat(everQueued(services, "chain", "lower")).isFalse();
     assertThat(everQueued(services, "chain", "deliver")).isFalse();

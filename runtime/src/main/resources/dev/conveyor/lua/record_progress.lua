@@ -6,6 +6,9 @@
 -- ARGV[2] field: the part number, or 'task' for an item that stands for the whole task
 -- ARGV[3] the output (for 'output'), or '<step>: <error>' (for 'dead')
 -- ARGV[5] the step's name (the meta field out:<step> lists the task's output hashes for cleanup)
+-- ARGV[6 ..] for 'output' only: pairs (step, output) of co-located steps before this one, recorded
+--   in the same call (this step ran on their output in the same tick); their output hashes are the
+--   last KEYS, in the same order. The successors and terminals are this step's alone.
 -- ARGV[4] spec (JSON):
 --   {"successors":[{"name":"merge","wait":"same_item"|"all_parts","preds":[4,5]}],
 --    "terminals":[{"key":6,"scope":"part"|"task"}]}
@@ -26,7 +29,14 @@ local now = redis.call('TIME')
 local now_ms = tostring(now[1] * 1000 + math.floor(now[2] / 1000))
 if mode == 'output' then
   redis.call('HSET', KEYS[3], field, ARGV[3])
-  redis.call('HSET', KEYS[1], 'progress_at', now_ms, 'out:' .. ARGV[5], '1')
+  local meta = {'progress_at', now_ms, 'out:' .. ARGV[5], '1'}
+  local earlier = (#ARGV - 5) / 2
+  for j = 1, earlier do
+    redis.call('HSET', KEYS[#KEYS - earlier + j], field, ARGV[5 + 2 * j])
+    meta[#meta + 1] = 'out:' .. ARGV[4 + 2 * j]
+    meta[#meta + 1] = '1'
+  end
+  redis.call('HSET', KEYS[1], unpack(meta))
 else
   redis.call('HSET', KEYS[2], field, ARGV[3])
   redis.call('HSET', KEYS[1], 'progress_at', now_ms)

@@ -12,4 +12,9 @@ public record Progress(List<String> ready, boolean complete) {
   public Progress {
     ready = List.copyOf(ready);
   }
+
+  /** The same progress with {@code step} not ready (its item is taken care of otherwise). */
+  public Progress without(String step) {
+    return new Progress(ready.stream().filter(s -> !s.equals(step)).toList(), complete);
+  }
 }

@@ -137,6 +137,59 @@ public final class StepLedger {
   }
 
   /**
+   * An output of a step and the output of its one predecessor that it was made from, in the same
+   * tick (co-located steps): both are recorded in one call.
+   */
+  public record ChainedOutput(QueueItem item, String earlierOutput, String output) {}
+
+  /**
+   * Records the outputs of many items of {@code progress}'s step together with their predecessor
+   * {@code earlierStep}'s outputs, one call per item, in one round trip; the progress of each (as
+   * of {@code progress}'s step: the predecessor's only successor is that step), in order.
+   */
+  public List<Progress> recordChainedOutputs(
+      StepProgress progress, String earlierStep, List<ChainedOutput> outputs) {
+    List<LuaScript.Call> calls = new ArrayList<>(outputs.size());
+    for (ChainedOutput o : outputs) {
+      List<String> k = progress.keys(keys, o.item().taskId());
+      k.add(keys.taskOutput(o.item().taskId(), earlierStep));
+      calls.add(
+          new LuaScript.Call(
+              k,
+              List.of(
+                  "output",
+                  o.item().field(),
+                  o.output(),
+                  progress.outputSpec(),
+                  progress.step(),
+                  earlierStep,
+                  o.earlierOutput())));
+    }
+    return RECORD_PROGRESS.runAll(jedis, calls).stream().map(StepLedger::toProgress).toList();
+  }
+
+  /**
+   * Whether Redis would take {@link #recordChainedOutputs} of each item: every key the call writes
+   * or reads is a hash or absent (a foreign key of our name, of another type, would make it fail),
+   * in one round trip.
+   */
+  public List<Boolean> recordable(
+      StepProgress progress, String earlierStep, List<QueueItem> items) {
+    List<List<Response<String>>> replies = new ArrayList<>(items.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (QueueItem item : items) {
+        List<String> k = progress.keys(keys, item.taskId());
+        k.add(keys.taskOutput(item.taskId(), earlierStep));
+        replies.add(k.stream().distinct().map(p::type).toList());
+      }
+      p.sync();
+    }
+    return replies.stream()
+        .map(r -> r.stream().allMatch(t -> t.get().equals("hash") || t.get().equals("none")))
+        .toList();
+  }
+
+  /**
    * Records that an item is dead (its step failed on it for the last time); steps that gather all
    * parts may become ready, and the task may be complete.
    */

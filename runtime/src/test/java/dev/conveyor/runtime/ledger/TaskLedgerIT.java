@@ -189,6 +189,78 @@ class TaskLedgerIT {
   }
 
   @Test
+  void aStepsOutputAndItsPredecessorsAreRecordedInOneCall(TestServices services) {
+    registered("ch1", 1);
+    StepProgress assemble = StepProgress.of(DAG, DAG.step("assemble").orElseThrow());
+    StepProgress deliver = StepProgress.of(DAG, DAG.step("deliver").orElseThrow());
+    QueueItem task = QueueItem.unqueued("ch1", QueueItem.TASK);
+
+    List<Progress> both =
+        ledger.recordChainedOutputs(
+            deliver,
+            assemble.step(),
+            List.of(new StepLedger.ChainedOutput(task, "{\"rows\":[]}", "4")));
+
+    assertThat(both)
+        .singleElement()
+        .satisfies(p -> {
+          assertThat(p.ready()).isEmpty();
+          assertThat(p.complete()).as("deliver is the terminal step").isTrue();
+        });
+    Map<String, String> meta = services.jedis().hgetAll(services.keys().taskMeta("ch1"));
+    assertThat(meta).containsEntry("out:assemble", "1").containsEntry("out:deliver", "1");
+    assertThat(services.jedis().hget(services.keys().taskOutput("ch1", "assemble"), "task"))
+        .isEqualTo("{\"rows\":[]}");
+    assertThat(
+            finishing.finishing(List.of("ch1"), List.of("deliver")).getFirst().orElseThrow().rows())
+        .isEqualTo(4);
+    assertThat(
+            ledger
+                .recordOutput(assemble, new QueueItem("ch1", QueueItem.TASK, "1-0"), "{}")
+                .ready())
+        .as("recording the predecessor again answers as it would have")
+        .containsExactly("deliver");
+  }
+
+  @Test
+  void anItemWithAForeignKeyOfOurNameIsNotRecordableInOneCall(TestServices services) {
+    registered("rec-ok", 1);
+    registered("rec-bad", 1);
+    registered("rec-dead", 1);
+    services.jedis().set(services.keys().taskOutput("rec-bad", "assemble"), "not a hash");
+    services.jedis().sadd(services.keys().taskDead("rec-dead"), "0");
+    StepProgress deliver = StepProgress.of(DAG, DAG.step("deliver").orElseThrow());
+
+    assertThat(
+            ledger.recordable(
+                deliver,
+                "assemble",
+                List.of(
+                    QueueItem.unqueued("rec-ok", QueueItem.TASK),
+                    QueueItem.unqueued("rec-bad", QueueItem.TASK),
+                    QueueItem.unqueued("rec-dead", QueueItem.TASK),
+                    QueueItem.unqueued("rec-gone", QueueItem.TASK))))
+        .containsExactly(true, false, false, true);
+  }
+
+  @Test
+  void chainedOutputsOfATaskWhoseDataIsGoneBringBackNoKey(TestServices services) {
+    StepProgress assemble = StepProgress.of(DAG, DAG.step("assemble").orElseThrow());
+    StepProgress deliver = StepProgress.of(DAG, DAG.step("deliver").orElseThrow());
+
+    List<Progress> gone =
+        ledger.recordChainedOutputs(
+            deliver,
+            assemble.step(),
+            List.of(
+                new StepLedger.ChainedOutput(
+                    QueueItem.unqueued("gone-1", QueueItem.TASK), "{}", "1")));
+
+    assertThat(gone.getFirst().complete()).isFalse();
+    assertThat(services.redisKeys()).noneMatch(k -> k.contains("{gone-1}"));
+  }
+
+  @Test
   void aPartScopeTerminalCompletesTheTaskWithItsLastPart(TestServices services) {
     Pipeline linear =
         PipelineLoader.parse(
