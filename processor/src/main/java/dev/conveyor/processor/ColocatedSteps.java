@@ -18,12 +18,14 @@ import java.util.function.BooleanSupplier;
  * suspended — are run at once, in the same tick, instead of going through the step's queue. That
  * saves the queue's write, read and acknowledgement, and the wait for the step's next tick.
  *
- * <p>Nothing else changes: each step still records its output or dead item on its own, in the same
- * calls as from a queue, and the predecessor's entries are acknowledged only after the whole run (a
- * processor killed in between redelivers them, and recording again is idempotent). A failed item
- * goes to the step's retry set as from its queue. A {@code command} step always gets its items
- * through its queue: its worker processes set its pace ({@code workers}, {@code batch_wait}).
- * {@code CONVEYOR_COLOCATED_STEPS=false} turns this off: every item goes through its queue.
+ * <p>A step that is its predecessor's one successor ({@link #linearNext}) runs on the outputs in
+ * memory, and each item's two outputs are recorded in one call ({@link StepBatch}). Nothing else
+ * changes: each step records its own output or dead item, and the predecessor's entries are
+ * acknowledged only after the whole run (a processor killed in between redelivers them, and
+ * recording again is idempotent). A failed item goes to the step's retry set as from its queue. A
+ * {@code command} step always gets its items through its queue: its worker processes set its pace
+ * ({@code workers}, {@code batch_wait}). {@code CONVEYOR_COLOCATED_STEPS=false} turns this off:
+ * every item goes through its queue.
  */
 final class ColocatedSteps {
   private record Here(StepBatch batch, BooleanSupplier running) {}

@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Daemon 2: runs the steps of every loaded pipeline as chained Quartz jobs and delivers rows.
@@ -168,6 +169,8 @@ public final class Processor extends Daemon {
         };
     StepLedger ledger = new StepLedger(redis.commands(), keys());
     StepMeters meters = StepMeters.of(metrics(), s.pipeline().name(), s.step().name());
+    // why: a co-located run that puts an item in this step's retry set ends the step's idle wait
+    AtomicBoolean retryNotice = new AtomicBoolean();
     StepBatch batch =
         new StepBatch(
             s.pipeline(),
@@ -183,7 +186,8 @@ public final class Processor extends Daemon {
             new DeadLetters(ledger, new DeadItemRepository(postgres.dataSource()), clock),
             clock,
             meters,
-            colocated);
+            colocated,
+            () -> retryNotice.set(true));
     colocated.register(s, batch, () -> s.state() == State.RUNNING);
     s.onClose(() -> colocated.unregister(s, batch));
     return new StepRunner(
@@ -198,7 +202,8 @@ public final class Processor extends Daemon {
         batch,
         config.common().redis().block(),
         clock,
-        meters.tick());
+        meters.tick(),
+        retryNotice);
   }
 
   /**

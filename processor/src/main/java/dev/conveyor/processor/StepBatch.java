@@ -1,15 +1,12 @@
 package dev.conveyor.processor;
 
-import dev.conveyor.common.config.Durations;
 import dev.conveyor.common.json.SafeText;
-import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
 import dev.conveyor.runtime.ledger.Advance;
 import dev.conveyor.runtime.ledger.DeadLetters;
 import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
-import dev.conveyor.runtime.ledger.Shards;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
@@ -24,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +45,7 @@ final class StepBatch {
   private final StepWork work;
   private final StepProgress progress;
   private final TaskCompletion completion;
-  private final DeadLetters deadLetters;
-  private final Clock clock;
+  private final ItemFailures failures;
   private final StepMeters meters;
   private final ColocatedSteps colocated;
 
@@ -63,15 +58,16 @@ final class StepBatch {
       DeadLetters deadLetters,
       Clock clock,
       StepMeters meters,
-      ColocatedSteps colocated) {
+      ColocatedSteps colocated,
+      Runnable unqueuedRetry) {
     this.pipeline = pipeline;
     this.step = step;
     this.ledger = ledger;
     this.work = work;
     this.progress = StepProgress.of(pipeline, step);
     this.completion = completion;
-    this.deadLetters = deadLetters;
-    this.clock = clock;
+    this.failures =
+        new ItemFailures(pipeline, step, ledger, deadLetters, clock, meters, unqueuedRetry);
     this.meters = meters;
     this.colocated = colocated;
   }
@@ -143,7 +139,7 @@ final class StepBatch {
         .ifPresent(item -> {
           try {
             Advance advance = new Advance(pipeline);
-            die(item, null, error, advance);
+            failures.die(item, null, error, advance);
             settle(advance);
           } catch (RuntimeException e) {
             if (BatchFaults.notTheItems(e)) {
@@ -219,7 +215,7 @@ final class StepBatch {
         continue;
       } else if (item.attempts() >= step.retry().attempts()) {
         // why: the processor died on this item as often as it may fail; do not try again
-        die(
+        failures.die(
             item,
             inputs.get(i),
             "the processor stopped while working on it " + item.attempts() + " times",
@@ -236,7 +232,7 @@ final class StepBatch {
       WorkItem w = batch.get(i);
       switch (results.get(i)) {
         case ItemResult.Output out -> outputs.add(Map.entry(w.item(), out.value()));
-        case ItemResult.Failed f -> failed(shard, w, f.error(), advance);
+        case ItemResult.Failed f -> failures.failed(shard, w, f.error(), advance);
       }
     }
     if (!outputs.isEmpty()) {
@@ -327,7 +323,7 @@ final class StepBatch {
         progresses.add(predecessorOnly.get(p++));
       } else if (results.get(w) instanceof ItemResult.Failed f) {
         progresses.add(predecessorOnly.get(p++).without(step.name()));
-        failed(-1, batch.get(w), f.error(), advance);
+        failures.failed(-1, batch.get(w), f.error(), advance);
         w++;
       } else {
         progresses.add(both.get(c++));
@@ -339,39 +335,6 @@ final class StepBatch {
   }
 
   /**
-   * An item the step's work failed: it retries after a backoff, from the retry set of its queue
-   * ({@code shard}, or its task's shard for an item no queue entry carried), or is dead after its
-   * last attempt.
-   */
-  private void failed(int shard, WorkItem w, String error, Advance advance) {
-    QueueItem item = w.item();
-    meters.failed().increment();
-    int attempt = item.attempts() + 1;
-    if (attempt >= step.retry().attempts()) {
-      die(item.failedOnce(), w.input(), error, advance);
-      return;
-    }
-    Duration wait = jittered(step.retry().backoffFor(attempt));
-    log.atWarn()
-        .addKeyValue("event", "item_failed")
-        .addKeyValue("pipeline", pipeline.name())
-        .addKeyValue("step", step.name())
-        .addKeyValue("task", item.taskId())
-        .addKeyValue("part", item.part())
-        .addKeyValue("attempt", attempt)
-        .addKeyValue("retry_in", Durations.format(wait))
-        .addKeyValue("error", SafeText.capped(error, LOGGED_CHARS))
-        .log();
-    ledger.retryLater(
-        pipeline.name(),
-        step.name(),
-        item.queued() ? shard : Shards.of(item.taskId(), step.shards()),
-        Keys.PROCESSOR_GROUP,
-        item,
-        clock.instant().plus(wait));
-  }
-
-  /**
    * Runs what became ready for co-located steps, then enqueues the rest and finishes what is
    * complete.
    */
@@ -380,22 +343,11 @@ final class StepBatch {
     meters.finished().increment(advance.apply(ledger, completion));
   }
 
-  private void die(QueueItem item, String input, String error, Advance advance) {
-    advance.add(item, deadLetters.kill(progress, pipeline.name(), item, input, error));
-    meters.dead().increment();
-  }
-
   private static QueueItem withRedeliveries(QueueItem item, long deliveries) {
     QueueItem i = item;
     for (long d = 1; d < deliveries; d++) {
       i = i.failedOnce();
     }
     return i;
-  }
-
-  /** Between half the backoff and the whole of it, so retries of many items spread out. */
-  private static Duration jittered(Duration backoff) {
-    long ms = backoff.toMillis();
-    return Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms / 2 + 1));
   }
 }

@@ -59,6 +59,7 @@ final class StepChains implements ChainRunner {
     this.watch = watch;
     this.waits = new ChainWaits(watch);
     for (StepRunner r : runners) {
+      r.stoppingWhen(waits::stopping);
       runnersByStep.put(r.pipeline().name() + "." + r.step().name(), r);
       for (int s = 0; s < r.step().shards(); s++) {
         ChainKey key = new ChainKey(r.pipeline().name(), r.step().name(), s);

@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 
@@ -21,10 +23,12 @@ import java.util.function.IntFunction;
  * Runs one step's ticks. A tick on a shard: puts retries that are due back on the queue, works
  * through the shard's pending entries (those an interrupted tick left), then drains new entries in
  * batches until {@code slice} is used up; when the queue is empty it waits on the stream for what
- * is left of the slice (an idle step costs one tick per BLOCK + offset, not a stream of empty
- * ticks). It answers when the next tick should run: after {@code offset} when it found nothing at
- * all, else at once (the slice ran out with work left, or while it waited for more: the next tick
- * waits on the stream).
+ * is left of the slice. A tick that finds nothing at all waits on the stream up to {@link
+ * #IDLE_BLOCKS} BLOCKs — less when a retry is due sooner, a co-located run added a retry, the step
+ * is suspended or the processor stops — so an idle step costs one tick per {@code IDLE_BLOCKS} x
+ * BLOCK + offset, not a stream of empty ticks. It answers when the next tick should run: after
+ * {@code offset} when it found nothing at all, else at once (the slice ran out with work left, or
+ * while it waited for more: the next tick waits on the stream).
  *
  * <p>Each batch read is processed and acknowledged by {@link StepBatch}. Entries read again from
  * the pending list carry how often they were delivered (the processor died on them: those
@@ -33,6 +37,12 @@ import java.util.function.IntFunction;
  * reads are undone ({@link #handBack}), so that they count nothing.
  */
 final class StepRunner {
+  /**
+   * How many BLOCKs an idle tick waits on its stream before it hands over to the next tick: an idle
+   * step's cost is one tick per this many BLOCKs (30 s with the default 5 s BLOCK).
+   */
+  static final int IDLE_BLOCKS = 6;
+
   /** The one consumer of each shard queue: only one tick of a shard runs at a time. */
   static final String CONSUMER = Keys.PROCESSOR_CONSUMER;
 
@@ -45,6 +55,8 @@ final class StepRunner {
   private final Clock clock;
   private final Timer tickTimer;
   private volatile BooleanSupplier suspended = () -> false;
+  private volatile BooleanSupplier stopping = () -> false;
+  private final AtomicBoolean retryNotice;
 
   StepRunner(
       Pipeline pipeline,
@@ -54,7 +66,8 @@ final class StepRunner {
       StepBatch batch,
       Duration block,
       Clock clock,
-      Timer tickTimer) {
+      Timer tickTimer,
+      AtomicBoolean retryNotice) {
     this.pipeline = pipeline;
     this.step = step;
     this.queues = queues;
@@ -63,6 +76,7 @@ final class StepRunner {
     this.block = block;
     this.clock = clock;
     this.tickTimer = tickTimer;
+    this.retryNotice = retryNotice;
   }
 
   Pipeline pipeline() {
@@ -86,6 +100,14 @@ final class StepRunner {
    */
   void suspendedWhen(BooleanSupplier condition) {
     this.suspended = condition;
+  }
+
+  /**
+   * While this says so (the processor is stopping), an idle tick waits on its stream no longer than
+   * the BLOCK it is in.
+   */
+  void stoppingWhen(BooleanSupplier condition) {
+    this.stopping = condition;
   }
 
   /** Releases what the step's work holds. */
@@ -114,7 +136,7 @@ final class StepRunner {
     if (suspended.getAsBoolean()) {
       return step.offset();
     }
-    ledger.moveDueRetries(pipeline.name(), step.name(), shard, clock.instant(), step.batch() * 10);
+    Optional<Instant> nextRetry = dueRetriesMoved(shard);
     String after = "0-0";
     while (true) {
       List<StreamMessage> pending = queue.readPending(CONSUMER, step.batch(), after);
@@ -136,22 +158,39 @@ final class StepRunner {
       }
     }
     boolean worked = after.compareTo("0-0") != 0;
+    Instant idleUntil = idleUntil(nextRetry);
     while (true) {
-      Duration left = Duration.between(clock.instant(), deadline);
-      if (worked && (left.isNegative() || left.isZero())) {
-        return Duration.ZERO;
-      }
-      List<StreamMessage> fresh = queue.readNew(CONSUMER, step.batch(), Duration.ZERO);
-      if (fresh.isEmpty()) {
-        // why: a tick that found nothing waits on the stream for up to BLOCK, so an idle step
-        // costs one tick per BLOCK + offset; a busy one stops at the end of its slice
-        Duration wait = worked && left.compareTo(block) < 0 ? left : block;
-        fresh = queue.readNew(CONSUMER, step.batch(), wait.isZero() ? Duration.ofMillis(1) : wait);
+      List<StreamMessage> fresh;
+      if (worked) {
+        Duration left = Duration.between(clock.instant(), deadline);
+        if (left.isNegative() || left.isZero()) {
+          return Duration.ZERO;
+        }
+        fresh = queue.readNew(CONSUMER, step.batch(), Duration.ZERO);
         if (fresh.isEmpty()) {
-          // why: a tick that worked and then waited out the rest of its slice hands over to the
-          // next at once, which waits on the stream for a whole BLOCK: with offset here, an item
-          // that came just after the slice waited the offset (100-200 ms: the p99 of a paced run)
-          return worked ? Duration.ZERO : step.offset();
+          // why: a busy tick stops at the end of its slice
+          Duration wait = left.compareTo(block) < 0 ? left : block;
+          fresh = queue.readNew(CONSUMER, step.batch(), atLeastOneMs(wait));
+          if (fresh.isEmpty()) {
+            // why: a tick that worked and then waited out the rest of its slice hands over to the
+            // next at once, which waits on the stream: with offset here, an item that came just
+            // after the slice waited the offset (100-200 ms: the p99 of a paced run)
+            return Duration.ZERO;
+          }
+        }
+      } else {
+        // why: an idle tick waits on the stream BLOCK by BLOCK, up to IDLE_BLOCKS of them, so an
+        // idle step costs one tick (a Quartz firing) per IDLE_BLOCKS x BLOCK, not per BLOCK
+        Duration left = Duration.between(clock.instant(), idleUntil);
+        fresh = queue.readNew(CONSUMER, step.batch(), atLeastOneMs(min(left, block)));
+        if (fresh.isEmpty()) {
+          if (!clock.instant().isBefore(idleUntil)
+              || suspended.getAsBoolean()
+              || stopping.getAsBoolean()
+              || retryNotice.getAndSet(false)) {
+            return step.offset();
+          }
+          continue;
         }
       }
       held.readNew(fresh);
@@ -167,6 +206,34 @@ final class StepRunner {
       batch.process(shard, queue, fresh, Map.of());
       held.release();
     }
+  }
+
+  /**
+   * Puts the shard's due retries back on its queue; answers when the next one is due. A shard
+   * without retries costs one command.
+   */
+  private Optional<Instant> dueRetriesMoved(int shard) {
+    Optional<Instant> next = ledger.nextRetryDue(pipeline.name(), step.name(), shard);
+    if (next.isPresent() && !next.get().isAfter(clock.instant())) {
+      ledger.moveDueRetries(
+          pipeline.name(), step.name(), shard, clock.instant(), step.batch() * 10);
+      next = ledger.nextRetryDue(pipeline.name(), step.name(), shard);
+    }
+    return next;
+  }
+
+  /** How long an idle tick may wait on the stream: IDLE_BLOCKS blocks, or until a retry is due. */
+  private Instant idleUntil(Optional<Instant> nextRetry) {
+    Instant until = clock.instant().plus(block.multipliedBy(IDLE_BLOCKS));
+    return nextRetry.filter(due -> due.isBefore(until)).orElse(until);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) < 0 ? a : b;
+  }
+
+  private static Duration atLeastOneMs(Duration d) {
+    return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
   }
 
   /**

@@ -10,6 +10,8 @@ import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.ledger.Registration;
 import dev.conveyor.runtime.ledger.TaskIntake;
 import dev.conveyor.runtime.pipeline.Pipeline;
+import dev.conveyor.runtime.pipeline.PipelineLoader;
+import io.micrometer.core.instrument.Timer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,6 +69,73 @@ class TickCadenceIT {
     } finally {
       processor.shutdown();
     }
+  }
+
+  @Test
+  void anIdleStepTicksOncePerSeveralBlocksNotOncePerBlock(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Files.writeString(
+        dir.resolve("idle.yaml"),
+        """
+        pipeline: idle
+        version: 1
+        steps:
+          - {name: deliver, kind: sink, offset: 50ms, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+        """);
+    Processor processor = start(services, dir, "200ms");
+    try {
+      Thread.sleep(1000);
+      Timer ticks =
+          processor.metrics().get("conveyor_processor_tick").tag("step", "deliver").timer();
+      long before = ticks.count();
+      Thread.sleep(4000);
+      long ticked = ticks.count() - before;
+
+      // why: one tick per BLOCK + offset would be 16 in 4 s; one per IDLE_BLOCKS BLOCKs is 3-4
+      assertThat(ticked).isBetween(1L, 6L);
+    } finally {
+      processor.shutdown();
+    }
+  }
+
+  @Test
+  void aRetryACoLocatedRunAddedIsTakenWhenDueNotAfterTheIdleWait(
+      TestServices services, @TempDir Path dir) throws Exception {
+    Files.writeString(
+        dir.resolve("again.yaml"),
+        """
+        pipeline: again
+        version: 1
+        defaults: {offset: 50ms, retry: {attempts: 3, backoff: 100ms, max_backoff: 100ms}}
+        steps:
+          - {name: upper, kind: java, class: dev.conveyor.processor.teststeps.Upper}
+          - {name: flaky, kind: java, class: dev.conveyor.processor.teststeps.Flaky, after: upper, options: {fail_times: 1}}
+          - {name: deliver, kind: sink, after: flaky, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+        """);
+    // why: an idle tick here may wait 6 x 4 s; the retry is due 100 ms after the failure
+    Processor processor = start(services, dir, "4s");
+    try {
+      Pipeline again = PipelineLoader.loadDirectory(dir).get("again").orElseThrow();
+      Thread.sleep(1000);
+      Instant sent = Instant.now();
+      publish(services, again, "again-1", "1-9");
+      await().atMost(60, SECONDS).until(() -> delivered(services, "again-1"));
+
+      assertThat(Duration.between(sent, Instant.now())).isLessThan(Duration.ofSeconds(12));
+    } finally {
+      processor.shutdown();
+    }
+  }
+
+  private static Processor start(TestServices services, Path dir, String block) throws Exception {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", dir.toString());
+    env.put("CONVEYOR_REDIS_BLOCK", block);
+    env.put("CONVEYOR_NODE_ID", "tick-cadence-it");
+    Processor processor = new Processor(ProcessorConfig.from(Env.of(env)));
+    processor.activate();
+    processor.start();
+    return processor;
   }
 
   private static boolean delivered(TestServices services, String taskId) {

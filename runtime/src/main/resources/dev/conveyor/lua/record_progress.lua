@@ -29,14 +29,12 @@ local now = redis.call('TIME')
 local now_ms = tostring(now[1] * 1000 + math.floor(now[2] / 1000))
 if mode == 'output' then
   redis.call('HSET', KEYS[3], field, ARGV[3])
-  local meta = {'progress_at', now_ms, 'out:' .. ARGV[5], '1'}
+  redis.call('HSET', KEYS[1], 'progress_at', now_ms, 'out:' .. ARGV[5], '1')
   local earlier = (#ARGV - 5) / 2
   for j = 1, earlier do
     redis.call('HSET', KEYS[#KEYS - earlier + j], field, ARGV[5 + 2 * j])
-    meta[#meta + 1] = 'out:' .. ARGV[4 + 2 * j]
-    meta[#meta + 1] = '1'
+    redis.call('HSET', KEYS[1], 'out:' .. ARGV[4 + 2 * j], '1')
   end
-  redis.call('HSET', KEYS[1], unpack(meta))
 else
   redis.call('HSET', KEYS[2], field, ARGV[3])
   redis.call('HSET', KEYS[1], 'progress_at', now_ms)

@@ -11,10 +11,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.resps.Tuple;
 
 /**
  * The processor's side of the task ledger: what a step reads and records for its items, and its
@@ -230,6 +232,17 @@ public final class StepLedger {
             item.entryId(),
             Long.toString(due.toEpochMilli()),
             item.failedOnce().retryMember()));
+  }
+
+  /**
+   * When the earliest retry of a step shard is due, if it has any: one command, so that an idle
+   * tick that finds nothing due costs no script.
+   */
+  public Optional<Instant> nextRetryDue(String pipeline, String step, int shard) {
+    List<Tuple> first = jedis.zrangeWithScores(keys.stepRetries(pipeline, step, shard), 0, 0);
+    return first.isEmpty()
+        ? Optional.empty()
+        : Optional.of(Instant.ofEpochMilli((long) first.getFirst().getScore()));
   }
 
   /** Puts items whose retry is due back on the queue (at most {@code max}); returns how many. */
