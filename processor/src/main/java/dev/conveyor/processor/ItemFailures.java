@@ -90,7 +90,7 @@ final class ItemFailures {
         item,
         clock.instant().plus(wait));
     if (!item.queued()) {
-      // unqueuedRetry.run();
+      unqueuedRetry.run();
     }
   }
 
