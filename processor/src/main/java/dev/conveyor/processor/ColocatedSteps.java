@@ -1,7 +1,9 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.runtime.ledger.Advance;
 import dev.conveyor.runtime.ledger.QueueItem;
+import dev.conveyor.runtime.ledger.Shards;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
@@ -11,11 +13,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
+import java.util.function.Predicate;
 
 /**
  * Co-located steps (what Flink calls operator chaining): items that a batch made ready for a step
  * this processor runs in-process — a {@code java} or {@code sink} step, active here and not
- * suspended — are run at once, in the same tick, instead of going through the step's queue. That
+ * suspended, for a task whose shard of that step this processor holds (a tick of that chain runs
+ * here) — are run at once, in the same tick, instead of going through the step's queue. Items of
+ * shards another processor holds go to it through the queue, so replicas still share the work. That
  * saves the queue's write, read and acknowledgement, and the wait for the step's next tick.
  *
  * <p>A step that is its predecessor's one successor ({@link #linearNext}) runs on the outputs in
@@ -28,7 +34,18 @@ import java.util.function.BooleanSupplier;
  * every item goes through its queue.
  */
 final class ColocatedSteps {
-  private record Here(StepBatch batch, BooleanSupplier running) {}
+  /**
+   * A step that may run here: its batch, whether it runs now (active, not suspended), and whether
+   * this processor holds the chain of a shard (a tick of it runs here, or just did).
+   */
+  private record Here(StepBatch batch, BooleanSupplier running, IntPredicate holds, int shards) {
+    boolean holdsTask(String taskId) {
+      return holds.test(Shards.of(taskId, shards));
+    }
+  }
+
+  /** A step that runs on its predecessor's outputs, for the tasks whose shard it holds here. */
+  record Chained(StepBatch batch, Predicate<String> holdsTask) {}
 
   private final boolean enabled;
   private final Map<String, Here> steps = new ConcurrentHashMap<>();
@@ -38,12 +55,14 @@ final class ColocatedSteps {
   }
 
   /**
-   * The step may run co-located while {@code running} says so (its subsystem runs and is not
-   * suspended). Command steps are never registered.
+   * The step may run co-located while its subsystem runs and is not suspended, for the tasks of the
+   * shards whose chains {@code runner} holds. Command steps are never registered.
    */
-  void register(StepSubsystem s, StepBatch batch, BooleanSupplier running) {
+  void register(StepSubsystem s, StepBatch batch, StepRunner runner) {
     if (enabled && s.step().kind() != StepKind.COMMAND) {
-      steps.put(key(s.pipeline(), s.step().name()), new Here(batch, running));
+      steps.put(
+          key(s.pipeline(), s.step().name()),
+          new Here(batch, () -> s.state() == State.RUNNING, runner::holds, s.step().shards()));
     }
   }
 
@@ -54,33 +73,35 @@ final class ColocatedSteps {
   }
 
   /**
-   * Takes out of {@code advance} the items of the steps that run here now and runs them; the rest
-   * stays for {@link Advance#apply}.
+   * Takes out of {@code advance} the items of the steps that run here now, for the shards this
+   * processor holds, and runs them; the rest stays for {@link Advance#apply} (an item whose shard
+   * another processor holds goes to that one through the queue).
    */
   void runReady(Pipeline pipeline, Advance advance) {
     if (steps.isEmpty()) {
       return;
     }
-    Map<String, StepBatch> chosen = new HashMap<>();
+    Map<String, Optional<Here>> found = new HashMap<>();
     Map<String, List<QueueItem>> taken =
-        advance.take(name -> {
-          Here h = steps.get(key(pipeline, name));
-          if (h == null || !h.running().getAsBoolean()) {
-            return false;
-          }
-          chosen.put(name, h.batch());
-          return true;
-        });
-    taken.forEach((name, items) -> chosen.get(name).runHere(items));
+        advance.take((name, taskId) ->
+            found
+                .computeIfAbsent(
+                    name,
+                    n ->
+                        Optional.ofNullable(steps.get(key(pipeline, n)))
+                            .filter(h -> h.running().getAsBoolean()))
+                .map(h -> h.holdsTask(taskId))
+                .orElse(false));
+    taken.forEach((name, items) -> found.get(name).orElseThrow().batch().runHere(items));
   }
 
   /**
    * The step that runs here on {@code step}'s outputs in the same batch, its two outputs recorded
    * in one call ({@link StepBatch}): {@code step}'s one successor, when that has no other
    * predecessor, runs once per item as {@code step} does (both per part or both per task) and runs
-   * here now.
+   * here now — for the tasks whose shard of it this processor holds.
    */
-  Optional<StepBatch> linearNext(Pipeline pipeline, StepDef step) {
+  Optional<Chained> linearNext(Pipeline pipeline, StepDef step) {
     if (steps.isEmpty()) {
       return Optional.empty();
     }
@@ -91,7 +112,9 @@ final class ColocatedSteps {
       return Optional.empty();
     }
     Here h = steps.get(key(pipeline, next.getFirst().name()));
-    return h != null && h.running().getAsBoolean() ? Optional.of(h.batch()) : Optional.empty();
+    return h != null && h.running().getAsBoolean()
+        ? Optional.of(new Chained(h.batch(), h::holdsTask))
+        : Optional.empty();
   }
 
   private static String key(Pipeline pipeline, String step) {

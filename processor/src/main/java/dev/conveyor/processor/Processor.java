@@ -188,22 +188,24 @@ public final class Processor extends Daemon {
             meters,
             colocated,
             () -> retryNotice.set(true));
-    colocated.register(s, batch, () -> s.state() == State.RUNNING);
+    StepRunner runner =
+        new StepRunner(
+            s.pipeline(),
+            s.step(),
+            shard ->
+                new StreamGroup(
+                    redis.blocking(),
+                    keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
+                    Keys.PROCESSOR_GROUP),
+            ledger,
+            batch,
+            config.common().redis().block(),
+            clock,
+            meters.tick(),
+            retryNotice);
+    colocated.register(s, batch, runner);
     s.onClose(() -> colocated.unregister(s, batch));
-    return new StepRunner(
-        s.pipeline(),
-        s.step(),
-        shard ->
-            new StreamGroup(
-                redis.blocking(),
-                keys().stepQueue(s.pipeline().name(), s.step().name(), shard),
-                Keys.PROCESSOR_GROUP),
-        ledger,
-        batch,
-        config.common().redis().block(),
-        clock,
-        meters.tick(),
-        retryNotice);
+    return runner;
   }
 
   /**

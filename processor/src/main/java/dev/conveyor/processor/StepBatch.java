@@ -19,8 +19,10 @@ import dev.conveyor.runtime.work.WorkItem;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -239,7 +241,7 @@ final class StepBatch {
       List<Progress> progresses =
           colocated
               .linearNext(pipeline, step)
-              .map(next -> next.runAfter(progress, outputs, advance))
+              .map(next -> next.batch().runAfter(progress, outputs, advance, next.holdsTask()))
               .orElseGet(() -> ledger.recordOutputs(progress, outputs));
       for (int i = 0; i < outputs.size(); i++) {
         advance.add(outputs.get(i).getKey(), progresses.get(i));
@@ -262,15 +264,28 @@ final class StepBatch {
    *
    * @param before the predecessor's progress
    * @param outputs the predecessor's items and outputs
+   * @param holdsTask whether this processor holds the shard of this step for a task: the items of
+   *     the others are recorded alone and go to their shard's queue
    * @return the progress of each of the predecessor's items, to advance them by
    */
   private List<Progress> runAfter(
-      StepProgress before, List<Map.Entry<QueueItem, String>> outputs, Advance advance) {
-    List<Boolean> chainable =
-        step.kind() == StepKind.SINK
-            ? ledger.recordable(
-                progress, before.step(), outputs.stream().map(Map.Entry::getKey).toList())
-            : java.util.Collections.nCopies(outputs.size(), true);
+      StepProgress before,
+      List<Map.Entry<QueueItem, String>> outputs,
+      Advance advance,
+      Predicate<String> holdsTask) {
+    List<Boolean> chainable = new ArrayList<>(outputs.size());
+    List<QueueItem> held = new ArrayList<>(outputs.size());
+    for (Map.Entry<QueueItem, String> o : outputs) {
+      boolean here = holdsTask.test(o.getKey().taskId());
+      chainable.add(here);
+      if (here) {
+        held.add(o.getKey());
+      }
+    }
+    if (step.kind() == StepKind.SINK && !held.isEmpty()) {
+      Iterator<Boolean> recordable = ledger.recordable(progress, before.step(), held).iterator();
+      chainable.replaceAll(here -> here && recordable.next());
+    }
     List<WorkItem> batch = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       if (chainable.get(i)) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
@@ -43,6 +44,9 @@ final class StepRunner {
    */
   static final int IDLE_BLOCKS = 6;
 
+  /** In {@code lastTicks}: a tick of the shard is running. */
+  private static final long IN_TICK = Long.MIN_VALUE;
+
   /** The one consumer of each shard queue: only one tick of a shard runs at a time. */
   static final String CONSUMER = Keys.PROCESSOR_CONSUMER;
 
@@ -57,6 +61,7 @@ final class StepRunner {
   private volatile BooleanSupplier suspended = () -> false;
   private volatile BooleanSupplier stopping = () -> false;
   private final AtomicBoolean retryNotice;
+  private final Map<Integer, Long> lastTicks = new ConcurrentHashMap<>();
 
   StepRunner(
       Pipeline pipeline,
@@ -123,11 +128,25 @@ final class StepRunner {
    */
   Duration tick(int shard, HeldEntries held) {
     long start = System.nanoTime();
+    lastTicks.put(shard, IN_TICK);
     try {
       return tickOn(shard, held);
     } finally {
-      tickTimer.record(Duration.ofNanos(System.nanoTime() - start));
+      long end = System.nanoTime();
+      lastTicks.put(shard, end);
+      tickTimer.record(Duration.ofNanos(end - start));
     }
+  }
+
+  /**
+   * Whether this processor holds the shard's chain: a tick of it runs here, or ended here less than
+   * {@code offset} + 1 s ago (the gap before the chain's next tick). Co-located runs take items of
+   * the shards held here only ({@link ColocatedSteps}).
+   */
+  boolean holds(int shard) {
+    Long last = lastTicks.get(shard);
+    return last != null
+        && (last == IN_TICK || System.nanoTime() - last < step.offset().plusSeconds(1).toNanos());
   }
 
   private Duration tickOn(int shard, HeldEntries held) {

@@ -8,13 +8,9 @@ import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskIntake;
-import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
-import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,8 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +106,7 @@ class ColocatedStepsIT {
   void theStepsAfterTheFirstRunInItsTickAndTheirQueuesGetNothing(TestServices services)
       throws Exception {
     start(services, Map.of());
+    awaitTicking("chain", "lower", "deliver");
 
     for (int i = 0; i < 20; i++) {
       publish(services, "chain", "co-" + i, "Hello", "World");
@@ -191,6 +186,7 @@ class ColocatedStepsIT {
   void aCommandStepGetsItsItemsThroughItsQueueAndTheStepAfterItRunsInItsTick(TestServices services)
       throws Exception {
     start(services, Map.of());
+    awaitTicking("python", "deliver");
 
     publish(services, "python", "py-1", "hello", "world");
 
@@ -198,6 +194,27 @@ class ColocatedStepsIT {
     assertThat(texts(services, "py-1")).containsExactly("HELLO!", "WORLD!");
     assertThat(everQueued(services, "python", "shout")).isTrue();
     assertThat(everQueued(services, "python", "deliver")).isFalse();
+  }
+
+  /**
+   * Until each step's chain has ticked here: this processor then holds them, so the items of those
+   * steps run in their predecessors' ticks.
+   */
+  private void awaitTicking(String pipeline, String... steps) {
+    for (String step : steps) {
+      await()
+          .atMost(10, SECONDS)
+          .until(() -> {
+            var t =
+                processor
+                    .metrics()
+                    .find("conveyor_processor_tick")
+                    .tag("pipeline", pipeline)
+                    .tag("step", step)
+                    .timer();
+            return t != null && t.count() > 0;
+          });
+    }
   }
 
   private void start(TestServices services, Map<String, String> extra) throws Exception {
@@ -221,15 +238,15 @@ class ColocatedStepsIT {
   }
 
   private void publish(TestServices services, String pipeline, String taskId, String... texts) {
-    Pipeline p = config.pipelines().get(pipeline).orElseThrow();
-    List<String> parts = new ArrayList<>();
-    for (String t : texts) {
-      parts.add("{\"text\":\"" + t + "\"}");
-    }
-    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
-    Registration r = new Registration(taskId, p, "1-0", Instant.now(), parts);
-    intake.registerAll(List.of(r));
-    intake.dispatchAll(List.of(r));
+    TextTasks.publish(services, config.pipelines().get(pipeline).orElseThrow(), taskId, texts);
+  }
+
+  private static TaskAudit awaitAudit(TestServices services, String taskId) {
+    return TextTasks.awaitAudit(services, taskId);
+  }
+
+  private static List<String> texts(TestServices services, String taskId) {
+    return TextTasks.texts(services, "conveyor.texts", taskId);
   }
 
   /** Whether any entry was ever added to the step's (one) queue. */
@@ -259,29 +276,6 @@ class ColocatedStepsIT {
         .tag("step", step)
         .counter()
         .count();
-  }
-
-  private static TaskAudit awaitAudit(TestServices services, String taskId) {
-    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
-    await().atMost(30, SECONDS).until(() -> audits.find(taskId).isPresent());
-    return audits.find(taskId).orElseThrow();
-  }
-
-  private static List<String> texts(TestServices services, String taskId) {
-    List<String> texts = new ArrayList<>();
-    try (var c = services.dataSource().getConnection();
-        var ps =
-            c.prepareStatement("SELECT text FROM conveyor.texts WHERE task_id = ? ORDER BY part")) {
-      ps.setString(1, taskId);
-      try (var rs = ps.executeQuery()) {
-        while (rs.next()) {
-          texts.add(rs.getString(1));
-        }
-      }
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
-    return texts;
   }
 
   private dev.conveyor.common.lifecycle.LifecycleSnapshot step(String name) {

@@ -1,22 +1,15 @@
 package dev.conveyor.processor;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
-import dev.conveyor.runtime.ledger.Registration;
-import dev.conveyor.runtime.ledger.TaskIntake;
-import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
-import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -352,38 +345,14 @@ class PipelinesIT {
 
   private static void publish(
       TestServices services, String pipeline, String taskId, String... texts) {
-    Pipeline p = config.pipelines().get(pipeline).orElseThrow();
-    List<String> parts = new ArrayList<>();
-    for (String t : texts) {
-      parts.add("{\"text\":\"" + t + "\"}");
-    }
-    TaskIntake intake = new TaskIntake(services.jedis(), services.keys());
-    Registration r = new Registration(taskId, p, "1-0", Instant.now(), parts);
-    intake.registerAll(List.of(r));
-    intake.dispatchAll(List.of(r));
+    TextTasks.publish(services, config.pipelines().get(pipeline).orElseThrow(), taskId, texts);
   }
 
   private static TaskAudit awaitAudit(TestServices services, String taskId) {
-    TaskAuditRepository audits = new TaskAuditRepository(services.dataSource());
-    await().atMost(30, SECONDS).until(() -> audits.find(taskId).isPresent());
-    return audits.find(taskId).orElseThrow();
+    return TextTasks.awaitAudit(services, taskId);
   }
 
   private static List<String> texts(TestServices services, String taskId) {
-    List<String> texts = new ArrayList<>();
-    try (var c = services.dataSource().getConnection();
-        var ps =
-            c.prepareStatement(
-                "SELECT text FROM conveyor.words_out WHERE task_id = ? ORDER BY part")) {
-      ps.setString(1, taskId);
-      try (var rs = ps.executeQuery()) {
-        while (rs.next()) {
-          texts.add(rs.getString(1));
-        }
-      }
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
-    return texts;
+    return TextTasks.texts(services, "conveyor.words_out", taskId);
   }
 }

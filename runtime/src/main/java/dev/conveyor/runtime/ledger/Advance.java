@@ -7,7 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.function.BiPredicate;
 
 /**
  * The one rule for advancing items after a step recorded them (an output or a dead item), used by
@@ -38,20 +38,25 @@ public final class Advance {
   }
 
   /**
-   * Takes out the items that became ready for the successors {@code here} accepts: they are not
-   * enqueued by {@link #apply}; the caller runs them. By successor, in the order they were added.
+   * Takes out the items that became ready which {@code here} accepts (successor name, task id):
+   * they are not enqueued by {@link #apply}; the caller runs them. By successor, in the order they
+   * were added.
    */
-  public Map<String, List<QueueItem>> take(Predicate<String> here) {
+  public Map<String, List<QueueItem>> take(BiPredicate<String, String> here) {
     Map<String, List<QueueItem>> taken = new LinkedHashMap<>();
-    for (var it = ready.entrySet().iterator(); it.hasNext(); ) {
-      var next = it.next();
-      if (here.test(next.getKey())) {
-        List<QueueItem> items = new ArrayList<>(next.getValue().size());
-        next.getValue().forEach(e -> items.add(QueueItem.unqueued(e.getKey(), e.getValue())));
-        taken.put(next.getKey(), items);
-        it.remove();
+    ready.forEach((next, items) -> {
+      List<QueueItem> mine = new ArrayList<>();
+      items.removeIf(e -> {
+        if (!here.test(next, e.getKey())) {
+          return false;
+        }
+        mine.add(QueueItem.unqueued(e.getKey(), e.getValue()));
+        return true;
+      });
+      if (!mine.isEmpty()) {
+        taken.put(next, mine);
       }
-    }
+    });
     return taken;
   }
 
