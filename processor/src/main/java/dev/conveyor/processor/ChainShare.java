@@ -96,7 +96,7 @@ final class ChainShare {
   private int runningProcessors() {
     int others = 0;
     Set<String> beating = new HashSet<>();
-    for (NodeBeat n : nodes.read(jedis.get())) {
+    for (NodeBeat n : nodes.readOthers(jedis.get(), self)) {
       beating.add(n.id());
       Instant deadAt = dead.get(n.id());
       if (deadAt != null && n.lastBeat().isAfter(deadAt)) {
@@ -106,7 +106,6 @@ final class ChainShare {
       }
       if (n.live()
           && deadAt == null
-          && !n.id().equals(self)
           && "processor".equals(n.role())
           && State.RUNNING.name().equals(n.state())) {
         others++;

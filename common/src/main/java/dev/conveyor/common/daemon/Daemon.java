@@ -181,7 +181,7 @@ public abstract class Daemon extends CompositeLifecycle {
     }
   }
 
-  /** Adds the heartbeat as the last subsystem, written with the given Redis client. */
+  /** Adds the heartbeat as the last subsystem, written with the given (runtime) Redis client. */
   protected final void addHeartbeat(RedisSubsystem redis) {
     Heartbeat beat =
         new Heartbeat(
@@ -193,7 +193,14 @@ public abstract class Daemon extends CompositeLifecycle {
             HEARTBEAT_INTERVAL,
             Clock.systemUTC(),
             this::httpAddress);
-    add(new PeriodicTask("heartbeat", beat.interval(), beat::beat, beat::leave, false, watch));
+    Runnable beatAndReport =
+        () -> {
+          beat.beat();
+          // why: the beat is a command that answered; the watch need not ask Redis too (one PING
+          // every 5 s of an idle daemon's Redis commands)
+          watch.answered(Service.REDIS);
+        };
+    add(new PeriodicTask("heartbeat", beat.interval(), beatAndReport, beat::leave, false, watch));
   }
 
   /** The {@code /status} document. */

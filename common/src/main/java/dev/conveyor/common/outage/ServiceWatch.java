@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * is down it asks it every {@value #DOWN_PROBE_MILLIS} ms; when it answers again the watch logs
  * that once ({@code event=service_up down_for=...}, INFO) and wakes every thread waiting in {@link
  * #awaitUp} at once. While all is well it asks each service every {@value #UP_PROBE_SECONDS} s, so
- * an idle daemon notices an outage too. It feeds {@code /health} (degraded), {@code /status} and
- * the gauge {@code conveyor_service_up{service}}.
+ * an idle daemon notices an outage too — unless other work on it has just succeeded ({@link
+ * #answered}). It feeds {@code /health} (degraded), {@code /status} and the gauge {@code
+ * conveyor_service_up{service}}.
  */
 public final class ServiceWatch extends Lifecycle {
   /** What a failure was, as far as the services go. */
@@ -49,6 +50,7 @@ public final class ServiceWatch extends Lifecycle {
 
   static final long DOWN_PROBE_MILLIS = 500;
   static final long UP_PROBE_SECONDS = 5;
+  static final long ANSWERED_GRACE_MILLIS = 1000;
   private static final Logger log = LoggerFactory.getLogger(ServiceWatch.class);
   private static final long IDLE_WAIT_MILLIS = 250;
 
@@ -91,6 +93,21 @@ public final class ServiceWatch extends Lifecycle {
       }
     }
     return down ? Verdict.DOWN : Verdict.BLIP;
+  }
+
+  /**
+   * Work on {@code service} just succeeded (the heartbeat's write): the service answers, so the
+   * periodic check of it while it is up waits {@value #UP_PROBE_SECONDS} s and a second more from
+   * now (the second: a heartbeat every {@value #UP_PROBE_SECONDS} s comes before the check). A
+   * daemon whose heartbeat beats that often sends no probe of its own while all is well, and a
+   * failed beat asks the watch at once ({@link #failed}); a service known down is still asked every
+   * {@value #DOWN_PROBE_MILLIS} ms until the probe says it is back.
+   */
+  public void answered(Service service) {
+    WatchedService w = services.get(service);
+    if (w != null) {
+      w.answered();
+    }
   }
 
   /** Whether every service answered at the last check. */

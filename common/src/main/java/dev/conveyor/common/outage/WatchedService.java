@@ -88,6 +88,16 @@ final class WatchedService {
     return problem == null;
   }
 
+  /** Work on the service succeeded: while it is up, its next periodic check moves a period on. */
+  synchronized void answered() {
+    if (!down && !closed) {
+      nextCheck =
+          System.nanoTime()
+              + TimeUnit.SECONDS.toNanos(ServiceWatch.UP_PROBE_SECONDS)
+              + TimeUnit.MILLISECONDS.toNanos(ServiceWatch.ANSWERED_GRACE_MILLIS);
+    }
+  }
+
   synchronized void close() {
     closed = true;
     probe.close();

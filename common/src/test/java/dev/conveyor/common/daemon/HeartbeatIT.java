@@ -7,14 +7,18 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.config.ConveyorConfig;
 import dev.conveyor.common.config.Env;
 import dev.conveyor.common.lifecycle.State;
+import dev.conveyor.common.outage.Service;
 import dev.conveyor.common.redis.RedisConnector.Endpoint;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
 
 /**
  * A daemon's heartbeat against a real Redis, as every reader of the heartbeats sees it: a running
@@ -37,6 +41,67 @@ class HeartbeatIT {
       RedisSubsystem redis =
           add(new RedisSubsystem("redis", config.redis(), Endpoint.RUNTIME, "heartbeat-it", 2, 1));
       addHeartbeat(redis);
+    }
+  }
+
+  /** The same with its service watch over Redis, as the three daemons have it. */
+  private static final class WatchedBeating extends Daemon {
+    WatchedBeating(ConveyorConfig config) {
+      super("processor", config, Set.of(Service.REDIS));
+      RedisSubsystem redis =
+          add(new RedisSubsystem("redis", config.redis(), Endpoint.RUNTIME, "heartbeat-it", 2, 1));
+      addHeartbeat(redis);
+    }
+  }
+
+  @Test
+  void aDaemonWhoseBeatsAnswerSendsRedisNoProbeOfItsOwn() {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_NODE_ID", "beat-watched");
+    WatchedBeating daemon = new WatchedBeating(ConveyorConfig.from(Env.of(env)));
+    daemon.activate();
+    daemon.start();
+    try {
+      await().atMost(10, SECONDS).until(() -> node("beat-watched").isPresent());
+      // why: three probe periods (5 s each) without a beat's answer would have sent two PINGs
+      await().pollDelay(12, SECONDS).atMost(13, SECONDS).until(() -> true);
+      String clients;
+      try (Jedis admin = new Jedis(URI.create(services.redisUrl()))) {
+        clients = admin.clientList();
+      }
+      String watchClient =
+          clients
+              .lines()
+              .filter(l -> l.contains(" name=processor-watch-beat-watched "))
+              .findFirst()
+              .orElseThrow();
+      long idleSeconds = Long.parseLong(watchClient.replaceAll(".* idle=(\\d+) .*", "$1"));
+      assertThat(idleSeconds)
+          .as("seconds since the watch's probe connection sent a command")
+          .isGreaterThanOrEqualTo(10);
+      assertThat(daemon.serviceWatch().allUp()).isTrue();
+    } finally {
+      daemon.complete();
+    }
+  }
+
+  @Test
+  void aNodeReadsTheOtherNodesBeatsWithoutItsOwn() {
+    Beating one = start("beat-one");
+    Beating two = start("beat-two");
+    try {
+      await()
+          .atMost(10, SECONDS)
+          .until(() -> node("beat-one").isPresent() && node("beat-two").isPresent());
+      List<NodeBeat> others =
+          new NodeReader(services.keys()).readOthers(services.jedis(), "beat-one");
+      assertThat(others).extracting(NodeBeat::id).contains("beat-two").doesNotContain("beat-one");
+      assertThat(others.stream().filter(n -> n.id().equals("beat-two")).findFirst().orElseThrow())
+          .satisfies(n -> assertThat(n.live()).isTrue())
+          .satisfies(n -> assertThat(n.role()).isEqualTo("processor"));
+    } finally {
+      one.complete();
+      two.complete();
     }
   }
 
