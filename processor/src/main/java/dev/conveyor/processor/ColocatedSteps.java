@@ -24,8 +24,8 @@ import java.util.function.Predicate;
  * shards another processor holds go to it through the queue, so replicas still share the work. That
  * saves the queue's write, read and acknowledgement, and the wait for the step's next tick.
  *
- * <p>A step that is its predecessor's one successor ({@link #linearNext}) runs on the outputs in
- * memory, and each item's two outputs are recorded in one call ({@link StepBatch}). Nothing else
+ * <p>A step that is its predecessor's one successor ({@link #linearSuccessor}) runs on the outputs
+ * in memory, and each item's two outputs are recorded in one call ({@link StepBatch}). Nothing else
  * changes: each step records its own output or dead item, and the predecessor's entries are
  * acknowledged only after the whole run (a processor killed in between redelivers them, and
  * recording again is idempotent). A failed item goes to the step's retry set as from its queue. A
@@ -96,22 +96,27 @@ final class ColocatedSteps {
   }
 
   /**
-   * The step that runs here on {@code step}'s outputs in the same batch, its two outputs recorded
-   * in one call ({@link StepBatch}): {@code step}'s one successor, when that has no other
-   * predecessor, runs once per item as {@code step} does (both per part or both per task) and runs
-   * here now — for the tasks whose shard of it this processor holds.
+   * The step that may run on {@code step}'s outputs in the same batch, its two outputs recorded in
+   * one call ({@link StepBatch}): {@code step}'s one successor, when that has no other predecessor
+   * and runs once per item as {@code step} does (both per part or both per task). It depends on the
+   * pipeline only, so a batch asks once ({@link StepBatch}'s constructor).
    */
-  Optional<Chained> linearNext(Pipeline pipeline, StepDef step) {
-    if (steps.isEmpty()) {
-      return Optional.empty();
-    }
+  static Optional<String> linearSuccessor(Pipeline pipeline, StepDef step) {
     List<StepDef> next = pipeline.successors(step.name());
     if (next.size() != 1
         || !next.getFirst().after().equals(List.of(step.name()))
         || pipeline.runsPerTask(step.name()) != pipeline.runsPerTask(next.getFirst().name())) {
       return Optional.empty();
     }
-    Here h = steps.get(key(pipeline, next.getFirst().name()));
+    return Optional.of(next.getFirst().name());
+  }
+
+  /**
+   * The {@link #linearSuccessor} {@code successor} when it runs here now, for the tasks whose shard
+   * of it this processor holds.
+   */
+  Optional<Chained> linearNext(Pipeline pipeline, String successor) {
+    Here h = steps.get(key(pipeline, successor));
     return h != null && h.running().getAsBoolean()
         ? Optional.of(new Chained(h.batch(), h::holdsTask))
         : Optional.empty();

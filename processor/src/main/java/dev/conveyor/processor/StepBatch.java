@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ final class StepBatch {
   private final ItemFailures failures;
   private final StepMeters meters;
   private final ColocatedSteps colocated;
+  private final Optional<String> linearSuccessor;
 
   StepBatch(
       Pipeline pipeline,
@@ -72,6 +74,7 @@ final class StepBatch {
         new ItemFailures(pipeline, step, ledger, deadLetters, clock, meters, unqueuedRetry);
     this.meters = meters;
     this.colocated = colocated;
+    this.linearSuccessor = ColocatedSteps.linearSuccessor(pipeline, step);
   }
 
   /** A tick read new entries as one batch, waiting {@code waited} to fill it (batch_wait). */
@@ -239,8 +242,8 @@ final class StepBatch {
     }
     if (!outputs.isEmpty()) {
       List<Progress> progresses =
-          colocated
-              .linearNext(pipeline, step)
+          linearSuccessor
+              .flatMap(next -> colocated.linearNext(pipeline, next))
               .map(next -> next.batch().runAfter(progress, outputs, advance, next.holdsTask()))
               .orElseGet(() -> ledger.recordOutputs(progress, outputs));
       for (int i = 0; i < outputs.size(); i++) {
@@ -253,7 +256,7 @@ final class StepBatch {
 
   /**
    * Runs this step on the outputs its one predecessor just made (it is that step's one successor,
-   * co-located: {@link ColocatedSteps#linearNext}), and records each item's two outputs in one
+   * co-located: {@link ColocatedSteps#linearSuccessor}), and records each item's two outputs in one
    * call. An item this step fails gets its predecessor's output recorded alone, and retries (or
    * dies) here as from the queue.
    *

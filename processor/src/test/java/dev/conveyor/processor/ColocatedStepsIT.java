@@ -279,12 +279,7 @@ class ColocatedStepsIT {
   }
 
   private dev.conveyor.common.lifecycle.LifecycleSnapshot step(String name) {
-    return processor.snapshot().children().stream()
-        .filter(c -> c.name().equals("steps"))
-        .flatMap(c -> c.children().stream())
-        .filter(c -> c.name().equals(name))
-        .findFirst()
-        .orElseThrow();
+    return StepSnapshots.step(processor, name);
   }
 
   private HttpResponse<String> post(String path) throws Exception {

@@ -331,12 +331,7 @@ class PipelinesIT {
   }
 
   private static dev.conveyor.common.lifecycle.LifecycleSnapshot stepSnapshot(String name) {
-    return processor.snapshot().children().stream()
-        .filter(c -> c.name().equals("steps"))
-        .flatMap(c -> c.children().stream())
-        .filter(c -> c.name().equals(name))
-        .findFirst()
-        .orElseThrow();
+    return StepSnapshots.step(processor, name);
   }
 
   private static void write(Path dir, String name, String body) throws Exception {

@@ -204,12 +204,7 @@ class ProcessorControlIT {
   }
 
   private LifecycleSnapshot step(String name) {
-    return processor.snapshot().children().stream()
-        .filter(c -> c.name().equals("steps"))
-        .flatMap(c -> c.children().stream())
-        .filter(c -> c.name().equals(name))
-        .findFirst()
-        .orElseThrow();
+    return StepSnapshots.step(processor, name);
   }
 
   private HttpResponse<String> post(String path, String token) throws Exception {
