@@ -96,7 +96,7 @@ final class ChainShare {
   private int runningProcessors() {
     int others = 0;
     Set<String> beating = new HashSet<>();
-    for (NodeBeat n : nodes.readOthers(jedis.get(), self)) {
+    for (NodeBeat n : nodes.readOthers(jedis.get(), self, clock.instant())) {
       beating.add(n.id());
       Instant deadAt = dead.get(n.id());
       if (deadAt != null && n.lastBeat().isAfter(deadAt)) {
