@@ -1,13 +1,16 @@
 package dev.conveyor.processor;
 
+import dev.conveyor.common.daemon.Heartbeat;
 import dev.conveyor.common.daemon.NodeBeat;
 import dev.conveyor.common.daemon.NodeReader;
 import dev.conveyor.common.lifecycle.State;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.runtime.quartz.QuartzTables;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +36,12 @@ import redis.clients.jedis.UnifiedJedis;
  * for those ticks, up to {@code CONVEYOR_REDIS_BLOCK}. It counts again once it beats anew.
  */
 final class ChainShare {
+  /**
+   * A node whose last beat is this old has no hash left ({@link Heartbeat#LAST_BEAT_LIFE}, and as
+   * long again for the clocks of two machines): its hash is not read.
+   */
+  static final Duration LONG_GONE = Heartbeat.LAST_BEAT_LIFE.multipliedBy(2);
+
   private static final Logger log = LoggerFactory.getLogger(ChainShare.class);
 
   private final QuartzTables tables;
@@ -40,6 +49,7 @@ final class ChainShare {
   private final NodeReader nodes;
   private final String self;
   private final Map<String, Instant> dead = new ConcurrentHashMap<>();
+  private final Map<String, Instant> notLive = new ConcurrentHashMap<>();
   private final Clock clock;
   private volatile int limit = Integer.MAX_VALUE;
 
@@ -92,11 +102,37 @@ final class ChainShare {
     }
   }
 
-  /** This processor and every other whose heartbeat is live and says RUNNING. */
+  /**
+   * This processor and every other whose heartbeat is live and says RUNNING. A node's hash is read
+   * only when its last beat is new since it was last found not live (dead, stopped: it beats again
+   * when it comes back) and is at most {@link #LONG_GONE} old; this processor's own is not read.
+   */
   private int runningProcessors() {
     int others = 0;
     Set<String> beating = new HashSet<>();
-    for (NodeBeat n : nodes.readOthers(jedis.get(), self, clock.instant())) {
+    Instant longGone = clock.instant().minus(LONG_GONE);
+    Set<String> asked = new HashSet<>();
+    List<NodeBeat> read =
+        nodes.read(
+            jedis.get(),
+            (id, lastBeat) -> {
+              boolean ask =
+                  !id.equals(self)
+                      && !lastBeat.isBefore(longGone)
+                      && !lastBeat.equals(notLive.get(id));
+              if (ask) {
+                asked.add(id);
+              }
+              return ask;
+            });
+    for (NodeBeat n : read) {
+      if (asked.contains(n.id())) {
+        if (n.live()) {
+          notLive.remove(n.id());
+        } else {
+          notLive.put(n.id(), n.lastBeat());
+        }
+      }
       beating.add(n.id());
       Instant deadAt = dead.get(n.id());
       if (deadAt != null && n.lastBeat().isAfter(deadAt)) {
@@ -112,6 +148,7 @@ final class ChainShare {
       }
     }
     dead.keySet().retainAll(beating);
+    notLive.keySet().retainAll(beating);
     return others + 1;
   }
 }

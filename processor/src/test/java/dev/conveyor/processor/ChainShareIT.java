@@ -110,6 +110,35 @@ class ChainShareIT {
         .until(() -> share().equals(4));
   }
 
+  @Test
+  void aNodeFoundNotLiveIsNotReadAgainUntilItBeatsAnew(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("spread.yaml"), SPREAD);
+    processor = start(services, dir, "gone-a");
+    Heartbeat other = heartbeat(services, "gone-b", "processor", "RUNNING");
+    other.beat();
+    await("two processors running").atMost(20, SECONDS).until(() -> share().equals(2));
+    other.leave();
+    await("the one that left is not counted").atMost(15, SECONDS).until(() -> share().equals(4));
+
+    // why: its hash says RUNNING again without a new beat (what no heartbeat writes): a share that
+    // read the hash of a node it found stopped at that same beat would count it
+    services.jedis().hset(services.keys().node("gone-b"), "state", "RUNNING");
+    // why: a node that last beat three minutes ago, with a live processor's hash (no hash outlives
+    // its last beat by more than a minute)
+    long longAgo = System.currentTimeMillis() - Duration.ofMinutes(3).toMillis();
+    services.jedis().zadd(services.keys().nodes(), longAgo, "gone-c");
+    services
+        .jedis()
+        .hset(services.keys().node("gone-c"), Map.of("role", "processor", "state", "RUNNING"));
+    // why: the share is recounted every 5 s; three rounds
+    await().pollDelay(Duration.ofSeconds(15)).atMost(16, SECONDS).until(() -> true);
+    assertThat(share()).as("neither hash was read").isEqualTo(4);
+
+    other.beat();
+    await("it beat anew: read and counted").atMost(15, SECONDS).until(() -> share().equals(2));
+  }
+
   private Processor start(TestServices services, Path dir, String node) throws Exception {
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());

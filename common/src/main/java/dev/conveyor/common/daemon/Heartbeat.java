@@ -24,6 +24,11 @@ import redis.clients.jedis.UnifiedJedis;
  * {@code suspend|resume}) drops the node at once instead of counting it until the hash expires.
  */
 public final class Heartbeat {
+  /**
+   * The longest a node's hash outlives its last beat: the clean stop's last beat lives this long.
+   */
+  public static final Duration LAST_BEAT_LIFE = Duration.ofMinutes(1);
+
   private final Supplier<UnifiedJedis> jedis;
   private final Keys keys;
   private final String nodeId;
@@ -86,7 +91,7 @@ public final class Heartbeat {
     // why: the heartbeat stops first (it is the daemon's last subsystem, and subsystems stop in
     // reverse), while the daemon still says RUNNING; a node id is not reused after a stop (compose
     // gives a new container a new one), so a RUNNING last beat counted a dead node for a minute
-    write(State.COMPLETED.name(), Duration.ofMinutes(1));
+    write(State.COMPLETED.name(), LAST_BEAT_LIFE);
   }
 
   private void write(String currentState, Duration ttl) {
