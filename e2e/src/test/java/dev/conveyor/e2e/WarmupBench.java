@@ -1,0 +1,138 @@
+package dev.conveyor.e2e;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.test.TestServices;
+import dev.conveyor.common.test.WithServices;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a freshly started trio pays to warm up: the same {@code echo} backlog twice, first right
+ * after start (the JVMs' just-in-time compilers at work beside the daemons), then again, with the
+ * bare stream → PostgreSQL copy loop of the same run as the baseline. Per run: messages/s, the CPU
+ * split per message, and the CPU seconds the daemons' compiler threads ({@code C1}/{@code C2
+ * CompilerThread}) spent. Run with {@code deploy/bin/bench warmup} ({@code BENCH_MESSAGES} sets the
+ * backlog, 100,000 by default).
+ */
+@WithServices
+class WarmupBench {
+  private static final int MESSAGES = Integer.getInteger("bench.messages", 100_000);
+
+  @Test
+  void coldThenWarm(TestServices services, @TempDir Path dir) throws Exception {
+    Files.copy(Repo.root().resolve("deploy/pipelines/echo.yaml"), dir.resolve("echo.yaml"));
+    StringBuilder md = new StringBuilder();
+    md.append("### Warm-up: `echo` right after start, then again\n\n`deploy/bin/bench warmup` — ")
+        .append(BenchReport.Machine.describe())
+        .append(
+            "\n\n| run | messages | seconds | messages/s | latency p50 (ms) | p99 (ms) |\n|---|---:|---:|---:|---:|---:|\n");
+    services.sql(
+        "CREATE TABLE IF NOT EXISTS conveyor.bare_rows (task_id text, part int, text text,"
+            + " PRIMARY KEY (task_id, part))");
+    double bare = ProcessorBenchBaseline.copy(services, MESSAGES);
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "| bare stream → PostgreSQL copy loop | %,d | %.2f | %,.0f | | |%n",
+            MESSAGES,
+            bare,
+            MESSAGES / bare));
+
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", dir.toString());
+    env.put("CONVEYOR_PATROL_INTERVAL", "2s");
+    env.put("JAVA_OPTS", ("-Xmx1g " + System.getProperty("bench.jvm", "")).strip());
+    Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-warmup");
+    List<DaemonProcess> daemons = new ArrayList<>();
+    for (String d : List.of("dispatcher", "processor", "patrol")) {
+      daemons.add(new DaemonProcess(d, env, logs).start());
+    }
+    StringBuilder cpu = new StringBuilder();
+    StringBuilder jit = new StringBuilder();
+    String payload = "{\"text\":\"" + EndToEndBench.TEXT + "\"}";
+    try {
+      await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
+      Map<Long, String> roles = new HashMap<>();
+      daemons.forEach(d -> roles.put(d.pid(), d.name()));
+      for (String run : List.of("cold", "warm")) {
+        String label =
+            "echo, backlog "
+                + String.format(Locale.ROOT, "%,d", MESSAGES)
+                + (run.equals("cold") ? ", right after start" : ", again");
+        CpuSplit before = CpuSplit.take(roles);
+        Map<String, Long> compiledBefore = compilerTicks(daemons);
+        EndToEndBench.run(services, md, label, "echo", run, MESSAGES, payload);
+        cpu.append(CpuSplit.row(label, CpuSplit.take(roles).perItem(before, MESSAGES)))
+            .append('\n');
+        Map<String, Long> compiled = compilerTicks(daemons);
+        jit.append("| ").append(label).append(" |");
+        for (DaemonProcess d : daemons) {
+          long ticks = compiled.get(d.name()) - compiledBefore.get(d.name());
+          jit.append(String.format(Locale.ROOT, " %.2f |", ticks / 100.0));
+        }
+        jit.append('\n');
+      }
+    } finally {
+      for (DaemonProcess d : daemons) {
+        d.stop(Duration.ofSeconds(30));
+      }
+    }
+    md.append("\nCPU per message, µs, read from /proc while each run went:\n\n")
+        .append(CpuSplit.header("run"))
+        .append('\n')
+        .append(cpu)
+        .append(
+            "\nCPU seconds of the daemons' compiler threads (C1 and C2) while each run went:\n\n"
+                + "| run | dispatcher | processor | patrol |\n|---|---:|---:|---:|\n")
+        .append(jit);
+    Path out = Repo.root().resolve("e2e/target/bench/warmup.md");
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, md);
+    System.out.println(md);
+  }
+
+  /** Clock ticks (10 ms) the JIT compiler threads of each daemon's JVM have used so far. */
+  private static Map<String, Long> compilerTicks(List<DaemonProcess> daemons) throws IOException {
+    Map<String, Long> out = new HashMap<>();
+    for (DaemonProcess d : daemons) {
+      long ticks = 0;
+      try (Stream<Path> threads = Files.list(Path.of("/proc/" + d.pid() + "/task"))) {
+        for (Path t : (Iterable<Path>) threads::iterator) {
+          String comm = read(t.resolve("comm"));
+          if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+            String stat = read(t.resolve("stat"));
+            if (stat.isEmpty()) {
+              continue;
+            }
+            // why: after "tid (comm) " the fields are state(3) ... utime(14) stime(15); comm
+            // holds spaces, so count from the closing parenthesis
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+          }
+        }
+      }
+      out.put(d.name(), ticks);
+    }
+    return out;
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return ""; // why: the thread ended between the listing and the read
+    }
+  }
+}
