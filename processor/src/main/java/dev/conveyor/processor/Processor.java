@@ -233,7 +233,8 @@ public final class Processor extends Daemon {
         runners.add(s.runner());
       }
     }
-    return new StepChains(runners, Set.copyOf(config.pipelines().names()), clock, serviceWatch());
+    return new StepChains(
+        runners, Set.copyOf(config.pipelines().names()), clock, serviceWatch(), share::limit);
   }
 
   /** Whether a chain's queue holds nothing: nothing waiting, pending or due for a retry. */

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.Predicate;
 import org.quartz.JobKey;
 import org.quartz.ObjectAlreadyExistsException;
@@ -39,6 +41,7 @@ final class StepChains implements ChainRunner {
   private final Clock clock;
   private final ServiceWatch watch;
   private final ChainWaits waits;
+  private final AtomicInteger ticking = new AtomicInteger();
   private volatile Predicate<ChainKey> drained = key -> false;
 
   /**
@@ -52,14 +55,22 @@ final class StepChains implements ChainRunner {
    * @param pipelines every pipeline loaded here (whose stale chains this processor may remove),
    *     including those whose steps are all disabled here
    * @param watch the processor's watch over Redis and PostgreSQL
+   * @param share how many chains this processor may run at once ({@link ChainShare})
    */
-  StepChains(List<StepRunner> runners, Set<String> pipelines, Clock clock, ServiceWatch watch) {
+  StepChains(
+      List<StepRunner> runners,
+      Set<String> pipelines,
+      Clock clock,
+      ServiceWatch watch,
+      IntSupplier share) {
     this.pipelines = Set.copyOf(pipelines);
     this.clock = clock;
     this.watch = watch;
     this.waits = new ChainWaits(watch);
     for (StepRunner r : runners) {
-      r.stoppingWhen(waits::stopping);
+      // why: a processor that joined gets its share only as this one's ticks end; an idle tick
+      // lasts up to six BLOCKs, so one beyond the share ends at its BLOCK instead
+      r.endIdleWaitWhen(() -> waits.stopping() || ticking.get() > share.getAsInt());
       runnersByStep.put(r.pipeline().name() + "." + r.step().name(), r);
       for (int s = 0; s < r.step().shards(); s++) {
         ChainKey key = new ChainKey(r.pipeline().name(), r.step().name(), s);
@@ -139,6 +150,7 @@ final class StepChains implements ChainRunner {
         return Duration.ZERO;
       }
       HeldEntries held = new HeldEntries();
+      ticking.incrementAndGet();
       try {
         Duration next = shard.runner().tick(key.shard(), held);
         // why: entries read just as the step was suspended: their read was not their attempt
@@ -183,6 +195,8 @@ final class StepChains implements ChainRunner {
             .setCause(e)
             .log();
         return RETRY_AFTER_FAILURE;
+      } finally {
+        ticking.decrementAndGet();
       }
     }
   }

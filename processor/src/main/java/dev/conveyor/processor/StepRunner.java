@@ -26,10 +26,10 @@ import java.util.function.IntFunction;
  * batches until {@code slice} is used up; when the queue is empty it waits on the stream for what
  * is left of the slice. A tick that finds nothing at all waits on the stream up to {@link
  * #IDLE_BLOCKS} BLOCKs — less when a retry is due sooner, a co-located run added a retry, the step
- * is suspended or the processor stops — so an idle step costs one tick per {@code IDLE_BLOCKS} x
- * BLOCK + offset, not a stream of empty ticks. It answers when the next tick should run: after
- * {@code offset} when it found nothing at all, else at once (the slice ran out with work left, or
- * while it waited for more: the next tick waits on the stream).
+ * is suspended, the processor stops or holds more chains than its share — so an idle step costs one
+ * tick per {@code IDLE_BLOCKS} x BLOCK + offset, not a stream of empty ticks. It answers when the
+ * next tick should run: after {@code offset} when it found nothing at all, else at once (the slice
+ * ran out with work left, or while it waited for more: the next tick waits on the stream).
  *
  * <p>Each batch read is processed and acknowledged by {@link StepBatch}. Entries read again from
  * the pending list carry how often they were delivered (the processor died on them: those
@@ -59,7 +59,7 @@ final class StepRunner {
   private final Clock clock;
   private final Timer tickTimer;
   private volatile BooleanSupplier suspended = () -> false;
-  private volatile BooleanSupplier stopping = () -> false;
+  private volatile BooleanSupplier endIdleWait = () -> false;
   private final AtomicBoolean retryNotice;
   private final Map<Integer, Long> lastTicks = new ConcurrentHashMap<>();
 
@@ -108,11 +108,13 @@ final class StepRunner {
   }
 
   /**
-   * While this says so (the processor is stopping), an idle tick waits on its stream no longer than
-   * the BLOCK it is in.
+   * While this says so, an idle tick waits on its stream no longer than the BLOCK it is in: the
+   * processor is stopping, or it runs more chains than its share (another processor joined, and the
+   * chains beyond the share go to it as their idle ticks end, not up to {@link #IDLE_BLOCKS} BLOCKs
+   * later).
    */
-  void stoppingWhen(BooleanSupplier condition) {
-    this.stopping = condition;
+  void endIdleWaitWhen(BooleanSupplier condition) {
+    this.endIdleWait = condition;
   }
 
   /** Releases what the step's work holds. */
@@ -205,7 +207,7 @@ final class StepRunner {
         if (fresh.isEmpty()) {
           if (!clock.instant().isBefore(idleUntil)
               || suspended.getAsBoolean()
-              || stopping.getAsBoolean()
+              || endIdleWait.getAsBoolean()
               || retryNotice.getAndSet(false)) {
             return step.offset();
           }
