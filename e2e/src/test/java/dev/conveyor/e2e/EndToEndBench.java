@@ -69,24 +69,8 @@ class EndToEndBench {
         .append(BenchReport.Machine.describe())
         .append(
             "\n\n| run | messages | seconds | messages/s | latency p50 (ms) | p99 (ms) |\n|---|---:|---:|---:|---:|---:|\n");
-    double bare = ProcessorBenchBaseline.copy(services, MESSAGES);
-    md.append(
-        String.format(
-            Locale.ROOT,
-            "| bare stream → PostgreSQL copy loop | %,d | %.2f | %,.0f | | |%n",
-            MESSAGES,
-            bare,
-            MESSAGES / bare));
-
-    Map<String, String> env = new HashMap<>(services.env());
-    env.put("CONVEYOR_PIPELINES", dir.toString());
-    env.put("CONVEYOR_PATROL_INTERVAL", "2s");
-    env.put("JAVA_OPTS", ("-Xmx1g " + System.getProperty("bench.jvm", "")).strip());
-    Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-e2e");
-    List<DaemonProcess> daemons = new ArrayList<>();
-    for (String d : List.of("dispatcher", "processor", "patrol")) {
-      daemons.add(new DaemonProcess(d, env, logs).start());
-    }
+    md.append(bareLoopRow(services, MESSAGES));
+    List<DaemonProcess> daemons = startTrio(services, dir, "bench-e2e");
     StringBuilder cpu = new StringBuilder();
     try {
       await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
@@ -262,6 +246,34 @@ class EndToEndBench {
       done.await();
     }
     measure(services, md, label, prefix, n);
+  }
+
+  /** The bare stream → PostgreSQL copy loop over {@code n} entries, as a row of the runs' table. */
+  static String bareLoopRow(TestServices services, int n) throws Exception {
+    double bare = ProcessorBenchBaseline.copy(services, n);
+    return String.format(
+        Locale.ROOT,
+        "| bare stream → PostgreSQL copy loop | %,d | %.2f | %,.0f | | |%n",
+        n,
+        bare,
+        n / bare);
+  }
+
+  /**
+   * Starts the three daemons as processes (-Xmx1g and {@code bench.jvm}; patrol every 2 s) on the
+   * pipelines in {@code pipelines}, their logs under {@code e2e/target/e2e-logs/<logs>}.
+   */
+  static List<DaemonProcess> startTrio(TestServices services, Path pipelines, String logs) {
+    Map<String, String> env = new HashMap<>(services.env());
+    env.put("CONVEYOR_PIPELINES", pipelines.toString());
+    env.put("CONVEYOR_PATROL_INTERVAL", "2s");
+    env.put("JAVA_OPTS", ("-Xmx1g " + System.getProperty("bench.jvm", "")).strip());
+    Path logDir = Repo.root().resolve("e2e/target/e2e-logs").resolve(logs);
+    List<DaemonProcess> daemons = new ArrayList<>();
+    for (String d : List.of("dispatcher", "processor", "patrol")) {
+      daemons.add(new DaemonProcess(d, env, logDir).start());
+    }
+    return daemons;
   }
 
   /** Publishes n messages at once and times them from the first audit row to the last. */

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,24 +40,8 @@ class WarmupBench {
     services.sql(
         "CREATE TABLE IF NOT EXISTS conveyor.bare_rows (task_id text, part int, text text,"
             + " PRIMARY KEY (task_id, part))");
-    double bare = ProcessorBenchBaseline.copy(services, MESSAGES);
-    md.append(
-        String.format(
-            Locale.ROOT,
-            "| bare stream → PostgreSQL copy loop | %,d | %.2f | %,.0f | | |%n",
-            MESSAGES,
-            bare,
-            MESSAGES / bare));
-
-    Map<String, String> env = new HashMap<>(services.env());
-    env.put("CONVEYOR_PIPELINES", dir.toString());
-    env.put("CONVEYOR_PATROL_INTERVAL", "2s");
-    env.put("JAVA_OPTS", ("-Xmx1g " + System.getProperty("bench.jvm", "")).strip());
-    Path logs = Repo.root().resolve("e2e/target/e2e-logs/bench-warmup");
-    List<DaemonProcess> daemons = new ArrayList<>();
-    for (String d : List.of("dispatcher", "processor", "patrol")) {
-      daemons.add(new DaemonProcess(d, env, logs).start());
-    }
+    md.append(EndToEndBench.bareLoopRow(services, MESSAGES));
+    List<DaemonProcess> daemons = EndToEndBench.startTrio(services, dir, "bench-warmup");
     StringBuilder cpu = new StringBuilder();
     StringBuilder jit = new StringBuilder();
     String payload = "{\"text\":\"" + EndToEndBench.TEXT + "\"}";
