@@ -28,36 +28,39 @@ public final class NodeReader {
   }
 
   /**
-   * Every node of the index, the hash read only of those {@code readHash} asks for (by id and last
-   * beat); the others come back without one, i.e. dead. A processor's chain share reads this every
-   * 5 s and does not ask again for a node it found not live at the same last beat.
+   * Every node of the index, in the index's order, the hash read only of those {@code readHash}
+   * asks for (by id and last beat); the others come back without one, i.e. dead. A processor's
+   * chain share reads this every 5 s and does not ask again for a node it found not live at the
+   * same last beat.
    */
   public List<NodeBeat> read(UnifiedJedis jedis, BiPredicate<String, Instant> readHash) {
     List<Tuple> index = jedis.zrangeWithScores(keys.nodes(), 0, -1);
-    List<NodeBeat> nodes = new ArrayList<>(index.size());
+    List<Boolean> asked = new ArrayList<>(index.size());
+    for (Tuple t : index) {
+      asked.add(readHash.test(t.getElement(), lastBeat(t)));
+    }
     List<Response<Map<String, String>>> beats = new ArrayList<>(index.size());
-    List<Tuple> read = new ArrayList<>(index.size());
-    try (AbstractPipeline p = jedis.pipelined()) {
-      for (Tuple t : index) {
-        Instant lastBeat = Instant.ofEpochMilli((long) t.getScore());
-        if (!readHash.test(t.getElement(), lastBeat)) {
-          nodes.add(new NodeBeat(t.getElement(), lastBeat, Map.of()));
-        } else {
-          read.add(t);
-          beats.add(p.hgetAll(keys.node(t.getElement())));
+    if (asked.contains(true)) {
+      try (AbstractPipeline p = jedis.pipelined()) {
+        for (int i = 0; i < index.size(); i++) {
+          if (asked.get(i)) {
+            beats.add(p.hgetAll(keys.node(index.get(i).getElement())));
+          }
         }
-      }
-      if (!read.isEmpty()) {
         p.sync();
       }
     }
-    for (int i = 0; i < read.size(); i++) {
+    List<NodeBeat> nodes = new ArrayList<>(index.size());
+    for (int i = 0, b = 0; i < index.size(); i++) {
+      Tuple t = index.get(i);
       nodes.add(
           new NodeBeat(
-              read.get(i).getElement(),
-              Instant.ofEpochMilli((long) read.get(i).getScore()),
-              beats.get(i).get()));
+              t.getElement(), lastBeat(t), asked.get(i) ? beats.get(b++).get() : Map.of()));
     }
     return nodes;
+  }
+
+  private static Instant lastBeat(Tuple t) {
+    return Instant.ofEpochMilli((long) t.getScore());
   }
 }

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A daemon's heartbeat against a real Redis, as every reader of the heartbeats sees it: a running
@@ -110,6 +111,33 @@ class HeartbeatIT {
       one.complete();
       two.complete();
     }
+  }
+
+  @Test
+  void aReaderAnswersInTheIndexsOrderWhicheverHashesItReads() {
+    UnifiedJedis jedis = services.jedis();
+    for (String id : List.of("order-a", "order-b", "order-c")) {
+      jedis.hset(services.keys().node(id), Map.of("role", "processor", "state", "RUNNING"));
+    }
+    jedis.zadd(
+        services.keys().nodes(), Map.of("order-c", 3_000d, "order-a", 1_000d, "order-b", 2_000d));
+
+    List<NodeBeat> middleSkipped =
+        new NodeReader(services.keys()).read(jedis, (id, lastBeat) -> !id.equals("order-b"));
+    List<NodeBeat> noneRead = new NodeReader(services.keys()).read(jedis, (id, lastBeat) -> false);
+
+    assertThat(middleSkipped)
+        .extracting(NodeBeat::id)
+        .filteredOn(id -> id.startsWith("order-"))
+        .containsExactly("order-a", "order-b", "order-c");
+    assertThat(middleSkipped)
+        .filteredOn(n -> n.id().startsWith("order-"))
+        .extracting(n -> n.fields().isEmpty())
+        .containsExactly(false, true, false);
+    assertThat(noneRead)
+        .extracting(NodeBeat::id)
+        .filteredOn(id -> id.startsWith("order-"))
+        .containsExactly("order-a", "order-b", "order-c");
   }
 
   @Test
