@@ -37,8 +37,7 @@ public final class GuardedDataSource implements DataSource {
 
   private void refuseWhileDown() throws SQLTransientConnectionException {
     if (watch.isDown(Service.POSTGRES)) {
-      throw new SQLTransientConnectionException(
-          "PostgreSQL is down (service watch); waiting for it to answer again", "08001");
+      throw new RefusedWhileDown();
     }
   }
 

@@ -63,6 +63,19 @@ public final class Outages {
     return Optional.empty();
   }
 
+  /** Whether the failure or one of its causes is of {@code type}. */
+  static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = error;
+        t != null && seen.size() < MAX_DEPTH && seen.add(t);
+        t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether the failure is an outage of Redis or PostgreSQL. */
   public static boolean isOutage(Throwable error) {
     return of(error).isPresent();

@@ -79,12 +79,17 @@ public final class ServiceWatch extends Lifecycle {
   /**
    * Reports a failure. When it is an outage's kind of failure, the services of that kind are asked
    * at once (a check another thread asked for a moment ago is shared); one that does not answer is
-   * down from now on, and logged so once.
+   * down from now on, and logged so once. A failure the {@link GuardedDataSource} caused by
+   * refusing while PostgreSQL was down is {@link Verdict#DOWN}, even when the watch has seen it
+   * come back since: that outage was logged, and the failure is not the work's.
    */
   public Verdict failed(Throwable error) {
     Optional<Service.Kind> kind = Outages.of(error);
     if (kind.isEmpty()) {
       return Verdict.NOT_AN_OUTAGE;
+    }
+    if (Outages.causedBy(error, RefusedWhileDown.class)) {
+      return Verdict.DOWN;
     }
     boolean down = false;
     for (WatchedService w : services.values()) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -61,6 +63,42 @@ class ServiceWatchTest {
         .atMost(Duration.ofMillis(ServiceWatch.DOWN_PROBE_MILLIS * 4))
         .until(() -> !watch.isDown(Service.REDIS));
     assertThat(probe.checks.get()).isGreaterThan(before);
+  }
+
+  @Test
+  void aRefusalOfTheGuardWhilePostgresWasDownIsThatOutageEvenOnceItIsBack() throws Exception {
+    CountingProbe postgres = new CountingProbe();
+    ServiceWatch pgWatch =
+        new ServiceWatch(
+            Map.of(Service.POSTGRES, postgres), new SimpleMeterRegistry(), Clock.systemUTC());
+    try {
+      postgres.answering.set(false);
+      assertThat(pgWatch.failed(new SQLTransientConnectionException("gone", "08001")))
+          .isEqualTo(ServiceWatch.Verdict.DOWN);
+      SQLException refused = null;
+      try {
+        new GuardedDataSource(null, pgWatch).getConnection();
+      } catch (SQLException e) {
+        refused = e;
+      }
+      assertThat((Throwable) refused).as("the guard refuses while the watch says down").isNotNull();
+      pgWatch.activate();
+      pgWatch.start();
+      postgres.answering.set(true);
+      await("the watch's own check finds PostgreSQL back")
+          .atMost(Duration.ofMillis(ServiceWatch.DOWN_PROBE_MILLIS * 4))
+          .until(() -> !pgWatch.isDown(Service.POSTGRES));
+      assertThat(pgWatch.failed(new SQLTransientConnectionException("a blip", "08001")))
+          .as("a failure of the pool now: a blip")
+          .isEqualTo(ServiceWatch.Verdict.BLIP);
+
+      // why: a round that the guard refused just before the watch saw PostgreSQL back reports its
+      // failure now; the outage was logged, so this is not a failure of the work (no WARN)
+      assertThat(pgWatch.failed(new IllegalStateException("patrol_lease update failed", refused)))
+          .isEqualTo(ServiceWatch.Verdict.DOWN);
+    } finally {
+      pgWatch.shutdown();
+    }
   }
 
   private void start() {
