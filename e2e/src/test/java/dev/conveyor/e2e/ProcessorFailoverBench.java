@@ -23,8 +23,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,38 +41,24 @@ class ProcessorFailoverBench {
   private static final int MESSAGES = Integer.getInteger("bench.messages", 20_000);
   // why: a tick under load lasts a slice; a row this often is never missed
   private static final Duration POLL = Duration.ofMillis(50);
-  private final List<DaemonProcess> daemons = new ArrayList<>();
-
-  @AfterEach
-  void killLeftovers() throws InterruptedException {
-    for (DaemonProcess d : daemons) {
-      d.killIfAlive();
-    }
-  }
+  @RegisterExtension final LaunchedDaemons daemons = new LaunchedDaemons();
 
   @Test
   void secondsFromKillToTheDeadChainsRunningOnTheSurvivor(TestServices services, @TempDir Path dir)
       throws Exception {
-    Files.writeString(
-        dir.resolve("relay.yaml"),
-        """
-        pipeline: relay
-        version: 1
-        max_in_flight: 1000000
-        defaults: {offset: 100ms, batch: 50}
-        steps:
-          - {name: first, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, shards: 2}
-          - {name: second, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, after: first, shards: 2}
-          - {name: deliver, kind: sink, after: second, shards: 2, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
-        """);
+    ProcessorFailoverIT.writeRelayPipeline(dir, 1_000_000);
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/processor-failover-bench");
-    DaemonProcess dispatcher = started(new DaemonProcess("dispatcher", env, logs));
+    DaemonProcess dispatcher = daemons.start(new DaemonProcess("dispatcher", env, logs));
     DaemonProcess a =
-        started(new DaemonProcess("processor", with(env, "processor-a"), logs.resolve("a")));
+        daemons.start(
+            new DaemonProcess(
+                "processor", LaunchedDaemons.node(env, "processor-a"), logs.resolve("a")));
     DaemonProcess b =
-        started(new DaemonProcess("processor", with(env, "processor-b"), logs.resolve("b")));
+        daemons.start(
+            new DaemonProcess(
+                "processor", LaunchedDaemons.node(env, "processor-b"), logs.resolve("b")));
     await().atMost(60, SECONDS).until(() -> dispatcher.healthy() && a.healthy() && b.healthy());
 
     List<String> lines = new ArrayList<>();
@@ -208,17 +194,6 @@ class ProcessorFailoverBench {
 
   private static void publish(TestServices services, int from) {
     Inbox.publish(services, "relay", "m-", from, MESSAGES, i -> "{\"text\":\"message " + i + "\"}");
-  }
-
-  private DaemonProcess started(DaemonProcess d) {
-    daemons.add(d);
-    return d.start();
-  }
-
-  private static Map<String, String> with(Map<String, String> env, String nodeId) {
-    Map<String, String> e = new HashMap<>(env);
-    e.put("CONVEYOR_NODE_ID", nodeId);
-    return e;
   }
 
   private static long rows(TestServices services) {

@@ -6,15 +6,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,38 +25,24 @@ import org.junit.jupiter.api.io.TempDir;
 @WithServices
 class ProcessorFailoverIT {
   private static final int MESSAGES = 3_000;
-  private final List<DaemonProcess> daemons = new ArrayList<>();
-
-  @AfterEach
-  void killLeftovers() throws InterruptedException {
-    for (DaemonProcess d : daemons) {
-      d.killIfAlive();
-    }
-  }
+  @RegisterExtension final LaunchedDaemons daemons = new LaunchedDaemons();
 
   @Test
   void killedProcessorsLoseNothingAndDuplicateNothing(TestServices services, @TempDir Path dir)
       throws Exception {
-    Files.writeString(
-        dir.resolve("relay.yaml"),
-        """
-        pipeline: relay
-        version: 1
-        max_in_flight: 100000
-        defaults: {offset: 100ms, batch: 50}
-        steps:
-          - {name: first, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, shards: 2}
-          - {name: second, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, after: first, shards: 2}
-          - {name: deliver, kind: sink, after: second, shards: 2, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
-        """);
+    writeRelayPipeline(dir, 100_000);
     Map<String, String> env = new HashMap<>(services.env());
     env.put("CONVEYOR_PIPELINES", dir.toString());
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/processor-failover");
-    DaemonProcess dispatcher = started(new DaemonProcess("dispatcher", env, logs));
+    DaemonProcess dispatcher = daemons.start(new DaemonProcess("dispatcher", env, logs));
     DaemonProcess a =
-        started(new DaemonProcess("processor", with(env, "processor-a"), logs.resolve("a")));
+        daemons.start(
+            new DaemonProcess(
+                "processor", LaunchedDaemons.node(env, "processor-a"), logs.resolve("a")));
     DaemonProcess b =
-        started(new DaemonProcess("processor", with(env, "processor-b"), logs.resolve("b")));
+        daemons.start(
+            new DaemonProcess(
+                "processor", LaunchedDaemons.node(env, "processor-b"), logs.resolve("b")));
     await().atMost(60, SECONDS).until(() -> dispatcher.healthy() && a.healthy() && b.healthy());
 
     // phase 1: processor a dies mid-run; b alone must finish, taking over a's chains
@@ -110,18 +95,27 @@ class ProcessorFailoverIT {
                 .isEqualTo(tasks));
   }
 
-  private DaemonProcess started(DaemonProcess d) {
-    daemons.add(d);
-    return d.start();
-  }
-
-  private static Map<String, String> with(Map<String, String> env, String nodeId) {
-    Map<String, String> e = new HashMap<>(env);
-    e.put("CONVEYOR_NODE_ID", nodeId);
-    return e;
-  }
-
   private static long rows(TestServices services) {
     return services.queryLong("SELECT count(*) FROM conveyor.echo_rows");
+  }
+
+  /**
+   * The three-step pipeline the failover test and bench share: two identity steps and a sink, two
+   * shards each (6 chains), small batches.
+   */
+  static void writeRelayPipeline(Path dir, int maxInFlight) throws IOException {
+    Files.writeString(
+        dir.resolve("relay.yaml"),
+        """
+        pipeline: relay
+        version: 1
+        max_in_flight: %d
+        defaults: {offset: 100ms, batch: 50}
+        steps:
+          - {name: first, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, shards: 2}
+          - {name: second, kind: java, class: dev.conveyor.runtime.step.builtin.Identity, after: first, shards: 2}
+          - {name: deliver, kind: sink, after: second, shards: 2, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+        """
+            .formatted(maxInFlight));
   }
 }

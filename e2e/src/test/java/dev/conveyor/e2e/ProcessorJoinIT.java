@@ -10,12 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,14 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @WithServices
 class ProcessorJoinIT {
-  private final List<DaemonProcess> daemons = new ArrayList<>();
-
-  @AfterEach
-  void killLeftovers() throws InterruptedException {
-    for (DaemonProcess d : daemons) {
-      d.killIfAlive();
-    }
-  }
+  @RegisterExtension final LaunchedDaemons daemons = new LaunchedDaemons();
 
   @Test
   void aProcessorThatJoinsAnIdleOneGetsItsShareWithinBlocksNotIdleWaits(
@@ -52,14 +43,16 @@ class ProcessorJoinIT {
     env.put("CONVEYOR_REDIS_BLOCK", "4s");
     Path logs = Repo.root().resolve("e2e/target/e2e-logs/processor-join");
     DaemonProcess a =
-        started(new DaemonProcess("processor", with(env, "join-a"), logs.resolve("a")));
+        daemons.start(
+            new DaemonProcess("processor", LaunchedDaemons.node(env, "join-a"), logs.resolve("a")));
     await().atMost(60, SECONDS).until(a::healthy);
     await("a runs all four chains, each waiting on its empty queue")
         .atMost(30, SECONDS)
         .until(() -> executing(services, "join-a") == 4);
 
     DaemonProcess b =
-        started(new DaemonProcess("processor", with(env, "join-b"), logs.resolve("b")));
+        daemons.start(
+            new DaemonProcess("processor", LaunchedDaemons.node(env, "join-b"), logs.resolve("b")));
     await().atMost(60, SECONDS).until(b::healthy);
     Instant joined = Instant.now();
     // why: a counts b within a recount (5 s), and its idle ticks beyond the share end within a
@@ -81,16 +74,5 @@ class ProcessorJoinIT {
             + " AND instance_name = '"
             + node
             + "'");
-  }
-
-  private DaemonProcess started(DaemonProcess d) {
-    daemons.add(d);
-    return d.start();
-  }
-
-  private static Map<String, String> with(Map<String, String> env, String nodeId) {
-    Map<String, String> e = new HashMap<>(env);
-    e.put("CONVEYOR_NODE_ID", nodeId);
-    return e;
   }
 }
