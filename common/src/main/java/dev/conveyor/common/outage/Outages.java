@@ -3,8 +3,10 @@ package dev.conveyor.common.outage;
 import dev.conveyor.common.redis.ReplicationBarrier;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
@@ -51,10 +53,7 @@ public final class Outages {
 
   /** Which kind of service the failure is an outage of, if it is one. */
   public static Optional<Service.Kind> of(Throwable error) {
-    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (Throwable t = error;
-        t != null && seen.size() < MAX_DEPTH && seen.add(t);
-        t = t.getCause()) {
+    for (Throwable t : chain(error)) {
       Optional<Service.Kind> kind = ofOne(t);
       if (kind.isPresent()) {
         return kind;
@@ -65,15 +64,19 @@ public final class Outages {
 
   /** Whether the failure or one of its causes is of {@code type}. */
   static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+    return chain(error).stream().anyMatch(type::isInstance);
+  }
+
+  /** The failure and its causes, outermost first: at most MAX_DEPTH, each once (a cycle ends). */
+  private static List<Throwable> chain(Throwable error) {
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    List<Throwable> chain = new ArrayList<>();
     for (Throwable t = error;
         t != null && seen.size() < MAX_DEPTH && seen.add(t);
         t = t.getCause()) {
-      if (type.isInstance(t)) {
-        return true;
-      }
+      chain.add(t);
     }
-    return false;
+    return chain;
   }
 
   /** Whether the failure is an outage of Redis or PostgreSQL. */
