@@ -101,6 +101,14 @@ public final class TestServices implements AutoCloseable {
     return cluster == null ? endpoints.redisUrl() : cluster.url();
   }
 
+  /** A {@code redis://} URL of each Redis that serves keys: the one Redis, or every master. */
+  public List<String> redisMasterUrls() {
+    if (cluster == null) {
+      return List.of(redisUrl());
+    }
+    return cluster.masters().stream().map(m -> "redis://" + m).toList();
+  }
+
   /** JDBC URL of this class's own database (credentials as URL parameters). */
   public String pgUrl() {
     return pgUrl;

@@ -5,6 +5,7 @@ import dev.conveyor.common.redis.LuaScript;
 import dev.conveyor.common.redis.PipelineReplies;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,7 +84,8 @@ public final class TaskFinishing {
   /**
    * Notes that the tasks finished (their audit rows are written): lists them in the pipeline's
    * finished index, then takes them out of flight — in this order, so that a Redis that loses the
-   * last writes never holds a task in neither index.
+   * last writes never holds a task in neither index; one command for each index, whatever the
+   * number of tasks.
    */
   public void markFinished(String pipeline, List<String> taskIds, Instant finishedAt) {
     if (taskIds.isEmpty()) {
@@ -95,19 +97,14 @@ public final class TaskFinishing {
       calls.add(new LuaScript.Call(List.of(keys.taskMeta(id)), List.of(at)));
     }
     MARK_FINISHED.runAll(jedis, calls);
+    Map<String, Double> finished = new LinkedHashMap<>();
+    for (String id : taskIds) {
+      finished.put(id, (double) finishedAt.toEpochMilli());
+    }
     PipelineReplies replies = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
-      for (String id : taskIds) {
-        replies.add(
-            p.zadd(
-                keys.finished(pipeline),
-                finishedAt.toEpochMilli(),
-                id,
-                ZAddParams.zAddParams().nx()));
-      }
-      for (String id : taskIds) {
-        replies.add(p.zrem(keys.inflight(pipeline), id));
-      }
+      replies.add(p.zadd(keys.finished(pipeline), finished, ZAddParams.zAddParams().nx()));
+      replies.add(p.zrem(keys.inflight(pipeline), taskIds.toArray(String[]::new)));
       p.sync();
     }
     replies.check();

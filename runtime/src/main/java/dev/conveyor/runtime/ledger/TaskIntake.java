@@ -86,24 +86,27 @@ public final class TaskIntake {
   }
 
   /**
-   * Fans registered tasks out: puts each in its pipeline's in-flight index and every part on the
-   * queue of every entry step, then marks the tasks dispatched — two round trips for all. Safe to
-   * repeat: the index keeps the first time, and a repeated queue item is harmless downstream.
+   * Fans registered tasks out: puts them in their pipelines' in-flight indexes (one {@code ZADD}
+   * per pipeline) and every part on the queue of every entry step, then marks the tasks dispatched
+   * — two round trips for all. Safe to repeat: the index keeps the first time, and a repeated queue
+   * item is harmless downstream.
    */
   public void dispatchAll(List<Registration> registrations) {
     if (registrations.isEmpty()) {
       return;
     }
+    Map<String, Map<String, Double>> inflight = new LinkedHashMap<>();
+    for (Registration r : registrations) {
+      inflight
+          .computeIfAbsent(r.pipeline().name(), name -> new LinkedHashMap<>())
+          .putIfAbsent(r.taskId(), (double) r.receivedAt().toEpochMilli());
+    }
     PipelineReplies fanOut = new PipelineReplies();
     try (AbstractPipeline p = jedis.pipelined()) {
+      inflight.forEach((pipeline, tasks) ->
+          fanOut.add(p.zadd(keys.inflight(pipeline), tasks, ZAddParams.zAddParams().nx())));
       for (Registration r : registrations) {
         String pipeline = r.pipeline().name();
-        fanOut.add(
-            p.zadd(
-                keys.inflight(pipeline),
-                r.receivedAt().toEpochMilli(),
-                r.taskId(),
-                ZAddParams.zAddParams().nx()));
         for (StepDef entry : r.pipeline().entrySteps()) {
           String queue = Shards.queue(keys, pipeline, entry, r.taskId());
           for (int part = 0; part < r.partInputs().size(); part++) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.common.redis.Keys;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.common.redis.StreamMessage;
+import dev.conveyor.common.test.RedisCommandLog;
 import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.pipeline.Pipeline;
@@ -394,6 +395,69 @@ class TaskLedgerIT {
       int s = Shards.of("doc-42", n);
       assertThat(s).isBetween(0, n - 1).isEqualTo(Shards.of("doc-42", n));
     }
+  }
+
+  @Test
+  void aBatchGoesIntoAndOutOfTheIndexesWithOneCommandPerIndex(TestServices services)
+      throws InterruptedException {
+    Pipeline solo =
+        PipelineLoader.parse(
+            """
+            pipeline: solo
+            version: 1
+            steps:
+              - {name: s, kind: sink, sink: {table: t, key: [task_id, part]}}
+            """,
+            "solo.yaml");
+    Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
+    List<Registration> batch = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      Pipeline p = i % 3 == 0 ? DAG : solo;
+      batch.add(new Registration("b" + i, p, i + "-0", at.plusMillis(i), List.of("{}")));
+    }
+    intake.registerAll(batch);
+    List<String> soloIds =
+        batch.stream().filter(r -> r.pipeline() == solo).map(Registration::taskId).toList();
+
+    List<String> dispatching;
+    try (RedisCommandLog log = RedisCommandLog.start(services)) {
+      intake.dispatchAll(batch);
+      dispatching = log.stop();
+    }
+    List<String> finishingCommands;
+    Instant finishedAt = at.plusSeconds(60);
+    try (RedisCommandLog log = RedisCommandLog.start(services)) {
+      finishing.markFinished("solo", soloIds, finishedAt);
+      finishingCommands = log.stop();
+    }
+
+    assertThat(RedisCommandLog.count(dispatching, "ZADD"))
+        .as("one ZADD per pipeline of the batch: %s", dispatching)
+        .isEqualTo(2);
+    assertThat(RedisCommandLog.count(finishingCommands, "ZADD")).isEqualTo(1);
+    assertThat(RedisCommandLog.count(finishingCommands, "ZREM")).isEqualTo(1);
+    UnifiedJedis jedis = services.jedis();
+    Keys keys = services.keys();
+    assertThat(jedis.zcard(keys.inflight("dag"))).isEqualTo(10);
+    assertThat(jedis.zscore(keys.inflight("dag"), "b3")).isEqualTo(at.plusMillis(3).toEpochMilli());
+    assertThat(jedis.zcard(keys.inflight("solo"))).isZero();
+    assertThat(jedis.zrange(keys.finished("solo"), 0, -1))
+        .containsExactlyInAnyOrderElementsOf(soloIds);
+    assertThat(jedis.zscore(keys.finished("solo"), "b1")).isEqualTo(finishedAt.toEpochMilli());
+    assertThat(lookup.meta("b1").orElseThrow().finishedAt()).contains(finishedAt);
+  }
+
+  @Test
+  void aTaskAlreadyInTheInflightIndexKeepsItsTimeWhenDispatchedAgain(TestServices services) {
+    Instant first = Instant.ofEpochMilli(1_700_000_000_000L);
+    Registration r = new Registration("again-1", DAG, "5-0", first, List.of("{}"));
+    intake.registerAll(List.of(r));
+    intake.dispatchAll(List.of(r));
+    intake.dispatchAll(
+        List.of(new Registration("again-1", DAG, "5-0", first.plusSeconds(9), List.of("{}"))));
+
+    assertThat(services.jedis().zscore(services.keys().inflight("dag"), "again-1"))
+        .isEqualTo(first.toEpochMilli());
   }
 
   private void registered(String id, int parts) {
