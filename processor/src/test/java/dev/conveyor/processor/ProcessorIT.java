@@ -114,7 +114,7 @@ class ProcessorIT {
               .isEqualTo(120);
         });
     assertThat(services.jedis().zcard(services.keys().inflight("echo"))).isZero();
-    assertThat(services.jedis().hget(services.keys().taskMeta(ids.getFirst()), "finished_at"))
+    assertThat(services.jedis().zscore(services.keys().finished("echo"), ids.getFirst()))
         .isNotNull();
   }
 

@@ -36,7 +36,10 @@ public final class TaskFields {
   /** How often a replay re-opened the task. */
   public static final String REPLAYS = "replays";
 
-  /** When the task finished, its audit row written (epoch ms); absent while in flight. */
+  /**
+   * When the task finished (epoch ms), as versions before 2026-12-07 noted it in the meta; read
+   * only (a replay removes it). A task's audit row says that it finished.
+   */
   public static final String FINISHED_AT = "finished_at";
 
   /** Prefix of {@code out:<step>}: the task has an output hash of that step (for cleanup). */

@@ -1,7 +1,6 @@
 package dev.conveyor.runtime.ledger;
 
 import dev.conveyor.common.redis.Keys;
-import dev.conveyor.common.redis.LuaScript;
 import dev.conveyor.common.redis.PipelineReplies;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,8 +19,6 @@ import redis.clients.jedis.params.ZAddParams;
  * index that patrol's cleanup walks.
  */
 public final class TaskFinishing {
-  private static final LuaScript MARK_FINISHED = LuaScript.load("mark_finished");
-
   private final UnifiedJedis jedis;
   private final Keys keys;
 
@@ -40,7 +37,8 @@ public final class TaskFinishing {
 
   /**
    * What the audit rows of these tasks need, read in one round trip: empty for a task whose data is
-   * gone or that finished already.
+   * gone, or whose meta says that it finished (as versions before 2026-12-07 noted it). A task
+   * finished since is read again; its audit row is not written twice ({@link TaskCompletion}).
    *
    * @param sinkSteps the pipeline's sink steps: their outputs are the rows delivered
    */
@@ -85,18 +83,13 @@ public final class TaskFinishing {
    * Notes that the tasks finished (their audit rows are written): lists them in the pipeline's
    * finished index, then takes them out of flight — in this order, so that a Redis that loses the
    * last writes never holds a task in neither index; one command for each index, whatever the
-   * number of tasks.
+   * number of tasks. Nothing is written to a task's own keys: the audit row says that it finished,
+   * and a write there could bring back a key of a task cleaned up meanwhile.
    */
   public void markFinished(String pipeline, List<String> taskIds, Instant finishedAt) {
     if (taskIds.isEmpty()) {
       return;
     }
-    String at = Long.toString(finishedAt.toEpochMilli());
-    List<LuaScript.Call> calls = new ArrayList<>(taskIds.size());
-    for (String id : taskIds) {
-      calls.add(new LuaScript.Call(List.of(keys.taskMeta(id)), List.of(at)));
-    }
-    MARK_FINISHED.runAll(jedis, calls);
     Map<String, Double> finished = new LinkedHashMap<>();
     for (String id : taskIds) {
       finished.put(id, (double) finishedAt.toEpochMilli());

@@ -151,7 +151,8 @@ public final class TaskReport {
       s.put("version", m.version());
       s.put("received_at", m.receivedAt());
       s.put("parts", m.parts());
-      s.put("state", m.finishedAt().isPresent() ? "finished" : "in_flight");
+      // why: the audit row is written when a task finishes (older metas also note finished_at)
+      s.put("state", row.isPresent() || m.finishedAt().isPresent() ? "finished" : "in_flight");
       if (pulse != null) {
         s.put("progress_at", pulse.progressAt());
         s.put("redrives", pulse.redrives());

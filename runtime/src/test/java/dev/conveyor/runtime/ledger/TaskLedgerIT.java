@@ -325,12 +325,8 @@ class TaskLedgerIT {
     assertThat(intake.inflightCounts(List.of("sh", "other")))
         .isEqualTo(Map.of("sh", 1L, "other", 0L));
     finishing.markFinished("sh", List.of("task-a"), Instant.now());
-    assertThat(finishing.finishing(List.of("task-a"), List.of("s")).getFirst())
-        .as("a finished task is not finished again")
-        .isEmpty();
     assertThat(sweep.inflightCount("sh")).isZero();
     assertThat(sweep.finishedSlice("sh", 0, 10)).containsExactly("task-a");
-    assertThat(lookup.meta("task-a").orElseThrow().finishedAt()).isPresent();
     assertThat(intake.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
         .isEqualTo(RegisterOutcome.DONE);
   }
@@ -398,7 +394,7 @@ class TaskLedgerIT {
   }
 
   @Test
-  void aBatchGoesIntoAndOutOfTheIndexesWithOneCommandPerIndex(TestServices services)
+  void aBatchGoesIntoAndOutOfTheIndexesWithOneCommandPerIndexAndNoScript(TestServices services)
       throws InterruptedException {
     Pipeline solo =
         PipelineLoader.parse(
@@ -434,17 +430,21 @@ class TaskLedgerIT {
     assertThat(RedisCommandLog.count(dispatching, "ZADD"))
         .as("one ZADD per pipeline of the batch: %s", dispatching)
         .isEqualTo(2);
-    assertThat(RedisCommandLog.count(finishingCommands, "ZADD")).isEqualTo(1);
-    assertThat(RedisCommandLog.count(finishingCommands, "ZREM")).isEqualTo(1);
+    assertThat(finishingCommands)
+        .as("the indexes only: the audit row says that a task finished")
+        .containsExactly("ZADD", "ZREM");
     UnifiedJedis jedis = services.jedis();
     Keys keys = services.keys();
-    assertThat(jedis.zcard(keys.inflight("dag"))).isEqualTo(10);
+    for (Registration r : batch) {
+      if (r.pipeline() == DAG) {
+        assertThat(jedis.zscore(keys.inflight("dag"), r.taskId())).isNotNull();
+      }
+    }
     assertThat(jedis.zscore(keys.inflight("dag"), "b3")).isEqualTo(at.plusMillis(3).toEpochMilli());
     assertThat(jedis.zcard(keys.inflight("solo"))).isZero();
     assertThat(jedis.zrange(keys.finished("solo"), 0, -1))
         .containsExactlyInAnyOrderElementsOf(soloIds);
     assertThat(jedis.zscore(keys.finished("solo"), "b1")).isEqualTo(finishedAt.toEpochMilli());
-    assertThat(lookup.meta("b1").orElseThrow().finishedAt()).contains(finishedAt);
   }
 
   @Test
