@@ -44,6 +44,7 @@ class WarmupBench {
     List<DaemonProcess> daemons = EndToEndBench.startTrio(services, dir, "bench-warmup");
     StringBuilder cpu = new StringBuilder();
     StringBuilder jit = new StringBuilder();
+    StringBuilder redis = new StringBuilder();
     String payload = "{\"text\":\"" + EndToEndBench.TEXT + "\"}";
     try {
       await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
@@ -55,10 +56,13 @@ class WarmupBench {
                 + String.format(Locale.ROOT, "%,d", MESSAGES)
                 + (run.equals("cold") ? ", right after start" : ", again");
         CpuSplit before = CpuSplit.take(roles);
+        RedisCommandStats commandsBefore = RedisCommandStats.take(services.jedis());
         Map<String, Long> compiledBefore = compilerTicks(daemons);
         EndToEndBench.run(services, md, label, "echo", run, MESSAGES, payload);
         cpu.append(CpuSplit.row(label, CpuSplit.take(roles).perItem(before, MESSAGES)))
             .append('\n');
+        redis.append(
+            RedisCommandStats.take(services.jedis()).perItem(commandsBefore, MESSAGES, label, 12));
         Map<String, Long> compiled = compilerTicks(daemons);
         jit.append("| ").append(label).append(" |");
         for (DaemonProcess d : daemons) {
@@ -79,7 +83,13 @@ class WarmupBench {
         .append(
             "\nCPU seconds of the daemons' compiler threads (C1 and C2) while each run went:\n\n"
                 + "| run | dispatcher | processor | patrol |\n|---|---:|---:|---:|\n")
-        .append(jit);
+        .append(jit)
+        .append(
+            "\nRedis's commands per message while each run went (INFO commandstats; a script's"
+                + " commands also count inside its EVALSHA):\n\n")
+        .append(RedisCommandStats.header())
+        .append('\n')
+        .append(redis);
     Path out = Repo.root().resolve("e2e/target/bench/warmup.md");
     Files.createDirectories(out.getParent());
     Files.writeString(out, md);
