@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
@@ -22,7 +23,7 @@ import redis.clients.jedis.params.ZAddParams;
  * flight (backpressure). Every write is idempotent, so a re-pass after a crash is harmless.
  */
 public final class TaskIntake {
-  private static final int PARTS_PER_HSET = 500;
+  private static final LuaScript REGISTER = LuaScript.load("register_task");
   private static final LuaScript UNREGISTER = LuaScript.load("unregister_task");
 
   private final UnifiedJedis jedis;
@@ -45,99 +46,25 @@ public final class TaskIntake {
         .getFirst();
   }
 
-  /**
-   * Registers many tasks, in order (of two with the same id, the first wins), with plain commands
-   * in two round trips for all: first each task claims its id ({@code HSETNX} of the meta's {@code
-   * stream_id}); then the tasks that won write the rest of their meta and their parts, and for the
-   * others the meta tells whether this inbox entry registered them before ({@link
-   * RegisterOutcome}). A pass that died between the two left a meta of its {@code stream_id} alone:
-   * the next pass of the same entry finds it, and writes the rest (a third round trip, only then).
-   *
-   * <p>why not a script: a script call cost Redis several times the plain commands it runs
-   * (docs/benchmarks.md, "fewer commands per task").
-   */
+  /** Registers many tasks in one round trip, in order (of two with the same id, the first wins). */
   public List<RegisterOutcome> registerAll(List<Registration> registrations) {
-    List<Response<Long>> claims = new ArrayList<>(registrations.size());
-    try (AbstractPipeline p = jedis.pipelined()) {
-      for (Registration r : registrations) {
-        claims.add(p.hsetnx(keys.taskMeta(r.taskId()), TaskFields.STREAM_ID, r.streamId()));
-      }
-      p.sync();
+    List<LuaScript.Call> calls = new ArrayList<>(registrations.size());
+    for (Registration r : registrations) {
+      List<String> args = new ArrayList<>(5 + r.partInputs().size());
+      args.add(r.pipeline().name());
+      args.add(Integer.toString(r.pipeline().version()));
+      args.add(Integer.toString(r.partInputs().size()));
+      args.add(r.streamId());
+      args.add(Long.toString(r.receivedAt().toEpochMilli()));
+      args.addAll(r.partInputs());
+      calls.add(
+          new LuaScript.Call(List.of(keys.taskMeta(r.taskId()), keys.taskParts(r.taskId())), args));
     }
-    List<Response<List<String>>> found = new ArrayList<>(registrations.size());
-    PipelineReplies written = new PipelineReplies();
-    try (AbstractPipeline p = jedis.pipelined()) {
-      for (int i = 0; i < registrations.size(); i++) {
-        Registration r = registrations.get(i);
-        if (PipelineReplies.get(claims.get(i)) == 1) {
-          write(p, written, r);
-          found.add(null);
-        } else {
-          found.add(
-              p.hmget(
-                  keys.taskMeta(r.taskId()),
-                  TaskFields.STREAM_ID,
-                  TaskFields.DISPATCHED,
-                  TaskFields.FINISHED_AT,
-                  TaskFields.PIPELINE));
-        }
-      }
-      p.sync();
-    }
-    written.check();
     List<RegisterOutcome> outcomes = new ArrayList<>(registrations.size());
-    List<Registration> unfinished = new ArrayList<>();
-    for (int i = 0; i < registrations.size(); i++) {
-      if (found.get(i) == null) {
-        outcomes.add(RegisterOutcome.NEW);
-        continue;
-      }
-      // stream_id, dispatched, finished_at, pipeline
-      List<String> f = PipelineReplies.get(found.get(i));
-      if (!registrations.get(i).streamId().equals(f.get(0))) {
-        outcomes.add(RegisterOutcome.DUPLICATE);
-      } else if (f.get(1) != null || f.get(2) != null) {
-        outcomes.add(RegisterOutcome.DONE);
-      } else {
-        outcomes.add(RegisterOutcome.RESUME);
-        if (f.get(3) == null) {
-          unfinished.add(registrations.get(i));
-        }
-      }
-    }
-    if (!unfinished.isEmpty()) {
-      PipelineReplies rest = new PipelineReplies();
-      try (AbstractPipeline p = jedis.pipelined()) {
-        unfinished.forEach(r -> write(p, rest, r));
-        p.sync();
-      }
-      rest.check();
+    for (Object reply : REGISTER.runAll(jedis, calls)) {
+      outcomes.add(RegisterOutcome.valueOf(String.valueOf(reply).toUpperCase(Locale.ROOT)));
     }
     return outcomes;
-  }
-
-  /** The meta of a task that claimed its id, but for its stream_id, and its parts. */
-  private void write(AbstractPipeline p, PipelineReplies replies, Registration r) {
-    String received = Long.toString(r.receivedAt().toEpochMilli());
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put(TaskFields.PIPELINE, r.pipeline().name());
-    meta.put(TaskFields.VERSION, Integer.toString(r.pipeline().version()));
-    meta.put(TaskFields.PARTS, Integer.toString(r.partInputs().size()));
-    meta.put(TaskFields.RECEIVED_AT, received);
-    meta.put(TaskFields.PROGRESS_AT, received);
-    replies.add(p.hset(keys.taskMeta(r.taskId()), meta));
-    // why: one HSET per PARTS_PER_HSET parts, not one per part, nor one of a huge argument list
-    Map<String, String> parts = new LinkedHashMap<>();
-    for (int i = 0; i < r.partInputs().size(); i++) {
-      parts.put(Integer.toString(i), r.partInputs().get(i));
-      if (parts.size() == PARTS_PER_HSET) {
-        replies.add(p.hset(keys.taskParts(r.taskId()), parts));
-        parts = new LinkedHashMap<>();
-      }
-    }
-    if (!parts.isEmpty()) {
-      replies.add(p.hset(keys.taskParts(r.taskId()), parts));
-    }
   }
 
   /**

@@ -83,51 +83,6 @@ class TaskLedgerIT {
   }
 
   @Test
-  void aRegistrationCostsPlainCommandsAndNoScript(TestServices services)
-      throws InterruptedException {
-    List<Registration> batch = new java.util.ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      batch.add(new Registration("p" + i, DAG, i + "-0", Instant.now(), List.of("{}", "{}")));
-    }
-
-    List<String> commands;
-    try (RedisCommandLog log = RedisCommandLog.start(services)) {
-      assertThat(intake.registerAll(batch)).containsOnly(RegisterOutcome.NEW);
-      commands = log.stop();
-    }
-
-    assertThat(RedisCommandLog.count(commands, "HSETNX")).isEqualTo(5);
-    assertThat(RedisCommandLog.count(commands, "HSET")).as("meta and parts").isEqualTo(10);
-    assertThat(commands).hasSize(15);
-  }
-
-  @Test
-  void aPassThatDiedAfterClaimingTheIdIsCompletedByTheNextPassOfItsEntry(TestServices services) {
-    Instant at = Instant.ofEpochMilli(1_700_000_200_000L);
-    // the claim of an earlier pass of entry 3-0, which died before it wrote the rest
-    services.jedis().hsetnx(services.keys().taskMeta("half-1"), "stream_id", "3-0");
-
-    assertThat(intake.register("half-1", DAG, "4-0", at, List.of("{}")))
-        .as("another entry with the same id")
-        .isEqualTo(RegisterOutcome.DUPLICATE);
-    assertThat(intake.register("half-1", DAG, "3-0", at, List.of("{\"a\":1}", "{\"a\":2}")))
-        .isEqualTo(RegisterOutcome.RESUME);
-
-    TaskMeta meta = lookup.meta("half-1").orElseThrow();
-    assertThat(meta.pipeline()).isEqualTo("dag");
-    assertThat(meta.parts()).isEqualTo(2);
-    assertThat(meta.streamId()).isEqualTo("3-0");
-    assertThat(meta.receivedAt()).isEqualTo(at);
-    assertThat(services.jedis().hgetAll(services.keys().taskParts("half-1")))
-        .isEqualTo(Map.of("0", "{\"a\":1}", "1", "{\"a\":2}"));
-    assertThat(intake.register("half-1", DAG, "3-0", at, List.of("{}")))
-        .as("a resumed registration is not written again")
-        .isEqualTo(RegisterOutcome.RESUME);
-    assertThat(services.jedis().hget(services.keys().taskParts("half-1"), "0"))
-        .isEqualTo("{\"a\":1}");
-  }
-
-  @Test
   void twoEntriesWithOneIdInABatchRegisterTheFirst(TestServices services) {
     Instant at = Instant.now();
     List<RegisterOutcome> outcomes =
