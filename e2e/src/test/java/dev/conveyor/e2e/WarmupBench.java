@@ -23,17 +23,32 @@ import org.junit.jupiter.api.io.TempDir;
  * bare stream → PostgreSQL copy loop of the same run as the baseline. Per run: messages/s, the CPU
  * split per message, and the CPU seconds the daemons' compiler threads ({@code C1}/{@code C2
  * CompilerThread}) spent. Run with {@code deploy/bin/bench warmup} ({@code BENCH_MESSAGES} sets the
- * backlog, 100,000 by default).
+ * backlog, 100,000 by default; {@code BENCH_PIPELINE=ner} runs {@code ner} instead of {@code
+ * echo}).
  */
 @WithServices
 class WarmupBench {
   private static final int MESSAGES = Integer.getInteger("bench.messages", 100_000);
 
+  /** {@code echo} (one sink step) or {@code ner} (five steps: a join, a task-scope gather). */
+  private static final String PIPELINE = System.getProperty("bench.pipeline", "echo");
+
   @Test
   void coldThenWarm(TestServices services, @TempDir Path dir) throws Exception {
-    Files.copy(Repo.root().resolve("deploy/pipelines/echo.yaml"), dir.resolve("echo.yaml"));
+    Files.copy(
+        Repo.root().resolve("deploy/pipelines/" + PIPELINE + ".yaml"),
+        dir.resolve(PIPELINE + ".yaml"));
+    if (PIPELINE.equals("ner")) {
+      Files.createDirectories(dir.resolve("data"));
+      for (String file : List.of("first_names.txt", "person_words.txt")) {
+        Files.copy(
+            Repo.root().resolve("deploy/pipelines/data/" + file), dir.resolve("data/" + file));
+      }
+    }
     StringBuilder md = new StringBuilder();
-    md.append("### Warm-up: `echo` right after start, then again\n\n`deploy/bin/bench warmup` — ")
+    md.append("### Warm-up: `")
+        .append(PIPELINE)
+        .append("` right after start, then again\n\n`deploy/bin/bench warmup` — ")
         .append(BenchReport.Machine.describe())
         .append(
             "\n\n| run | messages | seconds | messages/s | latency p50 (ms) | p99 (ms) |\n|---|---:|---:|---:|---:|---:|\n");
@@ -52,13 +67,14 @@ class WarmupBench {
       daemons.forEach(d -> roles.put(d.pid(), d.name()));
       for (String run : List.of("cold", "warm")) {
         String label =
-            "echo, backlog "
+            PIPELINE
+                + ", backlog "
                 + String.format(Locale.ROOT, "%,d", MESSAGES)
                 + (run.equals("cold") ? ", right after start" : ", again");
         CpuSplit before = CpuSplit.take(roles);
         RedisCommandStats commandsBefore = RedisCommandStats.take(services.jedis());
         Map<String, Long> compiledBefore = compilerTicks(daemons);
-        EndToEndBench.run(services, md, label, "echo", run, MESSAGES, payload);
+        EndToEndBench.run(services, md, label, PIPELINE, run, MESSAGES, payload);
         cpu.append(CpuSplit.row(label, CpuSplit.take(roles).perItem(before, MESSAGES)))
             .append('\n');
         redis.append(
