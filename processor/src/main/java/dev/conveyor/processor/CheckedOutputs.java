@@ -61,6 +61,10 @@ final class CheckedOutputs implements StepWork {
               + maxBytes
               + " (CONVEYOR_MAX_OUTPUT_BYTES)");
     }
+    if (ExactJson.storable(output)) {
+      return Optional.empty();
+    }
+    // why: the one pass above says only whether; reading the tree says what and where
     JsonNode tree;
     try {
       tree = ExactJson.read(output);

@@ -2,13 +2,18 @@ package dev.conveyor.common.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.CharBuffer;
 
 /**
  * The JSON mapper for content: what producers send and steps answer. Numbers are read exactly
@@ -40,6 +45,55 @@ public final class ExactJson {
     } catch (NumberFormatException e) {
       throw new JsonParseException(null, "number out of range: " + e.getMessage());
     }
+  }
+
+  /**
+   * Whether {@code json} is one JSON value the {@linkplain #read default mapper} reads and whose
+   * content {@link UnstorableContent#find} finds nothing in — answered in one pass over the
+   * parser's tokens, without building the tree. {@code false} says only that it is not; read it and
+   * ask {@link UnstorableContent#find} to learn why.
+   */
+  public static boolean storable(String json) {
+    try (JsonParser p = DEFAULT.getFactory().createParser(json)) {
+      if (p.nextToken() == null || !storableTokens(p)) {
+        return false;
+      }
+      return p.nextToken() == null; // why: trailing data after the value is not one value
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** Checks the value at the current token and everything in it, leaving the parser on its end. */
+  private static boolean storableTokens(JsonParser p) throws IOException {
+    int depth = 0;
+    do {
+      JsonToken t = p.currentToken();
+      switch (t) {
+        case START_OBJECT, START_ARRAY -> depth++;
+        case END_OBJECT, END_ARRAY -> depth--;
+        case FIELD_NAME, VALUE_STRING -> {
+          CharSequence text =
+              CharBuffer.wrap(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+          if (UnstorableContent.firstUnstorableChar(text) >= 0) {
+            return false;
+          }
+        }
+        case VALUE_NUMBER_FLOAT -> {
+          if (!UnstorableContent.fitsNumeric(p.getDecimalValue())) {
+            return false;
+          }
+        }
+        case VALUE_NUMBER_INT -> {
+          if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+              && !UnstorableContent.fitsNumeric(new BigDecimal(p.getBigIntegerValue()))) {
+            return false;
+          }
+        }
+        default -> {}
+      }
+    } while (depth > 0 && p.nextToken() != null);
+    return depth == 0;
   }
 
   /** A mapper that refuses JSON nested deeper than {@code maxNesting}. */

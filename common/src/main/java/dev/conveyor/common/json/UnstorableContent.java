@@ -2,6 +2,8 @@ package dev.conveyor.common.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -59,14 +61,15 @@ public record UnstorableContent(Kind kind, String path) {
   }
 
   /** Index of the first U+0000 or lone surrogate in {@code s}, or -1. */
-  static int firstUnstorableChar(String s) {
-    for (int i = 0; i < s.length(); i++) {
+  static int firstUnstorableChar(CharSequence s) {
+    int length = s.length();
+    for (int i = 0; i < length; i++) {
       char c = s.charAt(i);
       if (c == 0) {
         return i;
       }
       if (Character.isHighSurrogate(c)) {
-        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        if (i + 1 < length && Character.isLowSurrogate(s.charAt(i + 1))) {
           i++;
         } else {
           return i;
@@ -78,42 +81,69 @@ public record UnstorableContent(Kind kind, String path) {
     return -1;
   }
 
+  // why: the path is built only on the way back from what was found; building it for every node
+  // (a string and a name match per member) cost more than the scan itself on clean content
   private static UnstorableContent scan(JsonNode node, String path) {
+    Found found = scan(node);
+    if (found == null) {
+      return null;
+    }
+    String where = path;
+    for (int i = found.steps.size() - 1; i >= 0; i--) {
+      Object step = found.steps.get(i);
+      where =
+          cap(where + (step instanceof Integer index ? "[" + index + "]" : member((String) step)));
+    }
+    return new UnstorableContent(found.kind, where);
+  }
+
+  /** What was found, and the way to it from the node scanned, innermost step first. */
+  private record Found(Kind kind, List<Object> steps) {
+    Found(Kind kind) {
+      this(kind, new ArrayList<>());
+    }
+
+    Found via(Object step) {
+      steps.add(step);
+      return this;
+    }
+  }
+
+  private static Found scan(JsonNode node) {
     if (node.isTextual()) {
-      return text(node.textValue(), path);
+      return text(node.textValue());
     }
     if (node.isNumber()) {
-      return fits(node) ? null : new UnstorableContent(Kind.NUMBER_OUT_OF_RANGE, path);
+      return fits(node) ? null : new Found(Kind.NUMBER_OUT_OF_RANGE);
     }
     if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
-        UnstorableContent found = scan(node.get(i), cap(path + "[" + i + "]"));
+        Found found = scan(node.get(i));
         if (found != null) {
-          return found;
+          return found.via(i);
         }
       }
     } else if (node.isObject()) {
       for (Map.Entry<String, JsonNode> member : node.properties()) {
-        String memberPath = cap(path + member(member.getKey()));
-        UnstorableContent name = text(member.getKey(), memberPath);
+        Found name = text(member.getKey());
         if (name != null) {
-          return name;
+          return name.via(member.getKey());
         }
-        UnstorableContent found = scan(member.getValue(), memberPath);
+        Found found = scan(member.getValue());
         if (found != null) {
-          return found;
+          return found.via(member.getKey());
         }
       }
     }
     return null;
   }
 
-  private static UnstorableContent text(String s, String path) {
+  private static Found text(String s) {
     int i = firstUnstorableChar(s);
     if (i < 0) {
       return null;
     }
-    return new UnstorableContent(s.charAt(i) == 0 ? Kind.NUL : Kind.LONE_SURROGATE, path);
+    return new Found(s.charAt(i) == 0 ? Kind.NUL : Kind.LONE_SURROGATE);
   }
 
   private static boolean fits(JsonNode n) {

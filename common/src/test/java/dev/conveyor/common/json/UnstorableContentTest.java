@@ -59,6 +59,15 @@ class UnstorableContentTest {
     assertThat(path).hasSizeLessThan(100).endsWith("...\"]");
   }
 
+  @Test
+  void aDeepPathIsCutAsItGrowsAndTheWayToTheFindIsKept() throws Exception {
+    String path = find("[".repeat(150) + "\"\\u0000\"" + "]".repeat(150)).orElseThrow().path();
+    assertThat(path).isEqualTo(("$" + "[0]".repeat(150)).substring(0, 300) + "...");
+
+    assertThat(find("[{\"a\":1},{\"b\":[0,{\"c d\":{\"e\":\"\\ud800\"}}]}]").orElseThrow().path())
+        .isEqualTo("$[1].b[1][\"c d\"].e");
+  }
+
   private static Optional<UnstorableContent> find(String json) throws Exception {
     return UnstorableContent.find(ExactJson.read(json));
   }
