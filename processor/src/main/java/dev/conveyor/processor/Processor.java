@@ -167,7 +167,7 @@ public final class Processor extends Daemon {
             yield command;
           }
         };
-    StepLedger ledger = new StepLedger(redis.commands(), keys());
+    StepLedger ledger = new StepLedger(redis.commands(), keys(), clock);
     StepMeters meters = StepMeters.of(metrics(), s.pipeline().name(), s.step().name());
     // why: a co-located run that puts an item in this step's retry set ends the step's idle wait
     AtomicBoolean retryNotice = new AtomicBoolean();
@@ -239,7 +239,7 @@ public final class Processor extends Daemon {
 
   /** Whether a chain's queue holds nothing: nothing waiting, pending or due for a retry. */
   private boolean drained(ChainKey key) {
-    return new StepLedger(redis.commands(), keys())
+    return new StepLedger(redis.commands(), keys(), clock)
         .queueDrained(key.pipeline(), key.step(), key.shard());
   }
 

@@ -7,6 +7,7 @@ import dev.conveyor.common.redis.PipelineReplies;
 import dev.conveyor.common.redis.StreamGroup;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,10 +33,20 @@ public final class StepLedger {
 
   private final UnifiedJedis jedis;
   private final Keys keys;
+  private final Clock clock;
 
   public StepLedger(UnifiedJedis jedis, Keys keys) {
+    this(jedis, keys, Clock.systemUTC());
+  }
+
+  /**
+   * @param clock what a record notes as the task's {@code progress_at} (patrol's sweep compares it
+   *     with its own clock, as it does the dispatcher's {@code received_at})
+   */
+  public StepLedger(UnifiedJedis jedis, Keys keys, Clock clock) {
     this.jedis = jedis;
     this.keys = keys;
+    this.clock = clock;
   }
 
   /**
@@ -133,7 +144,8 @@ public final class StepLedger {
                   o.getKey().field(),
                   o.getValue(),
                   progress.outputSpec(),
-                  progress.step())));
+                  progress.step(),
+                  now())));
     }
     return RECORD_PROGRESS.runAll(jedis, calls).stream().map(StepLedger::toProgress).toList();
   }
@@ -164,6 +176,7 @@ public final class StepLedger {
                   o.output(),
                   progress.outputSpec(),
                   progress.step(),
+                  now(),
                   earlierStep,
                   o.earlierOutput())));
     }
@@ -205,7 +218,12 @@ public final class StepLedger {
                 item.field(),
                 progress.step() + ": " + error,
                 progress.deadSpec(),
-                progress.step())));
+                progress.step(),
+                now())));
+  }
+
+  private String now() {
+    return Long.toString(clock.millis());
   }
 
   private static Progress toProgress(Object reply) {

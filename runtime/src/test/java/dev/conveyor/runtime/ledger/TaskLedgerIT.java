@@ -10,8 +10,10 @@ import dev.conveyor.common.test.TestServices;
 import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.PipelineLoader;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -202,6 +204,36 @@ class TaskLedgerIT {
         finishing.finishing(List.of("c1"), List.of("deliver")).getFirst().orElseThrow();
     assertThat(f.rows()).isEqualTo(7);
     assertThat(f.deadParts()).isZero();
+  }
+
+  @Test
+  void eachRecordNotesProgressByTheRecordersClockNotByRedisTime(TestServices services) {
+    Instant then = Instant.parse("2021-03-04T05:06:07.089Z");
+    StepLedger recorder =
+        new StepLedger(services.jedis(), services.keys(), Clock.fixed(then, ZoneOffset.UTC));
+    StepProgress company = StepProgress.of(DAG, DAG.step("company").orElseThrow());
+    StepProgress merge = StepProgress.of(DAG, DAG.step("merge").orElseThrow());
+    StepProgress assemble = StepProgress.of(DAG, DAG.step("assemble").orElseThrow());
+    StepProgress deliver = StepProgress.of(DAG, DAG.step("deliver").orElseThrow());
+    registered("pa1", 2);
+    registered("pa2", 1);
+    registered("pa3", 1);
+    String progressAt = Long.toString(then.toEpochMilli());
+
+    recorder.recordOutput(company, new QueueItem("pa1", 0, "1-0"), "[]");
+    recorder.recordDead(merge, new QueueItem("pa2", 0, "1-0"), "boom");
+    recorder.recordChainedOutputs(
+        deliver,
+        assemble.step(),
+        List.of(
+            new StepLedger.ChainedOutput(
+                QueueItem.unqueued("pa3", QueueItem.TASK), "{\"rows\":[]}", "0")));
+
+    for (String id : List.of("pa1", "pa2", "pa3")) {
+      assertThat(services.jedis().hget(services.keys().taskMeta(id), TaskFields.PROGRESS_AT))
+          .as(id)
+          .isEqualTo(progressAt);
+    }
   }
 
   @Test
