@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,14 +149,26 @@ class ConsoleBrowserIT {
           // a rate once the page has refreshed (the console's second look at the counters)
           assertThat(text("[data-step='console.check']")).containsPattern("rate\\s+[0-9.]+/s");
         });
-    // a p99 once a task went through between two looks (the growth of the item time buckets)
-    publish(services, "console", "ok-2", "{\"text\":\"all good again\"}");
-    await()
-        .atMost(20, SECONDS)
-        .pollInterval(Duration.ofMillis(100))
-        .ignoreExceptions()
-        .untilAsserted(() ->
-            assertThat(text("[data-step='console.check']")).containsPattern("p99\\s+[0-9.]+ m?s"));
+    // a p99 once a task went through between two looks (the growth of the item time buckets).
+    // why: a task can fall where no pair of looks sees its growth (a flaky failure in CI); another
+    // task follows every 5 s until one is seen
+    boolean shown = false;
+    for (int i = 2; i < 8 && !shown; i++) {
+      publish(services, "console", "ok-" + i, "{\"text\":\"all good again\"}");
+      try {
+        await()
+            .atMost(5, SECONDS)
+            .pollInterval(Duration.ofMillis(100))
+            .ignoreExceptions()
+            .untilAsserted(() ->
+                assertThat(text("[data-step='console.check']"))
+                    .containsPattern("p99\\s+[0-9.]+ m?s"));
+        shown = true;
+      } catch (ConditionTimeoutException e) {
+        // the next task
+      }
+    }
+    assertThat(shown).as("a p99 on the overview after one of six tasks").isTrue();
     screenshot("overview");
 
     // a task's page: its timeline and the dead item's error, as text
