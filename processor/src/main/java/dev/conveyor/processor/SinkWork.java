@@ -43,8 +43,12 @@ final class SinkWork implements StepWork {
   private final boolean fillPart;
   private final AtomicLong transactions = new AtomicLong();
 
-  /** One item's rows, each as JSON text. */
-  private record ItemRows(int index, List<String> rows) {}
+  /**
+   * One item's rows, each as JSON text.
+   *
+   * @param plain whether they may go as json text ({@link PlainRows})
+   */
+  private record ItemRows(int index, List<String> rows, boolean plain) {}
 
   SinkWork(DataSource dataSource, SinkTable table) {
     this.dataSource = dataSource;
@@ -65,7 +69,7 @@ final class SinkWork implements StepWork {
         for (JsonNode row : rows) {
           json.add(row.toString());
         }
-        items.add(new ItemRows(i, json));
+        items.add(new ItemRows(i, json, PlainRows.plain(rows)));
         results.add(new ItemResult.Output(Integer.toString(rows.size())));
       } catch (IllegalArgumentException e) {
         results.add(new ItemResult.Failed(e.getMessage()));
@@ -110,11 +114,12 @@ final class SinkWork implements StepWork {
   private void insert(List<ItemRows> items) throws SQLException {
     List<String> rows = new ArrayList<>();
     items.forEach(i -> rows.addAll(i.rows()));
+    boolean plain = items.stream().allMatch(ItemRows::plain);
     transactions.incrementAndGet();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        insertRows(c, rows);
+        insertRows(c, rows, plain);
         c.commit();
       } catch (SQLException e) {
         c.rollback();
@@ -123,9 +128,14 @@ final class SinkWork implements StepWork {
     }
   }
 
-  /** The rows in statements of at most batch_rows rows and MAX_STATEMENT_CHARS characters. */
-  private void insertRows(Connection c, List<String> rows) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(table.insertSql())) {
+  /**
+   * The rows in statements of at most batch_rows rows and MAX_STATEMENT_CHARS characters.
+   *
+   * @param plain whether they go as json text ({@link PlainRows})
+   */
+  private void insertRows(Connection c, List<String> rows, boolean plain) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(plain ? table.plainInsertSql() : table.insertSql())) {
       int chunk = table.def().batchRows();
       StringBuilder json = new StringBuilder();
       int inJson = 0;
@@ -156,7 +166,7 @@ final class SinkWork implements StepWork {
     if (n == 1) {
       return prefix + ": " + e.getMessage();
     }
-    RowAtFault found = rowAtFault(item.rows());
+    RowAtFault found = rowAtFault(item.rows(), item.plain());
     if (found == null) {
       return prefix + " (" + n + " rows): " + e.getMessage();
     }
@@ -177,7 +187,7 @@ final class SinkWork implements StepWork {
    * The first row that fails given the rows before it, found by halving under savepoints in one
    * transaction that is rolled back; null if none fails now.
    */
-  private RowAtFault rowAtFault(List<String> rows) {
+  private RowAtFault rowAtFault(List<String> rows, boolean plain) {
     transactions.incrementAndGet();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -187,13 +197,13 @@ final class SinkWork implements StepWork {
         // invariant: rows [0, good) insert; some row in [good, bad) fails after them
         while (bad - good > 1) {
           int mid = (good + bad) / 2;
-          if (tryRows(c, rows.subList(good, mid)) == null) {
+          if (tryRows(c, rows.subList(good, mid), plain) == null) {
             good = mid;
           } else {
             bad = mid;
           }
         }
-        SQLException error = tryRows(c, rows.subList(good, good + 1));
+        SQLException error = tryRows(c, rows.subList(good, good + 1), plain);
         return error == null ? null : new RowAtFault(good, error);
       } finally {
         c.rollback();
@@ -207,10 +217,10 @@ final class SinkWork implements StepWork {
   }
 
   /** Inserts the rows under a savepoint: kept when they go in, undone when not (the error). */
-  private SQLException tryRows(Connection c, List<String> rows) throws SQLException {
+  private SQLException tryRows(Connection c, List<String> rows, boolean plain) throws SQLException {
     Savepoint sp = c.setSavepoint();
     try {
-      insertRows(c, rows);
+      insertRows(c, rows, plain);
       c.releaseSavepoint(sp);
       return null;
     } catch (SQLException e) {

@@ -19,6 +19,8 @@ class SinkTableIT {
         "CREATE TABLE conveyor.facts (id bigserial, task_id text NOT NULL, part int NOT NULL,"
             + " word text, created timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (task_id, part))");
     services.sql("CREATE TABLE conveyor.loose (task_id text, part int)");
+    services.sql(
+        "CREATE TABLE conveyor.documents (task_id text PRIMARY KEY, body json, meta jsonb)");
   }
 
   @Test
@@ -34,6 +36,23 @@ class SinkTableIT {
             "INSERT INTO \"conveyor\".\"facts\" (\"task_id\", \"part\", \"word\") SELECT"
                 + " \"task_id\", \"part\", \"word\" FROM jsonb_populate_recordset(NULL::"
                 + "\"conveyor\".\"facts\", ?::jsonb) ON CONFLICT (\"task_id\", \"part\") DO NOTHING");
+    assertThat(t.plainInsertSql())
+        .as("plain rows go as json text")
+        .isEqualTo(
+            "INSERT INTO \"conveyor\".\"facts\" (\"task_id\", \"part\", \"word\") SELECT"
+                + " \"task_id\", \"part\", \"word\" FROM json_populate_recordset(NULL::"
+                + "\"conveyor\".\"facts\", ?::json) ON CONFLICT (\"task_id\", \"part\") DO NOTHING");
+  }
+
+  @Test
+  void aTableWithAJsonColumnTakesEveryRowAsJsonb(TestServices services) throws Exception {
+    SinkTable t =
+        SinkTable.resolve(
+            services.dataSource(),
+            new SinkDef("conveyor", "documents", List.of("task_id"), List.of(), 1000));
+
+    // why: a json column keeps a string's text as written, jsonb as it prints it
+    assertThat(t.plainInsertSql()).isEqualTo(t.insertSql()).contains("jsonb_populate_recordset");
   }
 
   @Test

@@ -200,6 +200,117 @@ class SinkWorkIT {
         .isEqualTo(1);
   }
 
+  @Test
+  void rowsSentAsJsonTextAreStoredAndRefusedExactlyAsFromJsonb(TestServices services)
+      throws Exception {
+    String columns =
+        "(task_id text NOT NULL, part int NOT NULL, pos int NOT NULL, t text, v varchar(6), i int,"
+            + " b bigint, n numeric, f float8, ok bool, j jsonb, ts timestamptz, d date, ia int[],"
+            + " PRIMARY KEY (task_id, part, pos))";
+    services.sql("CREATE TABLE conveyor.kinds " + columns);
+    services.sql("CREATE TABLE conveyor.kinds_jsonb " + columns);
+    SinkWork kinds =
+        new SinkWork(
+            services.dataSource(),
+            SinkTable.resolve(
+                services.dataSource(),
+                new SinkDef(
+                    "conveyor", "kinds", List.of("task_id", "part", "pos"), List.of(), 10)));
+    // plain rows (strings, integers, booleans, nulls) and others, into every kind of column
+    List<String> values =
+        List.of(
+            "\"t\":\"héllo \\\"q\\\" \\t\\u001f é\"",
+            "\"t\":42",
+            "\"t\":-7",
+            "\"t\":true",
+            "\"t\":null",
+            "\"t\":1e2",
+            "\"t\":1.50",
+            "\"t\":{\"b\":1,\"a\":[1, 2]}",
+            "\"t\":[3,\"x\"]",
+            "\"v\":\"short\"",
+            "\"v\":\"far too long\"",
+            "\"v\":123456789",
+            "\"i\":\"12\"",
+            "\"i\":\" 12 \"",
+            "\"i\":12",
+            "\"i\":99999999999",
+            "\"i\":\"abc\"",
+            "\"i\":true",
+            "\"i\":1e2",
+            "\"i\":1.0",
+            "\"b\":9223372036854775807",
+            "\"b\":9223372036854775808",
+            "\"n\":123456789012345678901234567890",
+            "\"n\":\"1.50\"",
+            "\"n\":1.50",
+            "\"n\":-0",
+            "\"f\":-0",
+            "\"f\":\"-0\"",
+            "\"f\":\"NaN\"",
+            "\"f\":3",
+            "\"ok\":\"yes\"",
+            "\"ok\":false",
+            "\"ok\":1",
+            "\"j\":\"text\"",
+            "\"j\":5",
+            "\"j\":{\"z\":1,\"a\":null}",
+            "\"j\":false",
+            "\"ts\":\"2026-12-07 10:00:00+02\"",
+            "\"ts\":\"not a time\"",
+            "\"ts\":1700000000",
+            "\"d\":\"2026-02-30\"",
+            "\"d\":\"2026-02-28\"",
+            "\"ia\":\"{1,2,3}\"",
+            "\"ia\":[1,2]",
+            "\"ia\":\"[1,2]\"",
+            "\"other\":1e400");
+
+    List<WorkItem> batch = new ArrayList<>();
+    for (int pos = 0; pos < values.size(); pos++) {
+      batch.add(work("k", 0, "{\"pos\":" + pos + "," + values.get(pos) + "}"));
+    }
+    List<ItemResult> results = kinds.process(batch);
+
+    for (int pos = 0; pos < values.size(); pos++) {
+      String row = "[{\"task_id\":\"k\",\"part\":0,\"pos\":" + pos + "," + values.get(pos) + "}]";
+      String error = null;
+      try (var c = services.dataSource().getConnection();
+          var ps =
+              c.prepareStatement(
+                  "INSERT INTO conveyor.kinds_jsonb SELECT * FROM"
+                      + " jsonb_populate_recordset(NULL::conveyor.kinds_jsonb, ?::jsonb)")) {
+        ps.setString(1, row);
+        ps.executeUpdate();
+      } catch (java.sql.SQLException e) {
+        error = e.getMessage();
+      }
+      ItemResult result = results.get(pos);
+      if (error == null) {
+        assertThat(result).as(values.get(pos)).isEqualTo(new ItemResult.Output("1"));
+      } else {
+        assertThat(result).as(values.get(pos)).isInstanceOf(ItemResult.Failed.class);
+        assertThat(((ItemResult.Failed) result).error()).as(values.get(pos)).endsWith(error);
+      }
+    }
+    assertThat(stored(services, "conveyor.kinds"))
+        .hasSizeGreaterThan(values.size() / 2)
+        .isEqualTo(stored(services, "conveyor.kinds_jsonb"));
+  }
+
+  /** Each row of a table as text, in the order of pos. */
+  private static List<String> stored(TestServices services, String table) throws Exception {
+    List<String> rows = new ArrayList<>();
+    try (var c = services.dataSource().getConnection();
+        var st = c.createStatement();
+        var rs = st.executeQuery("SELECT t::text FROM " + table + " t ORDER BY pos")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
   private static WorkItem work(String task, int part, String input) {
     return new WorkItem(new QueueItem(task, part, "1-" + part), input);
   }
