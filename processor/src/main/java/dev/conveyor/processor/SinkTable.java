@@ -51,8 +51,8 @@ final class SinkTable {
     // why: the whole batch travels as one jsonb parameter and PostgreSQL converts every value
     // to its column's type; one statement, one round trip, whatever the row count
     this.insert = insert(table, cols, key, "jsonb");
-    // why: the text json form skips building jsonb (a third less of PostgreSQL's time per row,
-    // docs/benchmarks.md); it stores the same values only where no value's text could read
+    // why: the text json form skips building jsonb (about a quarter less of PostgreSQL's time per
+    // row, docs/benchmarks.md); it stores the same values only where no value's text could read
     // differently, so never with a json column (which keeps the text as written)
     this.plainInsert = hasJsonColumn ? insert : insert(table, cols, key, "json");
   }
