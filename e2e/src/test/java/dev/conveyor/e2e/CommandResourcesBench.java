@@ -121,7 +121,7 @@ class CommandResourcesBench {
               .toList();
       List<Long> pids = new ArrayList<>();
       for (ItemResult r : work.process(items)) {
-        if (!(r instanceof ItemResult.Output(String output))) {
+        if (!(r instanceof ItemResult.Output(String output, var _))) {
           throw new AssertionError("a worker failed: " + r);
         }
         JsonNode data = JSON.readTree(output);

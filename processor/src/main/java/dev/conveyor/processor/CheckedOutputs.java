@@ -34,7 +34,8 @@ final class CheckedOutputs implements StepWork {
     List<ItemResult> checked = new ArrayList<>(results.size());
     for (ItemResult r : results) {
       if (r instanceof ItemResult.Output out) {
-        checked.add(problem(out.value()).<ItemResult>map(ItemResult.Failed::new).orElse(r));
+        checked.add(
+            problem(out.value(), out.storable()).<ItemResult>map(ItemResult.Failed::new).orElse(r));
       } else {
         checked.add(r);
       }
@@ -49,6 +50,14 @@ final class CheckedOutputs implements StepWork {
 
   /** Why the output cannot be stored, if it cannot. */
   Optional<String> problem(String output) {
+    return problem(output, false);
+  }
+
+  /**
+   * Why the output cannot be stored, if it cannot; {@code knownStorable}: its content was checked
+   * already ({@link ItemResult.Output#storable}), only its size is left.
+   */
+  Optional<String> problem(String output, boolean knownStorable) {
     if (output == null) {
       return Optional.of("the step gave no output");
     }
@@ -61,7 +70,7 @@ final class CheckedOutputs implements StepWork {
               + maxBytes
               + " (CONVEYOR_MAX_OUTPUT_BYTES)");
     }
-    if (ExactJson.storable(output)) {
+    if (knownStorable || ExactJson.storable(output)) {
       return Optional.empty();
     }
     // why: the one pass above says only whether; reading the tree says what and where

@@ -70,6 +70,42 @@ class CheckedOutputsTest {
         .contains("output is 2002 bytes, the limit is 1024 (CONVEYOR_MAX_OUTPUT_BYTES)");
   }
 
+  @Test
+  void anOutputWhoseTreeWasCheckedIsCheckedForItsSizeOnlyAndTheRestAsText() {
+    String tooBig = "[\"" + "x".repeat(2000) + "\"]";
+    CheckedOutputs small =
+        new CheckedOutputs(
+            new Answers(
+                new ItemResult.Output("[\"checked\"]", true),
+                new ItemResult.Output(tooBig, true),
+                new ItemResult.Output("{\"t\":\"x\\u0000\"}", false),
+                new ItemResult.Output("[1]")),
+            1024);
+
+    List<ItemResult> results = small.process(List.of());
+
+    assertThat(results.get(0)).isEqualTo(new ItemResult.Output("[\"checked\"]", true));
+    assertThat(results.get(1))
+        .isEqualTo(
+            new ItemResult.Failed(
+                "output is 2004 bytes, the limit is 1024 (CONVEYOR_MAX_OUTPUT_BYTES)"));
+    assertThat(results.get(2))
+        .isEqualTo(
+            new ItemResult.Failed("output holds U+0000 at $.t, which PostgreSQL cannot store"));
+    assertThat(results.get(3)).isEqualTo(new ItemResult.Output("[1]", false));
+  }
+
+  /** Answers the same results to any batch. */
+  private record Answers(ItemResult... results) implements StepWork {
+    @Override
+    public List<ItemResult> process(List<WorkItem> batch) {
+      return List.of(results);
+    }
+
+    @Override
+    public void close() {}
+  }
+
   private static final class NoWork implements StepWork {
     @Override
     public List<ItemResult> process(List<WorkItem> batch) {

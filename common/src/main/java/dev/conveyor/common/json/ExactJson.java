@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.CharBuffer;
+import java.util.Map;
 
 /**
  * The JSON mapper for content: what producers send and steps answer. Numbers are read exactly
@@ -94,6 +95,60 @@ public final class ExactJson {
       }
     } while (depth > 0 && p.nextToken() != null);
     return depth == 0;
+  }
+
+  /**
+   * Whether the text the {@linkplain #mapper() default mapper} writes of {@code tree} is one that
+   * {@link #storable} accepts, answered from the tree without writing or reading any text: a step's
+   * output is a tree before it is text. It answers {@code true} only for trees of objects, arrays,
+   * strings, booleans, nulls and {@code int}/{@code long} numbers, with nothing {@link
+   * UnstorableContent} would find and within the default mapper's read limits (nesting, string and
+   * name lengths). {@code false} says only that this walk does not vouch for it (a decimal, a big
+   * number, a double, a POJO, or near a limit); check the text with {@link #storable} then.
+   */
+  public static boolean storableTree(JsonNode tree) {
+    StreamReadConstraints limits = DEFAULT.getFactory().streamReadConstraints();
+    // why: a count of tokens or characters would need the text; no limit on them is the default
+    if (tree == null || limits.getMaxTokenCount() > 0 || limits.getMaxDocumentLength() > 0) {
+      return false;
+    }
+    return plain(tree, 0, limits);
+  }
+
+  private static boolean plain(JsonNode node, int depth, StreamReadConstraints limits) {
+    return switch (node.getNodeType()) {
+      case STRING -> plainText(node.textValue(), limits.getMaxStringLength());
+      case BOOLEAN, NULL -> true;
+      case NUMBER -> node.isInt() || node.isLong() || node.isShort();
+      case ARRAY -> {
+        if (depth + 1 >= limits.getMaxNestingDepth()) {
+          yield false;
+        }
+        for (JsonNode element : node) {
+          if (!plain(element, depth + 1, limits)) {
+            yield false;
+          }
+        }
+        yield true;
+      }
+      case OBJECT -> {
+        if (depth + 1 >= limits.getMaxNestingDepth()) {
+          yield false;
+        }
+        for (Map.Entry<String, JsonNode> member : node.properties()) {
+          if (!plainText(member.getKey(), limits.getMaxNameLength())
+              || !plain(member.getValue(), depth + 1, limits)) {
+            yield false;
+          }
+        }
+        yield true;
+      }
+      case BINARY, POJO, MISSING -> false;
+    };
+  }
+
+  private static boolean plainText(String s, int maxLength) {
+    return s.length() < maxLength && UnstorableContent.firstUnstorableChar(s) < 0;
   }
 
   /** A mapper that refuses JSON nested deeper than {@code maxNesting}. */

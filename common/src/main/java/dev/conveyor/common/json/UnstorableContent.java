@@ -65,6 +65,9 @@ public record UnstorableContent(Kind kind, String path) {
     int length = s.length();
     for (int i = 0; i < length; i++) {
       char c = s.charAt(i);
+      if (c > 0 && c < Character.MIN_SURROGATE) {
+        continue; // why: nearly every character; one range test instead of three
+      }
       if (c == 0) {
         return i;
       }

@@ -127,7 +127,9 @@ public final class JavaStepWork implements StepWork {
       return new ItemResult.Output("null");
     }
     try {
-      return new ItemResult.Output(JSON.writeValueAsString(ok.output()));
+      // why: the tree is at hand; checking it spares the processor reading the text back to check
+      return new ItemResult.Output(
+          JSON.writeValueAsString(ok.output()), ExactJson.storableTree(ok.output()));
     } catch (JsonProcessingException e) {
       return new ItemResult.Failed(
           "the output cannot be written as JSON: " + e.getOriginalMessage());

@@ -106,7 +106,7 @@ final class TestPrograms {
   }
 
   static String output(ItemResult result) {
-    if (result instanceof ItemResult.Output(String value)) {
+    if (result instanceof ItemResult.Output(String value, var _)) {
       return value;
     }
     throw new AssertionError("expected an output, got " + result);
