@@ -26,6 +26,11 @@ import java.util.Map;
  */
 public final class ExactJson {
   private static final JsonMapper DEFAULT = mapper(StreamReadConstraints.DEFAULT_MAX_DEPTH);
+  private static final StreamReadConstraints READ_LIMITS =
+      DEFAULT.getFactory().streamReadConstraints();
+  // why: a limit on tokens or characters would need the text; there is none by default
+  private static final boolean TREE_WALKABLE =
+      READ_LIMITS.getMaxTokenCount() <= 0 && READ_LIMITS.getMaxDocumentLength() <= 0;
 
   private ExactJson() {}
 
@@ -107,37 +112,29 @@ public final class ExactJson {
    * number, a double, a POJO, or near a limit); check the text with {@link #storable} then.
    */
   public static boolean storableTree(JsonNode tree) {
-    StreamReadConstraints limits = DEFAULT.getFactory().streamReadConstraints();
-    // why: a count of tokens or characters would need the text; no limit on them is the default
-    if (tree == null || limits.getMaxTokenCount() > 0 || limits.getMaxDocumentLength() > 0) {
-      return false;
-    }
-    return plain(tree, 0, limits);
+    return TREE_WALKABLE && tree != null && plain(tree, 0);
   }
 
-  private static boolean plain(JsonNode node, int depth, StreamReadConstraints limits) {
+  private static boolean plain(JsonNode node, int depth) {
+    if (node.isContainerNode() && depth + 1 >= READ_LIMITS.getMaxNestingDepth()) {
+      return false;
+    }
     return switch (node.getNodeType()) {
-      case STRING -> plainText(node.textValue(), limits.getMaxStringLength());
+      case STRING -> plainText(node.textValue(), READ_LIMITS.getMaxStringLength());
       case BOOLEAN, NULL -> true;
       case NUMBER -> node.isInt() || node.isLong() || node.isShort();
       case ARRAY -> {
-        if (depth + 1 >= limits.getMaxNestingDepth()) {
-          yield false;
-        }
         for (JsonNode element : node) {
-          if (!plain(element, depth + 1, limits)) {
+          if (!plain(element, depth + 1)) {
             yield false;
           }
         }
         yield true;
       }
       case OBJECT -> {
-        if (depth + 1 >= limits.getMaxNestingDepth()) {
-          yield false;
-        }
         for (Map.Entry<String, JsonNode> member : node.properties()) {
-          if (!plainText(member.getKey(), limits.getMaxNameLength())
-              || !plain(member.getValue(), depth + 1, limits)) {
+          if (!plainText(member.getKey(), READ_LIMITS.getMaxNameLength())
+              || !plain(member.getValue(), depth + 1)) {
             yield false;
           }
         }
