@@ -7,7 +7,7 @@ import dev.conveyor.runtime.ledger.RegisterOutcome;
 import dev.conveyor.runtime.ledger.Registration;
 import dev.conveyor.runtime.split.Splitter;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,10 +16,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Handles one batch of inbox entries: each is validated, checked against tasks that finished before
- * (their audit rows), split, and registered and fanned out — or stored as rejected. When {@link
+ * Handles one batch of inbox entries: each is validated, split, registered, checked against tasks
+ * that finished before (their audit rows) and fanned out — or stored as rejected. When {@link
  * #handle} returns, every entry of the batch is durably recorded and may be acknowledged; when it
  * throws (Redis or PostgreSQL failed), none may be.
+ *
+ * <p>A batch asks {@code task_audit} once, after the registration ({@link TaskFanOut}): a task that
+ * finished and was cleaned up registers anew and is taken back there as a duplicate. Only an entry
+ * that cannot be split is looked up before it is rejected: a finished task's id sent again with a
+ * payload its pipeline cannot split is a duplicate.
  */
 final class BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(BatchHandler.class);
@@ -57,7 +62,6 @@ final class BatchHandler {
    */
   Summary handle(List<StreamMessage> entries, Map<String, Long> deliveries) {
     List<Verdict> verdicts = new ArrayList<>(entries.size());
-    Set<String> ids = new HashSet<>();
     for (StreamMessage entry : entries) {
       long times = deliveries.getOrDefault(entry.id(), 1L);
       Verdict v =
@@ -71,36 +75,17 @@ final class BatchHandler {
                       + ")")
               : validator.check(entry);
       verdicts.add(v);
-      if (v instanceof Verdict.Accepted a) {
-        ids.add(a.message().taskId());
-      }
     }
-    // why: after a task finished and was cleaned up, its audit row is the memory of its id
-    Set<String> finished = audit.among(ids);
-    int duplicates = 0;
     List<Registration> registrations = new ArrayList<>();
+    Map<Integer, InboundMessage> unsplittable = new HashMap<>();
     for (int i = 0; i < entries.size(); i++) {
       if (!(verdicts.get(i) instanceof Verdict.Accepted a)) {
         continue;
       }
       InboundMessage m = a.message();
-      if (finished.contains(m.taskId())) {
-        duplicates++;
-        metrics.duplicate();
-        verdicts.set(i, null);
-        continue;
-      }
       Optional<List<ObjectNode>> parts = Splitter.split(m.pipeline().split(), m.payload());
       if (parts.isEmpty()) {
-        verdicts.set(
-            i,
-            new Verdict.Rejected(
-                RejectReason.UNSPLITTABLE,
-                "pipeline "
-                    + m.pipeline().name()
-                    + " splits text: the payload needs a string field '"
-                    + m.pipeline().split().field()
-                    + "'"));
+        unsplittable.put(i, m);
         continue;
       }
       registrations.add(
@@ -111,6 +96,7 @@ final class BatchHandler {
               m.receivedAt(),
               parts.get().stream().map(ObjectNode::toString).toList()));
     }
+    int duplicates = rejectUnsplittable(verdicts, unsplittable);
     List<RegisterOutcome> outcomes = fanOut.dispatch(registrations);
     int accepted = 0;
     for (int i = 0; i < registrations.size(); i++) {
@@ -146,5 +132,38 @@ final class BatchHandler {
     }
     metrics.received(entries.size());
     return new Summary(accepted, duplicates, rejected);
+  }
+
+  /**
+   * Stores as rejected the accepted entries whose payload their pipeline cannot split, except those
+   * whose task id finished before (its audit row): those are duplicates. Returns how many were.
+   */
+  private int rejectUnsplittable(List<Verdict> verdicts, Map<Integer, InboundMessage> entries) {
+    if (entries.isEmpty()) {
+      return 0;
+    }
+    // why: after a task finished and was cleaned up, its audit row is the memory of its id
+    Set<String> finished =
+        audit.among(entries.values().stream().map(InboundMessage::taskId).toList());
+    int duplicates = 0;
+    for (Map.Entry<Integer, InboundMessage> e : entries.entrySet()) {
+      InboundMessage m = e.getValue();
+      if (finished.contains(m.taskId())) {
+        duplicates++;
+        metrics.duplicate();
+        verdicts.set(e.getKey(), null);
+      } else {
+        verdicts.set(
+            e.getKey(),
+            new Verdict.Rejected(
+                RejectReason.UNSPLITTABLE,
+                "pipeline "
+                    + m.pipeline().name()
+                    + " splits text: the payload needs a string field '"
+                    + m.pipeline().split().field()
+                    + "'"));
+      }
+    }
+    return duplicates;
   }
 }

@@ -16,11 +16,12 @@ import redis.clients.jedis.UnifiedJedis;
  * fanned out again (a repeated queue item is harmless downstream), and a task is marked dispatched
  * only after all its parts were enqueued.
  *
- * <p>Between the caller's duplicate check (audit rows) and the registration, an earlier task with
- * the same id may finish and be cleaned up: its keys are gone, so the registration succeeds. Since
- * a task's audit row is written before its keys are deleted, the audit rows of the tasks registered
- * now are read again after the registration, and those found there are taken back before anything
- * is fanned out: duplicates, never processed twice.
+ * <p>An earlier task with the same id that finished and was cleaned up has no keys left, so the
+ * registration succeeds. Since a task's audit row is written before its keys are deleted, the audit
+ * rows of the tasks registered now are read after the registration — one look-up for the batch, the
+ * only one for its tasks — and those found there are taken back before anything is fanned out:
+ * duplicates, never processed twice. An earlier task still in Redis makes the registration say
+ * {@link RegisterOutcome#DUPLICATE} itself.
  */
 final class TaskFanOut {
   private final TaskIntake tasks;

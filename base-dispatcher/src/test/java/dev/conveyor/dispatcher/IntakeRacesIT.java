@@ -25,6 +25,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +40,9 @@ import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * What happens between the intake's steps: a task that finishes and is cleaned up between the
- * duplicate check and the registration, and an inbox entry whose stream id an earlier one had.
+ * What happens between the intake's steps: a task that finishes and is cleaned up before its id is
+ * registered again (one look-up of audit rows per batch, after the registration), and an inbox
+ * entry whose stream id an earlier one had.
  */
 @WithServices
 class IntakeRacesIT {
@@ -73,12 +76,10 @@ class IntakeRacesIT {
   }
 
   @Test
-  void aTaskThatFinishesAndIsCleanedUpRightAfterTheDuplicateCheckIsStillADuplicate() {
+  void aTaskThatFinishesAndIsCleanedUpRightBeforeItsIdIsRegisteredAgainIsTakenBackAsADuplicate() {
     Keys keys = fixture.keys();
     UnifiedJedis jedis = fixture.jedis();
     TaskIntake intake = new TaskIntake(jedis, keys);
-    TaskFinishing finishing = new TaskFinishing(jedis, keys);
-    TaskSweep sweep = new TaskSweep(jedis, keys);
     TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
     Instant received = Instant.now().minusSeconds(60);
     Registration earlier =
@@ -87,40 +88,16 @@ class IntakeRacesIT {
     intake.dispatchAll(List.of(earlier));
     String queue = keys.stepQueue("echo", "deliver", 0);
     long queued = jedis.xlen(queue);
-    // why: the interleaving under test, forced: right after the intake read task_audit, the
-    // earlier task finishes (its audit row is written) and patrol deletes its keys
-    FinishedTasks checkThenTheEarlierOneFinishes =
-        ids -> {
-          Set<String> seen = audit.existing(ids);
-          audit.insert(
-              new TaskAudit(
-                  "race-1",
-                  "echo",
-                  1,
-                  TaskAudit.Outcome.DELIVERED,
-                  1,
-                  0,
-                  1,
-                  "1-0",
-                  received,
-                  Instant.now(),
-                  Optional.empty()));
-          finishing.markFinished("echo", List.of("race-1"), Instant.now());
-          sweep.deleteTasks("echo", List.of("race-1"));
-          return seen;
-        };
+    // why: the interleaving under test, forced: while the second entry is validated and split, the
+    // earlier task finishes (its audit row is written) and patrol deletes its keys, so the
+    // registration finds no trace of it in Redis
+    finishAndCleanUp("race-1", received);
+    List<Collection<String>> lookups = new ArrayList<>();
     BatchHandler handler =
-        new BatchHandler(
-            new MessageValidator(Pipelines.of(List.of(echo)), 1 << 20),
-            new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
-            new TaskFanOut(
-                intake,
-                jedis,
-                new ReplicationBarrier(keys, false, Duration.ofSeconds(1)),
-                audit::existing),
-            checkThenTheEarlierOneFinishes,
-            new IntakeMetrics(new SimpleMeterRegistry()),
-            5);
+        handler(ids -> {
+          lookups.add(List.copyOf(ids));
+          return audit.existing(ids);
+        });
 
     BatchHandler.Summary s =
         handler.handle(
@@ -131,12 +108,88 @@ class IntakeRacesIT {
 
     assertThat(s.duplicates()).isEqualTo(1);
     assertThat(s.accepted()).isZero();
+    assertThat(lookups).as("looked up after the registration").containsExactly(List.of("race-1"));
     assertThat(jedis.exists(keys.taskMeta("race-1")))
         .as("the registration is taken back")
         .isFalse();
     assertThat(jedis.exists(keys.taskParts("race-1"))).isFalse();
     assertThat(jedis.xlen(queue)).as("nothing fanned out again").isEqualTo(queued);
     assertThat(jedis.zscore(keys.inflight("echo"), "race-1")).isNull();
+  }
+
+  @Test
+  void aBatchOfNewTasksLooksUpTheAuditRowsOnceForAll() {
+    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
+    List<Collection<String>> lookups = new ArrayList<>();
+    BatchHandler handler =
+        handler(ids -> {
+          lookups.add(List.copyOf(ids));
+          return audit.existing(ids);
+        });
+
+    BatchHandler.Summary s =
+        handler.handle(
+            List.of(
+                entry("3-1", "pipeline", "echo", "id", "once-1", "payload", "{\"text\":\"a\"}"),
+                entry("3-2", "pipeline", "echo", "id", "once-2", "payload", "{\"text\":\"b\"}"),
+                entry("3-3", "pipeline", "echo", "id", "once-3", "payload", "{\"text\":\"c\"}")),
+            Map.of());
+
+    assertThat(s.accepted()).isEqualTo(3);
+    assertThat(lookups).hasSize(1);
+    assertThat(lookups.getFirst()).containsExactlyInAnyOrder("once-1", "once-2", "once-3");
+    assertThat(fixture.jedis().xlen(fixture.keys().stepQueue("echo", "deliver", 0))).isEqualTo(3);
+  }
+
+  @Test
+  void aFinishedTasksIdSentAgainWithAPayloadItsPipelineCannotSplitIsADuplicateNotARejection() {
+    Pipeline texts =
+        PipelineLoader.parse(
+            """
+            pipeline: texts
+            version: 1
+            split:
+              mode: text
+              max_chars: 60
+            steps:
+              - name: deliver
+                kind: sink
+                sink:
+                  table: conveyor.echo_rows
+                  key: [task_id, part]
+            """,
+            "texts.yaml");
+    finishAndCleanUp("split-1", Instant.now().minusSeconds(60));
+    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
+    List<Collection<String>> lookups = new ArrayList<>();
+    BatchHandler handler =
+        handler(
+            Pipelines.of(List.of(echo, texts)),
+            ids -> {
+              lookups.add(List.copyOf(ids));
+              return audit.existing(ids);
+            });
+
+    BatchHandler.Summary s =
+        handler.handle(
+            List.of(
+                entry("4-1", "pipeline", "texts", "id", "split-1", "payload", "{\"body\":1}"),
+                entry("4-2", "pipeline", "texts", "id", "split-2", "payload", "{\"body\":2}")),
+            Map.of());
+
+    assertThat(s.duplicates()).as("split-1 finished before").isEqualTo(1);
+    assertThat(s.rejected()).as("split-2 never ran").isEqualTo(1);
+    assertThat(lookups).hasSize(1);
+    assertThat(lookups.getFirst()).containsExactlyInAnyOrder("split-1", "split-2");
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '4-1'"))
+        .isZero();
+    assertThat(
+            services.queryLong(
+                "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '4-2'"
+                    + " AND reason = 'unsplittable'"))
+        .isEqualTo(1);
   }
 
   @Test
@@ -168,18 +221,7 @@ class IntakeRacesIT {
 
   @Test
   void aSecondPassOverTheSameEntryStoresNoSecondRow() {
-    BatchHandler handler =
-        new BatchHandler(
-            new MessageValidator(Pipelines.of(List.of(echo)), 1 << 20),
-            new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
-            new TaskFanOut(
-                new TaskIntake(fixture.jedis(), fixture.keys()),
-                fixture.jedis(),
-                new ReplicationBarrier(fixture.keys(), false, Duration.ofSeconds(1)),
-                ids -> Set.of()),
-            ids -> Set.of(),
-            new IntakeMetrics(new SimpleMeterRegistry()),
-            5);
+    BatchHandler handler = handler(ids -> Set.of());
     StreamMessage bad = entry("6-1", "pipeline", "echo", "payload", "{not json");
 
     handler.handle(List.of(bad), Map.of());
@@ -189,6 +231,50 @@ class IntakeRacesIT {
             services.queryLong(
                 "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '6-1'"))
         .isEqualTo(1);
+  }
+
+  private BatchHandler handler(FinishedTasks audit) {
+    return handler(Pipelines.of(List.of(echo)), audit);
+  }
+
+  /**
+   * A batch handler whose one look-up of audit rows, before or after registering, is {@code audit}.
+   */
+  private BatchHandler handler(Pipelines pipelines, FinishedTasks audit) {
+    return new BatchHandler(
+        new MessageValidator(pipelines, 1 << 20),
+        new Rejections(new RejectedMessageRepository(services.dataSource()), 1 << 20, 64),
+        new TaskFanOut(
+            new TaskIntake(fixture.jedis(), fixture.keys()),
+            fixture.jedis(),
+            new ReplicationBarrier(fixture.keys(), false, Duration.ofSeconds(1)),
+            audit),
+        audit,
+        new IntakeMetrics(new SimpleMeterRegistry()),
+        5);
+  }
+
+  /**
+   * The earlier task {@code taskId} of echo finishes (its audit row) and patrol deletes its keys.
+   */
+  private void finishAndCleanUp(String taskId, Instant received) {
+    new TaskAuditRepository(services.dataSource())
+        .insert(
+            new TaskAudit(
+                taskId,
+                "echo",
+                1,
+                TaskAudit.Outcome.DELIVERED,
+                1,
+                0,
+                1,
+                "1-0",
+                received,
+                Instant.now(),
+                Optional.empty()));
+    new TaskFinishing(fixture.jedis(), fixture.keys())
+        .markFinished("echo", List.of(taskId), Instant.now());
+    new TaskSweep(fixture.jedis(), fixture.keys()).deleteTasks("echo", List.of(taskId));
   }
 
   private static StreamMessage entry(String id, String... nameValues) {
