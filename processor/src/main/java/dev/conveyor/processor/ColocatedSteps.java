@@ -7,6 +7,7 @@ import dev.conveyor.runtime.ledger.Shards;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,12 +75,13 @@ final class ColocatedSteps {
 
   /**
    * Takes out of {@code advance} the items of the steps that run here now, for the shards this
-   * processor holds, and runs them; the rest stays for {@link Advance#apply} (an item whose shard
-   * another processor holds goes to that one through the queue).
+   * processor holds, and runs them; the rest stays for {@link Advance#enqueue} (an item whose shard
+   * another processor holds goes to that one through the queue). Answers the tasks those runs
+   * completed, for the caller to finish.
    */
-  void runReady(Pipeline pipeline, Advance advance) {
+  List<String> runReady(Pipeline pipeline, Advance advance) {
     if (steps.isEmpty()) {
-      return;
+      return List.of();
     }
     Map<String, Optional<Here>> found = new HashMap<>();
     Map<String, List<QueueItem>> taken =
@@ -92,7 +94,10 @@ final class ColocatedSteps {
                             .filter(h -> h.running().getAsBoolean()))
                 .map(h -> h.holdsTask(taskId))
                 .orElse(false));
-    taken.forEach((name, items) -> found.get(name).orElseThrow().batch().runHere(items));
+    List<String> complete = new ArrayList<>();
+    taken.forEach(
+        (name, items) -> complete.addAll(found.get(name).orElseThrow().batch().runHere(items)));
+    return complete;
   }
 
   /**

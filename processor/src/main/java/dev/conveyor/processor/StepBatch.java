@@ -33,9 +33,11 @@ import org.slf4j.LoggerFactory;
  * ({@link Advance}) and acknowledges the entries.
  *
  * <p>An item is acknowledged only after its output, its successors and its task's completion are
- * recorded. A failed item goes to the shard's retry set, due after an exponential backoff with
- * jitter; after {@code retry.attempts} attempts it is dead: a row in {@code dead_items}, and its
- * part counts as failed. An item left pending again and again (the processor died on it) counts
+ * recorded. A tick may leave the last part — finishing the tasks that became complete, then the
+ * acknowledgement — to run while it works its next batch ({@link #processLeavingFinishing}, {@link
+ * FinishingLane}). A failed item goes to the shard's retry set, due after an exponential backoff
+ * with jitter; after {@code retry.attempts} attempts it is dead: a row in {@code dead_items}, and
+ * its part counts as failed. An item left pending again and again (the processor died on it) counts
  * those deliveries as attempts.
  */
 final class StepBatch {
@@ -98,19 +100,48 @@ final class StepBatch {
    */
   void process(
       int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+    processLeaving(shard, queue, entries, deliveries, null);
+  }
+
+  /**
+   * As {@link #process}, all but the last part: the entries' tasks that became complete are not
+   * finished and the entries not acknowledged; the answer does that, to be run once, after this
+   * returns, on any thread. When it fails on some item's data, {@link #process} the entries again:
+   * every write is idempotent.
+   */
+  Runnable processLeavingFinishing(
+      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+    List<Runnable> later = new ArrayList<>();
+    processLeaving(shard, queue, entries, deliveries, later);
+    return () -> later.forEach(Runnable::run);
+  }
+
+  /**
+   * {@code later} null: the batch's finishing and acknowledgement run now, else are added there.
+   */
+  private void processLeaving(
+      int shard,
+      StreamGroup queue,
+      List<StreamMessage> entries,
+      Map<String, Long> deliveries,
+      List<Runnable> later) {
     meters.batchItems().record(entries.size());
     long start = System.nanoTime();
     try {
-      attempt(shard, queue, entries, deliveries);
+      attempt(shard, queue, entries, deliveries, later);
     } finally {
       meters.batch().record(Duration.ofNanos(System.nanoTime() - start));
     }
   }
 
   private void attempt(
-      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+      int shard,
+      StreamGroup queue,
+      List<StreamMessage> entries,
+      Map<String, Long> deliveries,
+      List<Runnable> later) {
     try {
-      processBatch(shard, queue, entries, deliveries);
+      processBatch(shard, queue, entries, deliveries, later);
     } catch (RuntimeException e) {
       if (BatchFaults.notTheItems(e)) {
         throw e;
@@ -120,8 +151,8 @@ final class StepBatch {
         return;
       }
       int half = entries.size() / 2;
-      attempt(shard, queue, entries.subList(0, half), deliveries);
-      attempt(shard, queue, entries.subList(half, entries.size()), deliveries);
+      attempt(shard, queue, entries.subList(0, half), deliveries, later);
+      attempt(shard, queue, entries.subList(half, entries.size()), deliveries, later);
     }
   }
 
@@ -145,7 +176,7 @@ final class StepBatch {
           try {
             Advance advance = new Advance(pipeline);
             failures.die(item, null, error, advance);
-            settle(advance);
+            finish(settle(advance));
           } catch (RuntimeException e) {
             if (BatchFaults.notTheItems(e)) {
               throw e;
@@ -163,7 +194,11 @@ final class StepBatch {
   }
 
   private void processBatch(
-      int shard, StreamGroup queue, List<StreamMessage> entries, Map<String, Long> deliveries) {
+      int shard,
+      StreamGroup queue,
+      List<StreamMessage> entries,
+      Map<String, Long> deliveries,
+      List<Runnable> later) {
     List<String> ack = new ArrayList<>(entries.size());
     List<QueueItem> items = new ArrayList<>(entries.size());
     for (StreamMessage entry : entries) {
@@ -171,25 +206,36 @@ final class StepBatch {
           .map(i -> withRedeliveries(i, deliveries.getOrDefault(entry.id(), 1L)))
           .ifPresentOrElse(items::add, () -> ack.add(entry.id()));
     }
-    work(shard, items);
+    List<String> complete = work(shard, items);
     items.forEach(i -> ack.add(i.entryId()));
-    queue.ack(ack);
+    Runnable rest =
+        () -> {
+          finish(complete);
+          queue.ack(ack);
+        };
+    if (later == null) {
+      rest.run();
+    } else {
+      later.add(rest);
+    }
   }
 
   /**
    * Runs items that became ready in a predecessor's batch, at once and without a queue entry (a
-   * co-located step, {@link ColocatedSteps}), {@code batch} at a time. What they make ready and
-   * finish is settled before this returns. When the run fails on some item's data, every item goes
-   * to the step's queue, where its ticks find the one at fault ({@link #process}); an outage fails
-   * the predecessor's tick, whose entries stay pending.
+   * co-located step, {@link ColocatedSteps}), {@code batch} at a time. What they make ready is
+   * enqueued or run before this returns; the tasks they complete are answered, for the
+   * predecessor's batch to finish before it acknowledges its entries. When the run fails on some
+   * item's data, every item goes to the step's queue, where its ticks find the one at fault ({@link
+   * #process}); an outage fails the predecessor's tick, whose entries stay pending.
    */
-  void runHere(List<QueueItem> items) {
+  List<String> runHere(List<QueueItem> items) {
+    List<String> complete = new ArrayList<>();
     for (int from = 0; from < items.size(); from += step.batch()) {
       List<QueueItem> chunk = items.subList(from, Math.min(items.size(), from + step.batch()));
       meters.batchItems().record(chunk.size());
       long start = System.nanoTime();
       try {
-        work(-1, chunk);
+        complete.addAll(work(-1, chunk));
       } catch (RuntimeException e) {
         if (BatchFaults.notTheItems(e)) {
           throw e;
@@ -202,14 +248,15 @@ final class StepBatch {
         meters.batch().record(Duration.ofNanos(System.nanoTime() - start));
       }
     }
+    return complete;
   }
 
   /**
    * Works the items: each ends recorded (output or dead) or in the retry set. {@code shard} is the
    * queue the items came from, or -1 for items no queue entry carried (each then retries on its
-   * task's shard).
+   * task's shard). Answers the tasks that became complete, to be finished ({@link #finish}).
    */
-  private void work(int shard, List<QueueItem> items) {
+  private List<String> work(int shard, List<QueueItem> items) {
     List<String> inputs = ledger.inputs(pipeline, step, items);
     List<WorkItem> batch = new ArrayList<>(items.size());
     Advance advance = new Advance(pipeline);
@@ -251,7 +298,7 @@ final class StepBatch {
       }
       meters.processed().increment(outputs.size());
     }
-    settle(advance);
+    return settle(advance);
   }
 
   /**
@@ -353,12 +400,18 @@ final class StepBatch {
   }
 
   /**
-   * Runs what became ready for co-located steps, then enqueues the rest and finishes what is
-   * complete.
+   * Runs what became ready for co-located steps, then enqueues the rest; answers the tasks that
+   * became complete, here and in those runs.
    */
-  private void settle(Advance advance) {
-    colocated.runReady(pipeline, advance);
-    meters.finished().increment(advance.apply(ledger, completion));
+  private List<String> settle(Advance advance) {
+    List<String> complete = new ArrayList<>(colocated.runReady(pipeline, advance));
+    complete.addAll(advance.enqueue(ledger));
+    return complete.stream().distinct().toList();
+  }
+
+  /** Finishes the tasks ({@link TaskCompletion}: their audit rows, once). */
+  private void finish(List<String> complete) {
+    meters.finished().increment(completion.finish(pipeline, complete));
   }
 
   private static QueueItem withRedeliveries(QueueItem item, long deliveries) {

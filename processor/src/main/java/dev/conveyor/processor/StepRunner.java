@@ -31,11 +31,13 @@ import java.util.function.IntFunction;
  * next tick should run: after {@code offset} when it found nothing at all, else at once (the slice
  * ran out with work left, or while it waited for more: the next tick waits on the stream).
  *
- * <p>Each batch read is processed and acknowledged by {@link StepBatch}. Entries read again from
- * the pending list carry how often they were delivered (the processor died on them: those
- * deliveries count as attempts); a tick that stops for another reason (Redis or PostgreSQL down,
- * the step suspended) leaves in {@link HeldEntries} what it read and did not acknowledge, and its
- * reads are undone ({@link #handBack}), so that they count nothing.
+ * <p>Each batch read is processed and acknowledged by {@link StepBatch}; its last part, finishing
+ * the tasks it completed and the acknowledgement, runs while the tick works its next batch ({@link
+ * FinishingLane}), and is done before the tick ends. Entries read again from the pending list carry
+ * how often they were delivered (the processor died on them: those deliveries count as attempts); a
+ * tick that stops for another reason (Redis or PostgreSQL down, the step suspended) leaves in
+ * {@link HeldEntries} what it read and did not acknowledge, and its reads are undone ({@link
+ * #handBack}), so that they count nothing.
  */
 final class StepRunner {
   /**
@@ -131,9 +133,15 @@ final class StepRunner {
   Duration tick(int shard, HeldEntries held) {
     long start = System.nanoTime();
     lastTicks.put(shard, IN_TICK);
+    FinishingLane lane = new FinishingLane(pipeline.name() + "." + step.name() + "." + shard, held);
+    Throwable failing = null;
     try {
-      return tickOn(shard, held);
+      return tickOn(shard, held, lane);
+    } catch (RuntimeException | Error e) {
+      failing = e;
+      throw e;
     } finally {
+      lane.drainAfter(failing);
       long end = System.nanoTime();
       lastTicks.put(shard, end);
       tickTimer.record(Duration.ofNanos(end - start));
@@ -151,7 +159,7 @@ final class StepRunner {
         && (last == IN_TICK || System.nanoTime() - last < step.offset().plusSeconds(1).toNanos());
   }
 
-  private Duration tickOn(int shard, HeldEntries held) {
+  private Duration tickOn(int shard, HeldEntries held, FinishingLane lane) {
     StreamGroup queue = queues.apply(shard);
     Instant deadline = clock.instant().plus(step.slice());
     if (suspended.getAsBoolean()) {
@@ -171,8 +179,7 @@ final class StepRunner {
       Map<String, Long> deliveries =
           queue.deliveries(CONSUMER, pending.stream().map(StreamMessage::id).toList());
       held.counted(deliveries);
-      batch.process(shard, queue, pending, deliveries);
-      held.release();
+      handOver(lane, shard, queue, pending, deliveries);
       after = pending.getLast().id();
       if (!clock.instant().isBefore(deadline)) {
         return Duration.ZERO;
@@ -224,9 +231,22 @@ final class StepRunner {
         deadline = clock.instant().plus(step.slice());
         worked = true;
       }
-      batch.process(shard, queue, fresh, Map.of());
-      held.release();
+      handOver(lane, shard, queue, fresh, Map.of());
     }
+  }
+
+  /**
+   * Processes a batch but for its finishing and acknowledgement, which run while the tick goes on
+   * to its next batch ({@link FinishingLane}).
+   */
+  private void handOver(
+      FinishingLane lane,
+      int shard,
+      StreamGroup queue,
+      List<StreamMessage> entries,
+      Map<String, Long> deliveries) {
+    Runnable finishing = batch.processLeavingFinishing(shard, queue, entries, deliveries);
+    lane.handOver(entries, finishing, () -> batch.process(shard, queue, entries, deliveries));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.conveyor.common.redis;
 
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,11 @@ public final class HeldEntries {
   /** The entries were acknowledged (or deliberately left counted): nothing to undo. */
   public void release() {
     afterRead.clear();
+  }
+
+  /** These entries were acknowledged: nothing to undo for them; the others stay held. */
+  public void release(Collection<String> ids) {
+    ids.forEach(afterRead::remove);
   }
 
   public boolean isEmpty() {

@@ -66,8 +66,16 @@ public final class Advance {
    * @return how many audit rows the finishing wrote
    */
   public int apply(StepLedger ledger, TaskCompletion completion) {
+    return completion.finish(pipeline, enqueue(ledger));
+  }
+
+  /**
+   * Enqueues what became ready; returns the tasks that became complete, for the caller to finish
+   * ({@link TaskCompletion#finish}) before it acknowledges what made them so.
+   */
+  public List<String> enqueue(StepLedger ledger) {
     ready.forEach(
         (next, items) -> ledger.enqueue(pipeline, pipeline.step(next).orElseThrow(), items));
-    return completion.finish(pipeline, List.copyOf(complete));
+    return List.copyOf(complete);
   }
 }
