@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * with jitter; after {@code retry.attempts} attempts it is dead: a row in {@code dead_items}, and
  * its part counts as failed. An item left pending again and again (the processor died on it) counts
  * those deliveries as attempts.
+ *
+ * <p>Why over 400 lines: one batch's path from read to acknowledgement — halving down to an item at
+ * fault, co-located runs, and now the finishing left for later — is one flow whose parts share the
+ * step's ledger, work, meters and failures; the retry and dead-item rules are already apart ({@link
+ * ItemFailures}), as is the lane the finishing runs in. The co-located run on a predecessor's
+ * outputs ({@code runAfter}) is the next split, into a class of its own.
  */
 final class StepBatch {
   private static final Logger log = LoggerFactory.getLogger(StepBatch.class);
