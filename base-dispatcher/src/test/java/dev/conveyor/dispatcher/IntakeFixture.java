@@ -46,7 +46,7 @@ final class IntakeFixture implements AutoCloseable {
             table: conveyor.echo_rows
             key: [task_id, part]
       """;
-  private static final String TEXTS =
+  static final String TEXTS =
       """
       pipeline: texts
       version: 3

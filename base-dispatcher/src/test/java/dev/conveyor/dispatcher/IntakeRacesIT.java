@@ -80,7 +80,6 @@ class IntakeRacesIT {
     Keys keys = fixture.keys();
     UnifiedJedis jedis = fixture.jedis();
     TaskIntake intake = new TaskIntake(jedis, keys);
-    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
     Instant received = Instant.now().minusSeconds(60);
     Registration earlier =
         new Registration("race-1", echo, "1-0", received, List.of("{\"text\":\"first\"}"));
@@ -93,11 +92,7 @@ class IntakeRacesIT {
     // registration finds no trace of it in Redis
     finishAndCleanUp("race-1", received);
     List<Collection<String>> lookups = new ArrayList<>();
-    BatchHandler handler =
-        handler(ids -> {
-          lookups.add(List.copyOf(ids));
-          return audit.existing(ids);
-        });
+    BatchHandler handler = handler(recordingLookups(lookups));
 
     BatchHandler.Summary s =
         handler.handle(
@@ -119,13 +114,8 @@ class IntakeRacesIT {
 
   @Test
   void aBatchOfNewTasksLooksUpTheAuditRowsOnceForAll() {
-    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
     List<Collection<String>> lookups = new ArrayList<>();
-    BatchHandler handler =
-        handler(ids -> {
-          lookups.add(List.copyOf(ids));
-          return audit.existing(ids);
-        });
+    BatchHandler handler = handler(recordingLookups(lookups));
 
     BatchHandler.Summary s =
         handler.handle(
@@ -143,32 +133,10 @@ class IntakeRacesIT {
 
   @Test
   void aFinishedTasksIdSentAgainWithAPayloadItsPipelineCannotSplitIsADuplicateNotARejection() {
-    Pipeline texts =
-        PipelineLoader.parse(
-            """
-            pipeline: texts
-            version: 1
-            split:
-              mode: text
-              max_chars: 60
-            steps:
-              - name: deliver
-                kind: sink
-                sink:
-                  table: conveyor.echo_rows
-                  key: [task_id, part]
-            """,
-            "texts.yaml");
+    Pipeline texts = PipelineLoader.parse(IntakeFixture.TEXTS, "texts.yaml");
     finishAndCleanUp("split-1", Instant.now().minusSeconds(60));
-    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
     List<Collection<String>> lookups = new ArrayList<>();
-    BatchHandler handler =
-        handler(
-            Pipelines.of(List.of(echo, texts)),
-            ids -> {
-              lookups.add(List.copyOf(ids));
-              return audit.existing(ids);
-            });
+    BatchHandler handler = handler(Pipelines.of(List.of(echo, texts)), recordingLookups(lookups));
 
     BatchHandler.Summary s =
         handler.handle(
@@ -231,6 +199,15 @@ class IntakeRacesIT {
             services.queryLong(
                 "SELECT count(*) FROM conveyor.rejected_messages WHERE stream_id = '6-1'"))
         .isEqualTo(1);
+  }
+
+  /** The audit rows' look-up, each call's ids noted in {@code lookups}. */
+  private FinishedTasks recordingLookups(List<Collection<String>> lookups) {
+    TaskAuditRepository audit = new TaskAuditRepository(services.dataSource());
+    return ids -> {
+      lookups.add(List.copyOf(ids));
+      return audit.existing(ids);
+    };
   }
 
   private BatchHandler handler(FinishedTasks audit) {
