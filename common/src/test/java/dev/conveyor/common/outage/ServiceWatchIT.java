@@ -21,7 +21,9 @@ import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,6 +41,7 @@ class ServiceWatchIT {
   private ConveyorConfig config;
   private SimpleMeterRegistry registry;
   private ServiceWatch watch;
+  private final Set<Service> checked = ConcurrentHashMap.newKeySet();
 
   @BeforeEach
   void setUp(TestServices services) throws Exception {
@@ -50,11 +53,37 @@ class ServiceWatchIT {
     config = ConveyorConfig.from(Env.of(env));
     registry = new SimpleMeterRegistry();
     Map<Service, ServiceProbe> probes = new EnumMap<>(Service.class);
-    probes.put(Service.REDIS, new RedisProbe(config.redis(), Endpoint.RUNTIME, "watch-it"));
-    probes.put(Service.POSTGRES, new PostgresProbe(config.pg(), "watch-it"));
+    probes.put(
+        Service.REDIS,
+        notingChecks(Service.REDIS, new RedisProbe(config.redis(), Endpoint.RUNTIME, "watch-it")));
+    probes.put(
+        Service.POSTGRES,
+        notingChecks(Service.POSTGRES, new PostgresProbe(config.pg(), "watch-it")));
     watch = new ServiceWatch(probes, registry, Clock.systemUTC());
     watch.activate();
     watch.start();
+    // why: the watch checks each service right after start, then every 5 s; a first check still
+    // running when a test cuts a relay would find the outage itself, before the test reports its
+    // failure
+    await().atMost(Duration.ofSeconds(10)).until(() -> checked.containsAll(probes.keySet()));
+  }
+
+  private ServiceProbe notingChecks(Service service, ServiceProbe probe) {
+    return new ServiceProbe() {
+      @Override
+      public void check(boolean fresh) throws Exception {
+        try {
+          probe.check(fresh);
+        } finally {
+          checked.add(service);
+        }
+      }
+
+      @Override
+      public void close() {
+        probe.close();
+      }
+    };
   }
 
   @AfterEach
