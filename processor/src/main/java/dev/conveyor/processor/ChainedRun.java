@@ -5,14 +5,12 @@ import dev.conveyor.runtime.ledger.Progress;
 import dev.conveyor.runtime.ledger.QueueItem;
 import dev.conveyor.runtime.ledger.StepLedger;
 import dev.conveyor.runtime.ledger.StepProgress;
-import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
 import dev.conveyor.runtime.pipeline.StepKind;
 import dev.conveyor.runtime.work.ItemResult;
 import dev.conveyor.runtime.work.StepWork;
 import dev.conveyor.runtime.work.WorkItem;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -20,38 +18,25 @@ import java.util.function.Predicate;
 
 /**
  * A co-located step run on its one predecessor's outputs in memory, in the predecessor's batch
- * ({@link ColocatedSteps#linearSuccessor}): each item's two outputs are recorded in one call. A
- * terminal sink's run may be left to the batch's finishing ({@link LaterSinkRuns}).
+ * ({@link ColocatedSteps#linearSuccessor}): each item's two outputs are recorded in one call.
  */
 final class ChainedRun {
-  // why: nothing waits on it but its tasks' completion, which the finishing answers for itself
-  private static final Progress NOTHING_YET = new Progress(List.of(), false);
-
-  private final Pipeline pipeline;
   private final StepDef step;
-  private final boolean leavable;
   private final StepLedger ledger;
   private final StepProgress progress;
   private final StepWork work;
   private final StepMeters meters;
   private final ItemFailures failures;
 
-  /**
-   * The step's own ledger, work, meters and failures, as its {@link StepBatch} has them; {@code
-   * terminalSink}: the step is a sink nothing comes after, whose run may be left to the finishing.
-   */
+  /** The step's own ledger, work, meters and failures, as its {@link StepBatch} has them. */
   ChainedRun(
-      Pipeline pipeline,
       StepDef step,
-      boolean terminalSink,
       StepLedger ledger,
       StepProgress progress,
       StepWork work,
       StepMeters meters,
       ItemFailures failures) {
-    this.pipeline = pipeline;
     this.step = step;
-    this.leavable = terminalSink;
     this.ledger = ledger;
     this.progress = progress;
     this.work = work;
@@ -70,57 +55,16 @@ final class ChainedRun {
    * such an item is recorded alone, which fails as it would without this step co-located (the
    * predecessor's batch then finds the item at fault).
    *
-   * <p>With {@code later}, a terminal sink's run is left there for the batch's finishing: the items
-   * it runs on answer no progress now, and the run answers the tasks it completed when it ran. The
-   * predecessor's outputs of the others are recorded now.
-   *
    * @param before the predecessor's progress
    * @param outputs the predecessor's items and outputs
    * @param holdsTask whether this processor holds the shard of this step for a task: the items of
    *     the others are recorded alone and go to their shard's queue
-   * @param later where a terminal sink's run is left, or null to run it now
    * @return the progress of each of the predecessor's items, to advance them by
    */
   List<Progress> run(
       StepProgress before,
       List<Map.Entry<QueueItem, String>> outputs,
       Advance advance,
-      Predicate<String> holdsTask,
-      LaterSinkRuns later) {
-    List<Boolean> chainable = chainable(before, outputs, holdsTask);
-    if (later == null || !leavable || !chainable.contains(true)) {
-      return runOn(before, outputs, chainable, advance);
-    }
-    List<Map.Entry<QueueItem, String>> here = new ArrayList<>(outputs.size());
-    List<Map.Entry<QueueItem, String>> elsewhere = new ArrayList<>();
-    for (int i = 0; i < outputs.size(); i++) {
-      (chainable.get(i) ? here : elsewhere).add(outputs.get(i));
-    }
-    later.add(() -> {
-      Advance after = new Advance(pipeline);
-      List<Progress> progresses =
-          runOn(before, here, Collections.nCopies(here.size(), true), after);
-      for (int i = 0; i < here.size(); i++) {
-        after.add(here.get(i).getKey(), progresses.get(i));
-      }
-      return after.enqueue(ledger);
-    });
-    List<Progress> recorded =
-        elsewhere.isEmpty() ? List.of() : ledger.recordOutputs(before, elsewhere);
-    List<Progress> progresses = new ArrayList<>(outputs.size());
-    for (int i = 0, e = 0; i < outputs.size(); i++) {
-      progresses.add(chainable.get(i) ? NOTHING_YET : recorded.get(e++));
-    }
-    return progresses;
-  }
-
-  /**
-   * Which outputs the step may run on here: of tasks whose shard this processor holds and, for a
-   * sink, whose keys Redis would let it record.
-   */
-  private List<Boolean> chainable(
-      StepProgress before,
-      List<Map.Entry<QueueItem, String>> outputs,
       Predicate<String> holdsTask) {
     List<Boolean> chainable = new ArrayList<>(outputs.size());
     List<QueueItem> held = new ArrayList<>(outputs.size());
@@ -135,15 +79,6 @@ final class ChainedRun {
       Iterator<Boolean> recordable = ledger.recordable(progress, before.step(), held).iterator();
       chainable.replaceAll(here -> here && recordable.next());
     }
-    return chainable;
-  }
-
-  /** Runs the step on the chainable outputs and records them; the progress of each output. */
-  private List<Progress> runOn(
-      StepProgress before,
-      List<Map.Entry<QueueItem, String>> outputs,
-      List<Boolean> chainable,
-      Advance advance) {
     List<WorkItem> batch = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       if (chainable.get(i)) {

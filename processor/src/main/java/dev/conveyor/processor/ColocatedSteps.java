@@ -77,10 +77,9 @@ final class ColocatedSteps {
    * Takes out of {@code advance} the items of the steps that run here now, for the shards this
    * processor holds, and runs them; the rest stays for {@link Advance#enqueue} (an item whose shard
    * another processor holds goes to that one through the queue). Answers the tasks those runs
-   * completed, for the caller to finish; a terminal sink after one of them may be left to {@code
-   * later} ({@link LaterSinkRuns}, null: run now).
+   * completed, for the caller to finish.
    */
-  List<String> runReady(Pipeline pipeline, Advance advance, LaterSinkRuns later) {
+  List<String> runReady(Pipeline pipeline, Advance advance) {
     if (steps.isEmpty()) {
       return List.of();
     }
@@ -96,8 +95,8 @@ final class ColocatedSteps {
                 .map(h -> h.holdsTask(taskId))
                 .orElse(false));
     List<String> complete = new ArrayList<>();
-    taken.forEach((name, items) ->
-        complete.addAll(found.get(name).orElseThrow().batch().runHere(items, later)));
+    taken.forEach(
+        (name, items) -> complete.addAll(found.get(name).orElseThrow().batch().runHere(items)));
     return complete;
   }
 

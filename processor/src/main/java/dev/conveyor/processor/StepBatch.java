@@ -12,7 +12,6 @@ import dev.conveyor.runtime.ledger.StepProgress;
 import dev.conveyor.runtime.ledger.TaskCompletion;
 import dev.conveyor.runtime.pipeline.Pipeline;
 import dev.conveyor.runtime.pipeline.StepDef;
-import dev.conveyor.runtime.pipeline.StepKind;
 import dev.conveyor.runtime.work.ItemResult;
 import dev.conveyor.runtime.work.StepWork;
 import dev.conveyor.runtime.work.WorkItem;
@@ -57,7 +56,6 @@ final class StepBatch {
   private final ColocatedSteps colocated;
   private final Optional<String> linearSuccessor;
   private final ChainedRun afterPredecessor;
-  private final boolean terminalSink;
 
   StepBatch(
       Pipeline pipeline,
@@ -81,9 +79,7 @@ final class StepBatch {
     this.meters = meters;
     this.colocated = colocated;
     this.linearSuccessor = ColocatedSteps.linearSuccessor(pipeline, step);
-    this.terminalSink = step.kind() == StepKind.SINK && pipeline.successors(step.name()).isEmpty();
-    this.afterPredecessor =
-        new ChainedRun(pipeline, step, terminalSink, ledger, progress, work, meters, failures);
+    this.afterPredecessor = new ChainedRun(step, ledger, progress, work, meters, failures);
   }
 
   /** A tick read new entries as one batch, waiting {@code waited} to fill it (batch_wait). */
@@ -183,7 +179,7 @@ final class StepBatch {
           try {
             Advance advance = new Advance(pipeline);
             failures.die(item, null, error, advance);
-            finish(settle(advance, null));
+            finish(settle(advance));
           } catch (RuntimeException e) {
             if (BatchFaults.notTheItems(e)) {
               throw e;
@@ -213,12 +209,11 @@ final class StepBatch {
           .map(i -> withRedeliveries(i, deliveries.getOrDefault(entry.id(), 1L)))
           .ifPresentOrElse(items::add, () -> ack.add(entry.id()));
     }
-    LaterSinkRuns sinks = later == null ? null : new LaterSinkRuns();
-    List<String> complete = work(shard, items, sinks);
+    List<String> complete = work(shard, items);
     items.forEach(i -> ack.add(i.entryId()));
     Runnable rest =
         () -> {
-          finish(sinks == null ? complete : sinks.runAll(complete));
+          finish(complete);
           queue.ack(ack);
         };
     if (later == null) {
@@ -235,22 +230,15 @@ final class StepBatch {
    * predecessor's batch to finish before it acknowledges its entries. When the run fails on some
    * item's data, every item goes to the step's queue, where its ticks find the one at fault ({@link
    * #process}); an outage fails the predecessor's tick, whose entries stay pending.
-   *
-   * @param later where a terminal sink's runs are left ({@link LaterSinkRuns}) — this step's, when
-   *     it is one, or one run on this step's outputs — or null to run them now
    */
-  List<String> runHere(List<QueueItem> items, LaterSinkRuns later) {
-    if (later != null && terminalSink) {
-      later.add(() -> runHere(items, null));
-      return List.of();
-    }
+  List<String> runHere(List<QueueItem> items) {
     List<String> complete = new ArrayList<>();
     for (int from = 0; from < items.size(); from += step.batch()) {
       List<QueueItem> chunk = items.subList(from, Math.min(items.size(), from + step.batch()));
       meters.batchItems().record(chunk.size());
       long start = System.nanoTime();
       try {
-        complete.addAll(work(-1, chunk, later));
+        complete.addAll(work(-1, chunk));
       } catch (RuntimeException e) {
         if (BatchFaults.notTheItems(e)) {
           throw e;
@@ -269,10 +257,9 @@ final class StepBatch {
   /**
    * Works the items: each ends recorded (output or dead) or in the retry set. {@code shard} is the
    * queue the items came from, or -1 for items no queue entry carried (each then retries on its
-   * task's shard). Answers the tasks that became complete, to be finished ({@link #finish}); with
-   * {@code later}, a terminal sink co-located after this step is left there ({@link ChainedRun}).
+   * task's shard). Answers the tasks that became complete, to be finished ({@link #finish}).
    */
-  private List<String> work(int shard, List<QueueItem> items, LaterSinkRuns later) {
+  private List<String> work(int shard, List<QueueItem> items) {
     List<String> inputs = ledger.inputs(pipeline, step, items);
     List<WorkItem> batch = new ArrayList<>(items.size());
     Advance advance = new Advance(pipeline);
@@ -308,24 +295,22 @@ final class StepBatch {
           linearSuccessor
               .flatMap(next -> colocated.linearNext(pipeline, next))
               .map(next ->
-                  next.batch()
-                      .afterPredecessor
-                      .run(progress, outputs, advance, next.holdsTask(), later))
+                  next.batch().afterPredecessor.run(progress, outputs, advance, next.holdsTask()))
               .orElseGet(() -> ledger.recordOutputs(progress, outputs));
       for (int i = 0; i < outputs.size(); i++) {
         advance.add(outputs.get(i).getKey(), progresses.get(i));
       }
       meters.processed().increment(outputs.size());
     }
-    return settle(advance, later);
+    return settle(advance);
   }
 
   /**
    * Runs what became ready for co-located steps, then enqueues the rest; answers the tasks that
    * became complete, here and in those runs.
    */
-  private List<String> settle(Advance advance, LaterSinkRuns later) {
-    List<String> complete = new ArrayList<>(colocated.runReady(pipeline, advance, later));
+  private List<String> settle(Advance advance) {
+    List<String> complete = new ArrayList<>(colocated.runReady(pipeline, advance));
     complete.addAll(advance.enqueue(ledger));
     return complete.stream().distinct().toList();
   }

@@ -11,7 +11,6 @@ import dev.conveyor.common.test.WithServices;
 import dev.conveyor.runtime.records.DeadItem;
 import dev.conveyor.runtime.records.DeadItemRepository;
 import dev.conveyor.runtime.records.TaskAudit;
-import dev.conveyor.runtime.records.TaskAuditRepository;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,44 +48,6 @@ class ColocatedStepsIT {
   void pipelines(TestServices services) throws Exception {
     services.sql(
         "CREATE TABLE IF NOT EXISTS conveyor.texts (task_id text, part int, text text, PRIMARY KEY (task_id, part))");
-    // why: a sink insert into gated_texts waits while the gate is closed (at most a minute)
-    services.sql(
-        "CREATE TABLE IF NOT EXISTS conveyor.gated_texts (task_id text, part int, text text, PRIMARY KEY (task_id, part))");
-    services.sql("CREATE TABLE IF NOT EXISTS conveyor.gate (closed boolean NOT NULL)");
-    services.sql("DELETE FROM conveyor.gate");
-    services.sql("INSERT INTO conveyor.gate VALUES (false)");
-    services.sql(
-        """
-        CREATE OR REPLACE FUNCTION conveyor.wait_for_gate() RETURNS trigger AS $$
-        DECLARE
-          until timestamptz := clock_timestamp() + interval '60 seconds';
-        BEGIN
-          WHILE (SELECT bool_or(closed) FROM conveyor.gate) AND clock_timestamp() < until LOOP
-            PERFORM pg_sleep(0.05);
-          END LOOP;
-          RETURN NULL;
-        END $$ LANGUAGE plpgsql\
-        """);
-    services.sql("DROP TRIGGER IF EXISTS wait_for_gate ON conveyor.gated_texts");
-    services.sql(
-        "CREATE TRIGGER wait_for_gate BEFORE INSERT ON conveyor.gated_texts FOR EACH STATEMENT EXECUTE FUNCTION conveyor.wait_for_gate()");
-    write(
-        "gated",
-        """
-        steps:
-          - {name: upper, kind: java, class: %1$sUpper, batch: 1}
-          - {name: deliver, kind: sink, after: upper, sink: {table: conveyor.gated_texts, key: [task_id, part]}}
-        """
-            .formatted(STEPS));
-    write(
-        "gated2",
-        """
-        steps:
-          - {name: upper, kind: java, class: %1$sUpper, batch: 1}
-          - {name: lower, kind: java, class: %1$sLower, after: upper}
-          - {name: deliver, kind: sink, after: lower, sink: {table: conveyor.gated_texts, key: [task_id, part]}}
-        """
-            .formatted(STEPS));
     for (String name : List.of("chain", "plain", "held")) {
       write(
           name,
@@ -236,49 +197,6 @@ class ColocatedStepsIT {
   }
 
   /**
-   * A co-located sink nothing comes after writes its rows in the batch's finishing, beside the
-   * tick's next batch: while the first task's insert waits, the entry step works the second task
-   * (its batches are of one item). Both ways a sink is co-located: run on its one predecessor's
-   * outputs ({@code gated}: upper → deliver), and on items a batch made ready ({@code gated2}:
-   * upper → lower → deliver).
-   */
-  @Test
-  void aCoLocatedSinksInsertWaitsBesideTheTicksNextBatch(TestServices services) throws Exception {
-    start(services, Map.of());
-    awaitTicking("gated", "upper", "deliver");
-    awaitTicking("gated2", "upper", "lower", "deliver");
-    services.sql("UPDATE conveyor.gate SET closed = true");
-    try {
-      for (String pipeline : List.of("gated", "gated2")) {
-        publish(services, pipeline, pipeline + "-1", "first");
-        publish(services, pipeline, pipeline + "-2", "second");
-
-        await("the entry step worked the second task while the first one's rows wait")
-            .atMost(10, SECONDS)
-            .until(() -> processed(pipeline, "upper") == 2);
-        assertThat(texts(services, "gated_texts", pipeline + "-1")).isEmpty();
-        assertThat(new TaskAuditRepository(services.dataSource()).find(pipeline + "-2"))
-            .as("the second task is not finished either: its finishing waits for the first's")
-            .isEmpty();
-      }
-    } finally {
-      services.sql("UPDATE conveyor.gate SET closed = false");
-    }
-    for (String pipeline : List.of("gated", "gated2")) {
-      assertThat(awaitAudit(services, pipeline + "-1").outcome())
-          .isEqualTo(TaskAudit.Outcome.DELIVERED);
-      assertThat(awaitAudit(services, pipeline + "-2").outcome())
-          .isEqualTo(TaskAudit.Outcome.DELIVERED);
-      assertThat(texts(services, "gated_texts", pipeline + "-1"))
-          .containsExactly(pipeline.equals("gated") ? "FIRST" : "first");
-      assertThat(texts(services, "gated_texts", pipeline + "-2"))
-          .containsExactly(pipeline.equals("gated") ? "SECOND" : "second");
-    }
-    assertThat(everQueued(services, "gated", "deliver")).isFalse();
-    assertThat(everQueued(services, "gated2", "deliver")).isFalse();
-  }
-
-  /**
    * Until each step's chain has ticked here: this processor then holds them, so the items of those
    * steps run in their predecessors' ticks.
    */
@@ -328,11 +246,7 @@ class ColocatedStepsIT {
   }
 
   private static List<String> texts(TestServices services, String taskId) {
-    return texts(services, "texts", taskId);
-  }
-
-  private static List<String> texts(TestServices services, String table, String taskId) {
-    return TextTasks.texts(services, "conveyor." + table, taskId);
+    return TextTasks.texts(services, "conveyor.texts", taskId);
   }
 
   /** Whether any entry was ever added to the step's (one) queue. */
