@@ -79,7 +79,7 @@ record PatrolParts(
             clock,
             new HeldRelease.Settings(config.heldRetention(), budget),
             metrics),
-        new CleanupRepeat(config.pipelines(), sweep, cleanups, budget),
+        new CleanupRepeat(config.pipelines(), sweep, cleanups, clock, budget),
         new Pruning(new Retention(pg, config.retention()), clock, budget, metrics));
   }
 

@@ -180,6 +180,33 @@ class CleanupIT {
   }
 
   @Test
+  void theRepeatLooksOnlyAtTasksPastTheirGrace(TestServices services) {
+    // why: no cleanup takes a task within its grace, so the repeat has nothing to find there; the
+    // row below says cleaned all the same, which only a walk of the whole index would act on
+    fixture.finished(services, "patient", "young-1", 2, 0);
+    services.sql("UPDATE conveyor.task_audit SET cleaned_at = now() WHERE task_id = 'young-1'");
+    Keys keys = services.keys();
+    MutableClock clock = new MutableClock(Instant.now());
+    AtomicInteger rounds = new AtomicInteger();
+    fixture.start(services, "young-node", Map.of(), clock, List.of(PatrolFixture.counting(rounds)));
+
+    int seen = rounds.get();
+    await().atMost(10, SECONDS).until(() -> rounds.get() >= seen + 3);
+    assertThat(services.jedis().exists(keys.taskParts("young-1")))
+        .as("within its 60s grace")
+        .isTrue();
+    assertThat(services.jedis().zscore(keys.finished("patient"), "young-1")).isNotNull();
+
+    clock.advance(Duration.ofSeconds(61));
+    await()
+        .atMost(10, SECONDS)
+        .untilAsserted(() -> {
+          assertThat(services.jedis().exists(keys.taskParts("young-1"))).isFalse();
+          assertThat(services.jedis().zscore(keys.finished("patient"), "young-1")).isNull();
+        });
+  }
+
+  @Test
   void twoPatrolsShareTheWorkSoNoTaskIsCleanedTwice(TestServices services) {
     for (int i = 0; i < 40; i++) {
       fixture.finished(services, "forced", "pair-" + i, 1, 0);

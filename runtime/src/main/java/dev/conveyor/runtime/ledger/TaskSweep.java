@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.ZAddParams;
+import redis.clients.jedis.params.ZRangeParams;
 
 /**
  * Patrol's side of the task ledger: walks the pipelines' in-flight and finished indexes (never the
@@ -55,12 +57,17 @@ public final class TaskSweep {
   }
 
   /**
-   * A slice of the pipeline's finished index (tasks finished, data not yet deleted), oldest first.
+   * A slice of the pipeline's finished index (tasks finished, data not yet deleted), oldest first,
+   * of the tasks that finished at or before {@code until} (the index is scored by the time a task
+   * finished, in ms).
    *
-   * @param from rank of the first task (0 = the oldest)
+   * @param from rank of the first task among them (0 = the oldest)
    */
-  public List<String> finishedSlice(String pipeline, long from, int count) {
-    return jedis.zrange(keys.finished(pipeline), from, from + count - 1);
+  public List<String> finishedSlice(String pipeline, Instant until, long from, int count) {
+    return jedis.zrange(
+        keys.finished(pipeline),
+        new ZRangeParams(Protocol.Keyword.BYSCORE, "-inf", Long.toString(until.toEpochMilli()))
+            .limit(Math.toIntExact(from), count));
   }
 
   /** Notes a re-drive: one more counted, and the stuck clock starts again. */

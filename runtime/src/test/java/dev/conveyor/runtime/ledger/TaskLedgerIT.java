@@ -142,9 +142,10 @@ class TaskLedgerIT {
     QueueItem part0 = new QueueItem("gone-1", 0, "1-0");
     ledger.recordOutput(StepProgress.of(DAG, DAG.step("company").orElseThrow()), part0, "[]");
     finishing.markFinished("dag", List.of("gone-1"), Instant.now());
-    assertThat(sweep.finishedSlice("dag", 0, 10)).containsExactly("gone-1");
+    assertThat(sweep.finishedSlice("dag", Instant.now().plusSeconds(1), 0, 10))
+        .containsExactly("gone-1");
     sweep.deleteTasks("dag", List.of("gone-1"));
-    assertThat(sweep.finishedSlice("dag", 0, 10)).isEmpty();
+    assertThat(sweep.finishedSlice("dag", Instant.now().plusSeconds(1), 0, 10)).isEmpty();
 
     // a late redelivery: the step's output, a dead item, the finish — after the cleanup
     Progress late =
@@ -373,7 +374,8 @@ class TaskLedgerIT {
         .isEqualTo(Map.of("sh", 1L, "other", 0L));
     finishing.markFinished("sh", List.of("task-a"), Instant.now());
     assertThat(sweep.inflightCount("sh")).isZero();
-    assertThat(sweep.finishedSlice("sh", 0, 10)).containsExactly("task-a");
+    assertThat(sweep.finishedSlice("sh", Instant.now().plusSeconds(1), 0, 10))
+        .containsExactly("task-a");
     assertThat(intake.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
         .isEqualTo(RegisterOutcome.DONE);
   }
