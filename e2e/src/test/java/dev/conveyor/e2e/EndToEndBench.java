@@ -27,10 +27,11 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * The whole trio as real processes: messages/s and latency (inbox → task delivered) for the {@code
  * ner} pipeline and a one-step identity pipeline, with a backlog of 10k and of 1M messages (the
- * intake holds back; throughput must not fall), the daemons' memory and Redis memory per task in
- * flight. The baseline, in the same run, is the bare stream → PostgreSQL copy loop of {@link
- * ProcessorBench}. Run with {@code deploy/bin/bench endToEnd} ({@code BENCH_MESSAGES} scales the
- * 10k runs; {@code BENCH_BIG} the 1M run).
+ * intake holds back; throughput must not fall), the CPU per message by role, the CPU a task's
+ * cleanup costs afterwards, the daemons' memory and Redis memory per task in flight. The baseline,
+ * in the same run, is the bare stream → PostgreSQL copy loop of {@link ProcessorBench}. Run with
+ * {@code deploy/bin/bench endToEnd} ({@code BENCH_MESSAGES} scales the 10k runs; {@code BENCH_BIG}
+ * the 1M run).
  */
 @WithServices
 class EndToEndBench {
@@ -72,6 +73,7 @@ class EndToEndBench {
     md.append(bareLoopRow(services, MESSAGES));
     List<DaemonProcess> daemons = startTrio(services, dir, "bench-e2e");
     StringBuilder cpu = new StringBuilder();
+    String cleanupRow;
     try {
       await().atMost(60, SECONDS).until(() -> daemons.stream().allMatch(DaemonProcess::healthy));
       Map<Long, String> roles = new HashMap<>();
@@ -151,14 +153,35 @@ class EndToEndBench {
       // why: a daemon gives back the heap a burst left once it has been quiet for 30 s (G1's
       // periodic collection); patrol is quiet only once it has cleaned up after the backlog
       long cleaning = System.nanoTime();
+      String uncleaned =
+          "SELECT count(*) FROM conveyor.task_audit"
+              + " WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL";
+      // why: what cleaning up a task costs, from the first round that cleaned after the runs (the
+      // grace before it is idle time) to the last; the tasks that round had cleaned when it was
+      // seen are not counted, nor is its CPU before then. The polls stop at the first row they
+      // find, so they cost PostgreSQL next to nothing; the count runs once
       await()
           .atMost(Duration.ofMinutes(30))
-          .pollInterval(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofSeconds(1))
           .until(() ->
               services.queryLong(
-                      "SELECT count(*) FROM conveyor.task_audit"
-                          + " WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL")
+                      "SELECT count(*) FROM (SELECT 1 FROM conveyor.task_audit"
+                          + " WHERE cleaned_at IS NOT NULL LIMIT 1) AS one")
+                  == 1);
+      long toClean = services.queryLong(uncleaned);
+      CpuSplit cleanupStart = CpuSplit.take(roles);
+      await()
+          .atMost(Duration.ofMinutes(30))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(() ->
+              services.queryLong(
+                      "SELECT count(*) FROM (SELECT 1 FROM conveyor.task_audit"
+                          + " WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL LIMIT 1) AS one")
                   == 0);
+      cleanupRow =
+          CpuSplit.row(
+              "cleanup after the runs, " + count((int) toClean) + " tasks",
+              CpuSplit.take(roles).perItem(cleanupStart, Math.max(1, toClean)));
       Thread.sleep(60_000);
       md.append(
           String.format(
@@ -189,6 +212,12 @@ class EndToEndBench {
         d.stop(Duration.ofSeconds(30));
       }
     }
+    md.append(
+            "\nCPU per task cleaned up, µs, read from /proc as patrol cleaned up after the runs:\n\n")
+        .append(CpuSplit.header("cleanup"))
+        .append('\n')
+        .append(cleanupRow)
+        .append('\n');
     md.append("\nRedis memory per task in flight (")
         .append(String.format(Locale.ROOT, "%,d", MESSAGES))
         .append(" ner tasks of one part registered and fanned out, nothing processing): ")
