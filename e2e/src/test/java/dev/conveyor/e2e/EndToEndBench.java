@@ -153,35 +153,7 @@ class EndToEndBench {
       // why: a daemon gives back the heap a burst left once it has been quiet for 30 s (G1's
       // periodic collection); patrol is quiet only once it has cleaned up after the backlog
       long cleaning = System.nanoTime();
-      String uncleaned =
-          "SELECT count(*) FROM conveyor.task_audit"
-              + " WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL";
-      // why: what cleaning up a task costs, from the first round that cleaned after the runs (the
-      // grace before it is idle time) to the last; the tasks that round had cleaned when it was
-      // seen are not counted, nor is its CPU before then. The polls stop at the first row they
-      // find, so they cost PostgreSQL next to nothing; the count runs once
-      await()
-          .atMost(Duration.ofMinutes(30))
-          .pollInterval(Duration.ofSeconds(1))
-          .until(() ->
-              services.queryLong(
-                      "SELECT count(*) FROM (SELECT 1 FROM conveyor.task_audit"
-                          + " WHERE cleaned_at IS NOT NULL LIMIT 1) AS one")
-                  == 1);
-      long toClean = services.queryLong(uncleaned);
-      CpuSplit cleanupStart = CpuSplit.take(roles);
-      await()
-          .atMost(Duration.ofMinutes(30))
-          .pollInterval(Duration.ofSeconds(1))
-          .until(() ->
-              services.queryLong(
-                      "SELECT count(*) FROM (SELECT 1 FROM conveyor.task_audit"
-                          + " WHERE cleaned_at IS NULL AND cleanup_held_at IS NULL LIMIT 1) AS one")
-                  == 0);
-      cleanupRow =
-          CpuSplit.row(
-              "cleanup after the runs, " + count((int) toClean) + " tasks",
-              CpuSplit.take(roles).perItem(cleanupStart, Math.max(1, toClean)));
+      cleanupRow = CleanupCost.afterTheRuns(services, roles);
       Thread.sleep(60_000);
       md.append(
           String.format(
