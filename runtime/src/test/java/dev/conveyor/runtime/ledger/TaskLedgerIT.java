@@ -376,6 +376,9 @@ class TaskLedgerIT {
     assertThat(sweep.inflightCount("sh")).isZero();
     assertThat(sweep.finishedSlice("sh", Instant.now().plusSeconds(1), 0, 10))
         .containsExactly("task-a");
+    assertThat(sweep.finishedSlice("sh", Instant.now().minusSeconds(60), 0, 10))
+        .as("only the tasks finished at or before the bound")
+        .isEmpty();
     assertThat(intake.register("task-a", sharded, "9-0", Instant.now(), List.of("{}")))
         .isEqualTo(RegisterOutcome.DONE);
   }
