@@ -11,8 +11,10 @@ import java.util.Map;
  * What cleaning up a task costs, as patrol cleans up after a benchmark's runs: the CPU of every
  * role ({@link CpuSplit}) from the first round that cleaned to the last, per task cleaned in
  * between. The grace before that first round is idle time and not counted; neither are the tasks
- * that round had cleaned when it was seen, nor its CPU before then. The polls stop at the first row
- * they find, so they cost PostgreSQL next to nothing; the count runs once.
+ * that round had cleaned when it was seen, nor its CPU before then. The polls inside the window
+ * stop at the first row the cleanup's own partial index gives, so they cost PostgreSQL next to
+ * nothing (the one before it scans the table, but only while nothing is measured); the count runs
+ * once.
  */
 final class CleanupCost {
   private static final String LEFT = "cleaned_at IS NULL AND cleanup_held_at IS NULL";
