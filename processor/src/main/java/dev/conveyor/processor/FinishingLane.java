@@ -51,6 +51,19 @@ final class FinishingLane {
   }
 
   /**
+   * Waits for the batch before, then finishes {@code entries} on the calling thread, as {@link
+   * #drain} would: for a batch with no next one to work meanwhile, a thread of its own would only
+   * add its wake-up, and the wait for it, to the latency of every item.
+   */
+  void finishHere(List<StreamMessage> entries, Runnable finishing, Runnable again) {
+    drain();
+    FutureTask<Void> task = new FutureTask<>(finishing, null);
+    task.run();
+    inFlight = new InFlight(task, entries.stream().map(StreamMessage::id).toList(), again);
+    drain();
+  }
+
+  /**
    * Waits until the batch whose finishing runs, if any, is finished and acknowledged (processed
    * again when its finishing failed on its data); throws what an outage threw.
    */

@@ -237,7 +237,9 @@ final class StepRunner {
 
   /**
    * Processes a batch but for its finishing and acknowledgement, which run while the tick goes on
-   * to its next batch ({@link FinishingLane}).
+   * to its next batch ({@link FinishingLane}) — for a whole batch. A read that returned less than
+   * one found the stream drained: nothing waits to be worked meanwhile, so that batch finishes
+   * here, without a hand-over that would only add to its latency.
    */
   private void handOver(
       FinishingLane lane,
@@ -246,7 +248,12 @@ final class StepRunner {
       List<StreamMessage> entries,
       Map<String, Long> deliveries) {
     Runnable finishing = batch.processLeavingFinishing(shard, queue, entries, deliveries);
-    lane.handOver(entries, finishing, () -> batch.process(shard, queue, entries, deliveries));
+    Runnable again = () -> batch.process(shard, queue, entries, deliveries);
+    if (entries.size() < step.batch()) {
+      lane.finishHere(entries, finishing, again);
+    } else {
+      lane.handOver(entries, finishing, again);
+    }
   }
 
   /**

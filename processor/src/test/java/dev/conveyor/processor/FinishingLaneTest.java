@@ -148,6 +148,66 @@ class FinishingLaneTest {
     assertThat(log).isEmpty();
   }
 
+  @Test
+  void aBatchFinishedHereWaitsForTheOneBeforeThenFinishesOnTheCallingThread() throws Exception {
+    List<StreamMessage> first = entries("1-0");
+    held.readNew(first);
+    CountDownLatch started = new CountDownLatch(1);
+    lane.handOver(
+        first,
+        () -> {
+          started.countDown();
+          sleep(200);
+          log.add("finished 1");
+        },
+        () -> log.add("again 1"));
+    started.await(5, TimeUnit.SECONDS);
+    List<StreamMessage> second = entries("2-0", "2-1");
+    held.readNew(second);
+    AtomicReference<Thread> finisher = new AtomicReference<>();
+
+    lane.finishHere(
+        second,
+        () -> {
+          finisher.set(Thread.currentThread());
+          log.add("finished 2");
+        },
+        () -> log.add("again 2"));
+    log.add("returned");
+
+    assertThat(log).containsExactly("finished 1", "finished 2", "returned");
+    assertThat(finisher.get()).isEqualTo(Thread.currentThread());
+    assertThat(held.isEmpty()).as("both batches left once finished").isTrue();
+  }
+
+  @Test
+  void aBatchFinishedHereThatFailsOnItsDataIsProcessedAgainAndOneAnOutageFailsStaysHeld() {
+    List<StreamMessage> batch = entries("1-0", "1-1");
+    held.readNew(batch);
+    lane.finishHere(
+        batch,
+        () -> {
+          throw new IllegalArgumentException("a meta no audit row can hold");
+        },
+        () -> log.add("again 1"));
+    assertThat(log).containsExactly("again 1");
+    assertThat(held.isEmpty()).isTrue();
+
+    List<StreamMessage> next = entries("2-0");
+    held.readNew(next);
+    assertThatThrownBy(() ->
+            lane.finishHere(
+                next,
+                () -> {
+                  throw new JedisConnectionException("Unexpected end of stream");
+                },
+                () -> log.add("again 2")))
+        .isInstanceOf(JedisConnectionException.class);
+    assertThat(log).containsExactly("again 1");
+    assertThat(held.size()).as("held to be handed back").isEqualTo(1);
+    lane.drain();
+  }
+
   private static List<StreamMessage> entries(String... ids) {
     return java.util.Arrays.stream(ids)
         .map(id -> new StreamMessage(id, Map.of("task", "t".getBytes(UTF_8))))

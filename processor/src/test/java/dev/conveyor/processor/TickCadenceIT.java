@@ -14,6 +14,8 @@ import dev.conveyor.runtime.pipeline.PipelineLoader;
 import io.micrometer.core.instrument.Timer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -26,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * When a step's next tick runs. An item that arrives just after a tick's slice ended, while the
  * step is not idle, is taken by the next tick at once — not after the step's {@code offset}, which
  * is the pause after a tick that found nothing (the margins are seconds: the offset here is 6 s).
+ * And where a batch's finishing runs: a whole batch's beside the tick's next read, one read with
+ * nothing behind it on the tick's own thread, before it reads again.
  */
 @WithServices
 class TickCadenceIT {
@@ -125,6 +129,101 @@ class TickCadenceIT {
     } finally {
       processor.shutdown();
     }
+  }
+
+  @Test
+  void aBatchWithNothingReadBehindItIsFinishedBeforeTheTickReadsAgain(
+      TestServices services, @TempDir Path dir) throws Exception {
+    Pipeline echo = echoWithBatch(dir, 10);
+    publish(services, echo, "lone-first", "1-1");
+    try (Connection hold = services.dataSource().getConnection()) {
+      hold.setAutoCommit(false);
+      holdAuditRow(hold, "lone-first");
+      Processor processor = start(services, dir, "4s");
+      try {
+        // why: the read returned 1 of 10: its sink row is written, then its audit row waits
+        await().atMost(30, SECONDS).until(() -> auditRowWaits(services));
+        publish(services, echo, "lone-second", "1-2");
+        Thread.sleep(1500);
+
+        assertThat(sinkRows(services, "lone-second"))
+            .as("the tick finishes the first batch itself before it reads the next")
+            .isZero();
+        hold.rollback();
+        await()
+            .atMost(30, SECONDS)
+            .until(() -> delivered(services, "lone-first") && delivered(services, "lone-second"));
+      } finally {
+        processor.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void aWholeBatchIsFinishedBesideTheTicksNextBatch(TestServices services, @TempDir Path dir)
+      throws Exception {
+    Pipeline echo = echoWithBatch(dir, 2);
+    publish(services, echo, "whole-1", "1-1");
+    publish(services, echo, "whole-2", "1-2");
+    try (Connection hold = services.dataSource().getConnection()) {
+      hold.setAutoCommit(false);
+      holdAuditRow(hold, "whole-1");
+      Processor processor = start(services, dir, "4s");
+      try {
+        // why: the first read returned a whole batch (2 of 2); its finishing waits on the held row
+        await().atMost(30, SECONDS).until(() -> auditRowWaits(services));
+        publish(services, echo, "whole-3", "1-3");
+
+        // why: the next batch is worked while the first one's finishing waits
+        await().atMost(10, SECONDS).until(() -> sinkRows(services, "whole-3") == 1);
+        assertThat(auditRowWaits(services)).isTrue();
+        hold.rollback();
+        await()
+            .atMost(30, SECONDS)
+            .until(() ->
+                delivered(services, "whole-1")
+                    && delivered(services, "whole-2")
+                    && delivered(services, "whole-3"));
+      } finally {
+        processor.shutdown();
+      }
+    }
+  }
+
+  private static Pipeline echoWithBatch(Path dir, int batch) throws Exception {
+    Files.writeString(
+        dir.resolve("echo.yaml"),
+        """
+        pipeline: echo
+        version: 1
+        steps:
+          - {name: deliver, kind: sink, batch: %d, offset: 50ms, sink: {table: conveyor.echo_rows, key: [task_id, part]}}
+        """
+            .formatted(batch));
+    return PipelineLoader.loadDirectory(dir).get("echo").orElseThrow();
+  }
+
+  /** An audit row of {@code taskId} inserted and not committed: the processor's insert waits. */
+  private static void holdAuditRow(Connection hold, String taskId) throws Exception {
+    try (PreparedStatement ps =
+        hold.prepareStatement(
+            "INSERT INTO conveyor.task_audit (task_id, pipeline, pipeline_version, outcome, parts,"
+                + " received_at) VALUES (?, 'echo', 1, 'delivered', 1, now())")) {
+      ps.setString(1, taskId);
+      ps.executeUpdate();
+    }
+  }
+
+  private static boolean auditRowWaits(TestServices services) {
+    return services.queryLong(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO conveyor.task_audit%'")
+        > 0;
+  }
+
+  private static long sinkRows(TestServices services, String taskId) {
+    return services.queryLong(
+        "SELECT count(*) FROM conveyor.echo_rows WHERE task_id = '" + taskId + "'");
   }
 
   private static Processor start(TestServices services, Path dir, String block) throws Exception {

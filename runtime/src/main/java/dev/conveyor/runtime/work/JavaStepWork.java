@@ -17,16 +17,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * A {@code java} step: {@code workers} instances of the step's class, each opened once with the
  * step's options and shared resources ({@link StepInstances}). A batch is split into one contiguous
- * chunk per instance, run on virtual threads, results in batch order. {@code timeout} is per item:
- * a call on n items may take n × timeout; past that its items fail with {@code timeout after ...}
- * and the instance is replaced by a fresh one (the stuck call is interrupted). One failing item
- * never fails the others; a call that throws fails the items of that call only.
+ * chunk per instance, run on virtual threads (a single chunk on the caller's), results in batch
+ * order. {@code timeout} is per item: a call on n items may take n × timeout; past that its items
+ * fail with {@code timeout after ...} and the instance is replaced by a fresh one (the stuck call
+ * is interrupted). One failing item never fails the others; a call that throws fails the items of
+ * that call only.
  */
 public final class JavaStepWork implements StepWork {
   // why: numbers exactly as sent (a double would turn 1e400 into "Infinity"), and a NaN a step
@@ -56,7 +58,21 @@ public final class JavaStepWork implements StepWork {
 
   @Override
   public List<ItemResult> process(List<WorkItem> batch) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
     int chunks = Math.min(step.workers(), batch.size());
+    if (chunks == 1) {
+      // why: one chunk has nothing to run beside it; handed to a thread of its own, it would add
+      // that thread's wake-up and the wait for it to every item (its step call still runs on one,
+      // for the timeout)
+      try {
+        return runChunk(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while step " + step.name() + " ran", e);
+      }
+    }
     int size = (batch.size() + chunks - 1) / chunks;
     List<Future<List<ItemResult>>> futures = new ArrayList<>(chunks);
     for (int from = 0; from < batch.size(); from += size) {
@@ -119,6 +135,29 @@ public final class JavaStepWork implements StepWork {
       instances.give(instance);
       Throwable cause = e.getCause();
       return failAll(chunk, cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    } catch (InterruptedException e) {
+      // why: the caller stops waiting, not the call: its instance comes back when the call ends
+      // (or is replaced when it overruns), as if a thread of its own had waited for it
+      try {
+        threads.execute(() -> settle(call, instance, limit));
+      } catch (RejectedExecutionException closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
+  }
+
+  /** Waits for a call nobody waits for any more, then gives its instance back or replaces it. */
+  private void settle(
+      Future<List<StepResult>> call, StepInstances.Instance instance, Duration limit) {
+    try {
+      call.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      instances.give(instance);
+    } catch (ExecutionException e) {
+      instances.give(instance);
+    } catch (TimeoutException | InterruptedException e) {
+      call.cancel(true);
+      instances.replace(instance, threads);
     }
   }
 
