@@ -27,20 +27,22 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * The whole trio as real processes: messages/s and latency (inbox → task delivered) for the {@code
  * ner} pipeline and a one-step identity pipeline, with a backlog of 10k and of 1M messages (the
- * intake holds back; throughput must not fall), the CPU per message by role, the CPU a task's
- * cleanup costs afterwards, the daemons' memory and Redis memory per task in flight. The baseline,
- * in the same run, is the bare stream → PostgreSQL copy loop of {@link ProcessorBench}. Run with
- * {@code deploy/bin/bench endToEnd} ({@code BENCH_MESSAGES} scales the 10k runs; {@code BENCH_BIG}
- * the 1M run).
+ * intake holds back; throughput must not fall), paced and one message at a time, the CPU per
+ * message by role, the CPU a task's cleanup costs afterwards, the daemons' memory and Redis memory
+ * per task in flight. The baseline, in the same run, is the bare stream → PostgreSQL copy loop of
+ * {@link ProcessorBench}. Run with {@code deploy/bin/bench endToEnd} ({@code BENCH_MESSAGES} scales
+ * the 10k runs; {@code BENCH_BIG} the 1M run).
  */
 @WithServices
 class EndToEndBench {
   private static final int MESSAGES = Integer.getInteger("bench.messages", 10_000);
   private static final int BIG = Integer.getInteger("bench.big", 1_000_000);
   private static final int PACED = 3_000;
+  private static final int LONE = 100;
   static final String TEXT =
       "Acme Widgets Ltd. hired Jane Q. Smith and Ludwig van Beethoven as advisers; the Free Software"
           + " Foundation, Inc. and Globex Corporation were not amused, said Maria Garcia.";
+  private static final String PAYLOAD = "{\"text\":\"" + TEXT + "\"}";
 
   @Test
   void endToEnd(TestServices services, @TempDir Path dir) throws Exception {
@@ -126,6 +128,11 @@ class EndToEndBench {
           PACED,
           "{\"text\":\"" + TEXT + "\"}");
       before = cpuRow(cpu, "ner, paced", before, roles, PACED);
+      LoneMessages.run(
+          services, md, "identity, alone (one every 100 ms)", "identity", "idlone", LONE, PAYLOAD);
+      LoneMessages.run(
+          services, md, "ner, alone (one every 100 ms)", "ner", "nerlone", LONE, PAYLOAD);
+      before = CpuSplit.take(roles);
       run(
           services,
           md,

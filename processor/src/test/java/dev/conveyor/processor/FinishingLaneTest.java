@@ -53,18 +53,7 @@ class FinishingLaneTest {
 
   @Test
   void handingOverTheNextBatchWaitsForTheOneBefore() throws Exception {
-    List<StreamMessage> first = entries("1-0");
-    held.readNew(first);
-    CountDownLatch started = new CountDownLatch(1);
-    lane.handOver(
-        first,
-        () -> {
-          started.countDown();
-          sleep(200);
-          log.add("finished 1");
-        },
-        () -> log.add("again 1"));
-    started.await(5, TimeUnit.SECONDS);
+    handOverASlowFirstBatch();
     List<StreamMessage> second = entries("2-0");
     held.readNew(second);
 
@@ -150,18 +139,7 @@ class FinishingLaneTest {
 
   @Test
   void aBatchFinishedHereWaitsForTheOneBeforeThenFinishesOnTheCallingThread() throws Exception {
-    List<StreamMessage> first = entries("1-0");
-    held.readNew(first);
-    CountDownLatch started = new CountDownLatch(1);
-    lane.handOver(
-        first,
-        () -> {
-          started.countDown();
-          sleep(200);
-          log.add("finished 1");
-        },
-        () -> log.add("again 1"));
-    started.await(5, TimeUnit.SECONDS);
+    handOverASlowFirstBatch();
     List<StreamMessage> second = entries("2-0", "2-1");
     held.readNew(second);
     AtomicReference<Thread> finisher = new AtomicReference<>();
@@ -206,6 +184,22 @@ class FinishingLaneTest {
     assertThat(log).containsExactly("again 1");
     assertThat(held.size()).as("held to be handed back").isEqualTo(1);
     lane.drain();
+  }
+
+  /** Hands over a batch "1-0" whose finishing takes 200 ms; returns once that started. */
+  private void handOverASlowFirstBatch() throws InterruptedException {
+    List<StreamMessage> first = entries("1-0");
+    held.readNew(first);
+    CountDownLatch started = new CountDownLatch(1);
+    lane.handOver(
+        first,
+        () -> {
+          started.countDown();
+          sleep(200);
+          log.add("finished 1");
+        },
+        () -> log.add("again 1"));
+    started.await(5, TimeUnit.SECONDS);
   }
 
   private static List<StreamMessage> entries(String... ids) {

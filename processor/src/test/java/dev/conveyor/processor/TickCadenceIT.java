@@ -137,12 +137,9 @@ class TickCadenceIT {
     Pipeline echo = echoWithBatch(dir, 10);
     publish(services, echo, "lone-first", "1-1");
     try (Connection hold = services.dataSource().getConnection()) {
-      hold.setAutoCommit(false);
-      holdAuditRow(hold, "lone-first");
-      Processor processor = start(services, dir, "4s");
+      // why: the read returns 1 of 10: its sink row is written, then its audit row waits
+      Processor processor = startWithAuditRowHeld(services, dir, hold, "lone-first");
       try {
-        // why: the read returned 1 of 10: its sink row is written, then its audit row waits
-        await().atMost(30, SECONDS).until(() -> auditRowWaits(services));
         publish(services, echo, "lone-second", "1-2");
         Thread.sleep(1500);
 
@@ -166,12 +163,9 @@ class TickCadenceIT {
     publish(services, echo, "whole-1", "1-1");
     publish(services, echo, "whole-2", "1-2");
     try (Connection hold = services.dataSource().getConnection()) {
-      hold.setAutoCommit(false);
-      holdAuditRow(hold, "whole-1");
-      Processor processor = start(services, dir, "4s");
+      // why: the first read returns a whole batch (2 of 2); its finishing waits on the held row
+      Processor processor = startWithAuditRowHeld(services, dir, hold, "whole-1");
       try {
-        // why: the first read returned a whole batch (2 of 2); its finishing waits on the held row
-        await().atMost(30, SECONDS).until(() -> auditRowWaits(services));
         publish(services, echo, "whole-3", "1-3");
 
         // why: the next batch is worked while the first one's finishing waits
@@ -203,8 +197,13 @@ class TickCadenceIT {
     return PipelineLoader.loadDirectory(dir).get("echo").orElseThrow();
   }
 
-  /** An audit row of {@code taskId} inserted and not committed: the processor's insert waits. */
-  private static void holdAuditRow(Connection hold, String taskId) throws Exception {
+  /**
+   * Inserts an audit row of {@code taskId} on {@code hold} without committing it, starts the
+   * processor and returns once the processor's insert of that row waits for {@code hold}'s.
+   */
+  private static Processor startWithAuditRowHeld(
+      TestServices services, Path dir, Connection hold, String taskId) throws Exception {
+    hold.setAutoCommit(false);
     try (PreparedStatement ps =
         hold.prepareStatement(
             "INSERT INTO conveyor.task_audit (task_id, pipeline, pipeline_version, outcome, parts,"
@@ -212,6 +211,14 @@ class TickCadenceIT {
       ps.setString(1, taskId);
       ps.executeUpdate();
     }
+    Processor processor = start(services, dir, "4s");
+    try {
+      await().atMost(30, SECONDS).until(() -> auditRowWaits(services));
+    } catch (RuntimeException | Error e) {
+      processor.shutdown();
+      throw e;
+    }
+    return processor;
   }
 
   private static boolean auditRowWaits(TestServices services) {
